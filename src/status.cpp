@@ -1,0 +1,29 @@
+#include "status.h"
+
+namespace earnings {
+
+const char* to_string(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kOk: return "OK";
+    case ErrorCode::kAmountMalformed: return "AMOUNT_MALFORMED";
+    case ErrorCode::kAmountPrecision: return "AMOUNT_PRECISION";
+    case ErrorCode::kAmountOverflow: return "AMOUNT_OVERFLOW";
+    case ErrorCode::kAmountNegative: return "AMOUNT_NEGATIVE";
+    case ErrorCode::kAmountExceedsBudget: return "AMOUNT_EXCEEDS_BUDGET";
+    case ErrorCode::kRateInvalid: return "RATE_INVALID";
+    case ErrorCode::kUserIdInvalid: return "USER_ID_INVALID";
+    case ErrorCode::kTimeInvalid: return "TIME_INVALID";
+    case ErrorCode::kTimestampOrder: return "TIMESTAMP_ORDER";
+    case ErrorCode::kStateInvalid: return "STATE_INVALID";
+    case ErrorCode::kRecordCorrupt: return "RECORD_CORRUPT";
+    case ErrorCode::kRecordVersion: return "RECORD_VERSION";
+    case ErrorCode::kRecordUserMismatch: return "RECORD_USER_MISMATCH";
+    case ErrorCode::kResponseInvalid: return "RESPONSE_INVALID";
+    case ErrorCode::kSeqGap: return "SEQ_GAP";
+    case ErrorCode::kRequestInvalid: return "REQUEST_INVALID";
+    case ErrorCode::kConfigInvalid: return "CONFIG_INVALID";
+  }
+  return "UNKNOWN";
+}
+
+}  // namespace earnings
