@@ -1,0 +1,35 @@
+// Typed events the manager raises so an app can react: `sync`, `conflict`, `corruption` (with
+// recovery options), `review-needed`, `storage-degraded`, `quota`, `clock-jump`, `error`.
+// A listener that throws is reported on `error` and never breaks the manager or other listeners.
+export const EVENT_TYPES = Object.freeze([
+  'sync', 'conflict', 'corruption', 'review-needed', 'storage-degraded', 'quota', 'clock-jump',
+  'leader', 'error',
+]);
+
+export class EarningsEvents {
+  constructor() {
+    this.listeners = new Map(EVENT_TYPES.map((type) => [type, new Set()]));
+  }
+
+  on(type, listener) {
+    const set = this.listeners.get(type);
+    if (!set) throw new TypeError(`unknown event type "${type}"; known: ${EVENT_TYPES.join(', ')}`);
+    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  emit(type, detail) {
+    for (const listener of [...this.listeners.get(type)]) {
+      try {
+        listener(detail);
+      } catch (error) {
+        if (type !== 'error') this.emit('error', { source: 'listener', event: type, error });
+      }
+    }
+  }
+
+  clear() {
+    for (const set of this.listeners.values()) set.clear();
+  }
+}

@@ -1,0 +1,56 @@
+// The HTTP side of sync: POST /v1/sync and GET /v1/state over fetch. It decides nothing about
+// retries or outcomes (the core does); it reports what happened as { status, text }, with status
+// 0 for a request that never got an HTTP answer, which the core treats as retryable.
+
+// Browsers refuse keepalive bodies over 64 KiB in flight per page; stay clearly below.
+const KEEPALIVE_LIMIT_BYTES = 60 * 1024;
+
+export function devAuth(userId) {
+  return () => `dev ${userId}`;
+}
+
+export function telegramAuth(initData) {
+  return () => `tma ${initData}`;
+}
+
+// `auth` is a function (sync or async) returning the Authorization header value, or null.
+export function createFetchTransport({ endpoint, auth = null, fetch = globalThis.fetch?.bind(globalThis) } = {}) {
+  const base = String(endpoint ?? '').replace(/\/+$/, '');
+
+  async function send(path, init) {
+    const headers = { ...init.headers };
+    const authorization = auth ? await auth() : null;
+    if (authorization) headers.Authorization = authorization;
+    let response;
+    try {
+      response = await fetch(`${base}${path}`, { ...init, headers });
+    } catch (error) {
+      return { status: 0, text: '', error: error?.message ?? String(error) };
+    }
+    let text = '';
+    try {
+      text = await response.text();
+    } catch (error) {
+      // The server answered but the body was cut: whether it committed is unknown, so this is a
+      // network failure and the frozen ops are resent with the same ids.
+      return { status: 0, text: '', error: error?.message ?? String(error) };
+    }
+    return { status: response.status, text };
+  }
+
+  return {
+    // `keepalive` lets a closing page (pagehide, Telegram deactivated) still deliver the batch.
+    sync(request, { keepalive = false } = {}) {
+      const body = JSON.stringify(request);
+      return send('/v1/sync', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body,
+        keepalive: keepalive && new TextEncoder().encode(body).length <= KEEPALIVE_LIMIT_BYTES,
+      });
+    },
+    fetchState(clientId) {
+      return send(`/v1/state?clientId=${encodeURIComponent(clientId)}`, { method: 'GET' });
+    },
+  };
+}
