@@ -1,0 +1,86 @@
+// One small interface over the two databases the server runs on: PGlite (PostgreSQL compiled to
+// WASM, embedded, the default) and a real PostgreSQL server through `pg` (DATABASE_URL). The
+// crediting code sees only `query`, `exec` and `transaction`, so the same SQL and the same tests
+// run on both.
+//
+// Values: NUMERIC stays a decimal string on both drivers (money is never a JS number). BIGINT
+// differs between the drivers (pg: string, PGlite: number), so the SQL casts ids and sequences
+// to text where it reads them, and the caller converts after checking.
+import fs from 'node:fs';
+import pg from 'pg';
+
+// 1700 = NUMERIC. pg already returns it as a string; this pins that choice against a global
+// parser some other module might install.
+const NUMERIC_OID = 1700;
+
+export async function openDatabase({ databaseUrl = null, dataDir = '.data/pglite', poolSize = 10 } = {}) {
+  return databaseUrl ? openPostgres(databaseUrl, poolSize) : openPglite(dataDir);
+}
+
+async function openPostgres(connectionString, poolSize) {
+  const types = {
+    getTypeParser(oid, format) {
+      if (oid === NUMERIC_OID) return (value) => value;
+      return pg.types.getTypeParser(oid, format);
+    },
+  };
+  const pool = new pg.Pool({ connectionString, max: poolSize, types });
+  // An idle client losing its connection (server restart) must not crash the process; the next
+  // query gets a fresh connection.
+  pool.on('error', () => {});
+  const scope = (client) => ({
+    async query(text, params = []) {
+      return (await client.query(text, params)).rows;
+    },
+    async exec(text) {
+      await client.query(text);
+    },
+  });
+  return {
+    kind: 'postgres',
+    ...scope(pool),
+    async transaction(work) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await work(scope(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+async function openPglite(dataDir) {
+  const { PGlite } = await import('@electric-sql/pglite');
+  if (!dataDir.startsWith('memory://')) fs.mkdirSync(dataDir, { recursive: true });
+  const db = await PGlite.create(dataDir);
+  // PGlite is one connection: its transaction() queues every other query until it ends, which
+  // gives the same per-user serialisation that row locks give on a real server.
+  const scope = (target) => ({
+    async query(text, params = []) {
+      return (await target.query(text, params)).rows;
+    },
+    async exec(text) {
+      await target.exec(text);
+    },
+  });
+  return {
+    kind: 'pglite',
+    ...scope(db),
+    transaction(work) {
+      return db.transaction((tx) => work(scope(tx)));
+    },
+    async close() {
+      await db.close();
+    },
+  };
+}
