@@ -1,0 +1,167 @@
+#include "audit.h"
+
+#include "json_fields.h"
+
+namespace earnings {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t kMaxOperationTypeLength = 64;
+
+Status corrupt(const std::string& what) {
+  return Status(ErrorCode::kRecordCorrupt, "audit log: " + what);
+}
+
+Result<std::optional<Units>> optional_amount(const json& object, const char* key) {
+  auto found = object.find(key);
+  if (found == object.end() || found->is_null()) return std::optional<Units>();
+  if (!found->is_string()) return corrupt(std::string(key) + " must be a decimal string");
+  auto units = parse_amount(found->get_ref<const std::string&>());
+  if (!units.ok()) return corrupt(std::string(key) + ": " + units.status().message());
+  return std::optional<Units>(units.value());
+}
+
+}  // namespace
+
+const char* to_string(AuditSource source) {
+  switch (source) {
+    case AuditSource::kLocal:
+      return "local";
+    case AuditSource::kSync:
+      return "sync";
+    case AuditSource::kReconciliation:
+      return "reconciliation";
+  }
+  return "local";
+}
+
+Result<AuditSource> parse_audit_source(const std::string& text) {
+  if (text == "local") return AuditSource::kLocal;
+  if (text == "sync") return AuditSource::kSync;
+  if (text == "reconciliation") return AuditSource::kReconciliation;
+  return corrupt("source must be local, sync or reconciliation");
+}
+
+bool operator==(const AuditEntry& a, const AuditEntry& b) {
+  return a.id == b.id && a.user_id == b.user_id && a.operation_type == b.operation_type &&
+         a.old_value == b.old_value && a.new_value == b.new_value && a.timestamp == b.timestamp &&
+         a.source == b.source && a.metadata == b.metadata;
+}
+
+json audit_entry_to_json(const AuditEntry& entry) {
+  json out = json::object();
+  out["id"] = entry.id;
+  out["userId"] = entry.user_id;
+  out["operationType"] = entry.operation_type;
+  if (entry.old_value) out["oldValue"] = format_amount(*entry.old_value);
+  if (entry.new_value) out["newValue"] = format_amount(*entry.new_value);
+  out["timestamp"] = entry.timestamp;
+  out["source"] = to_string(entry.source);
+  out["metadata"] = entry.metadata.is_object() ? entry.metadata : json::object();
+  return out;
+}
+
+Result<AuditEntry> audit_entry_from_json(const json& value) {
+  if (!value.is_object()) return corrupt("entry must be an object");
+  AuditEntry entry;
+  auto id = json_fields::safe_integer(value, "id", 0);
+  if (!id.ok()) return corrupt(id.status().message());
+  entry.id = id.value();
+  auto user = json_fields::safe_integer(value, "userId", 1);
+  if (!user.ok()) return corrupt(user.status().message());
+  entry.user_id = user.value();
+  auto op = value.find("operationType");
+  if (op == value.end() || !op->is_string() || op->get_ref<const std::string&>().empty() ||
+      op->get_ref<const std::string&>().size() > kMaxOperationTypeLength) {
+    return corrupt("operationType must be a string of 1 to 64 characters");
+  }
+  entry.operation_type = op->get_ref<const std::string&>();
+  auto old_value = optional_amount(value, "oldValue");
+  if (!old_value.ok()) return old_value.status();
+  entry.old_value = old_value.value();
+  auto new_value = optional_amount(value, "newValue");
+  if (!new_value.ok()) return new_value.status();
+  entry.new_value = new_value.value();
+  auto timestamp = json_fields::safe_integer(value, "timestamp", 0);
+  if (!timestamp.ok()) return corrupt(timestamp.status().message());
+  entry.timestamp = timestamp.value();
+  auto source = value.find("source");
+  if (source == value.end() || !source->is_string()) return corrupt("source must be a string");
+  auto parsed_source = parse_audit_source(source->get_ref<const std::string&>());
+  if (!parsed_source.ok()) return parsed_source.status();
+  entry.source = parsed_source.value();
+  auto metadata = value.find("metadata");
+  if (metadata == value.end() || !metadata->is_object()) return corrupt("metadata must be an object");
+  entry.metadata = *metadata;
+  return entry;
+}
+
+AuditLog::AuditLog(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
+
+const AuditEntry& AuditLog::append(AuditEntry entry) {
+  if (entries_.size() >= capacity_) {
+    entries_.pop_front();
+    ++dropped_;
+  }
+  entry.id = next_id_++;
+  if (!entry.metadata.is_object()) entry.metadata = json::object();
+  entries_.push_back(std::move(entry));
+  return entries_.back();
+}
+
+AuditEntry* AuditLog::last() { return entries_.empty() ? nullptr : &entries_.back(); }
+
+const AuditEntry* AuditLog::last() const { return entries_.empty() ? nullptr : &entries_.back(); }
+
+std::size_t AuditLog::trim_to(std::size_t keep) {
+  std::size_t removed = 0;
+  while (entries_.size() > keep) {
+    entries_.pop_front();
+    ++removed;
+  }
+  dropped_ += removed;
+  return removed;
+}
+
+json AuditLog::to_json() const {
+  json list = json::array();
+  for (const AuditEntry& entry : entries_) list.push_back(audit_entry_to_json(entry));
+  json out = json::object();
+  out["capacity"] = capacity_;
+  out["nextId"] = next_id_;
+  out["dropped"] = dropped_;
+  out["entries"] = std::move(list);
+  return out;
+}
+
+Result<AuditLog> AuditLog::from_json(const json& value) {
+  if (!value.is_object()) return corrupt("must be an object");
+  auto capacity = json_fields::safe_integer(value, "capacity", 1);
+  if (!capacity.ok()) return corrupt(capacity.status().message());
+  auto next_id = json_fields::safe_integer(value, "nextId", 1);
+  if (!next_id.ok()) return corrupt(next_id.status().message());
+  auto dropped = json_fields::safe_integer(value, "dropped", 0);
+  if (!dropped.ok()) return corrupt(dropped.status().message());
+  auto list = value.find("entries");
+  if (list == value.end() || !list->is_array()) return corrupt("entries must be an array");
+  if (list->size() > static_cast<std::uint64_t>(capacity.value())) {
+    return corrupt("more entries than the capacity");
+  }
+  AuditLog log(static_cast<std::size_t>(capacity.value()));
+  std::int64_t previous_id = 0;
+  for (const json& item : *list) {
+    auto entry = audit_entry_from_json(item);
+    if (!entry.ok()) return entry.status();
+    if (entry.value().id <= previous_id || entry.value().id >= next_id.value()) {
+      return corrupt("entry ids must increase and stay below nextId");
+    }
+    previous_id = entry.value().id;
+    log.entries_.push_back(std::move(entry).value());
+  }
+  log.next_id_ = next_id.value();
+  log.dropped_ = static_cast<std::uint64_t>(dropped.value());
+  return log;
+}
+
+}  // namespace earnings

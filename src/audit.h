@@ -1,0 +1,89 @@
+// Audit trail of every change to a user's earnings (seed `EarningsAuditLog`, Property 19).
+// An AuditLog is bounded: once `capacity` entries are held, appending drops the oldest entry and
+// counts it in `dropped()`, so memory and stored bytes stay bounded on a device that mines for
+// months; the count of dropped entries keeps the trail honest about its own gaps. Ids are
+// assigned by the log, strictly increasing and never reused, even across drops and trims.
+// Entries are plain values; serialisation validates every field and never half-loads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "amount.h"
+#include "status.h"
+
+namespace earnings {
+
+enum class AuditSource { kLocal, kSync, kReconciliation };
+
+// "local" | "sync" | "reconciliation" (seed names; part of the stored and exported format).
+const char* to_string(AuditSource source);
+Result<AuditSource> parse_audit_source(const std::string& text);
+
+struct AuditEntry {
+  std::int64_t id = 0;  // assigned by AuditLog::append
+  std::int64_t user_id = 0;
+  std::string operation_type;  // e.g. "accrual", "sync_applied", "clock_jump", "credit"
+  std::optional<Units> old_value;
+  std::optional<Units> new_value;
+  std::int64_t timestamp = 0;  // wall ms
+  AuditSource source = AuditSource::kLocal;
+  nlohmann::json metadata = nlohmann::json::object();  // always an object
+};
+
+bool operator==(const AuditEntry& a, const AuditEntry& b);
+inline bool operator!=(const AuditEntry& a, const AuditEntry& b) { return !(a == b); }
+
+// {"id","userId","operationType","oldValue"?,"newValue"?,"timestamp","source","metadata"}; the
+// values are decimal strings with 8 decimals, absent when the entry has none.
+nlohmann::json audit_entry_to_json(const AuditEntry& entry);
+// Validates types, ranges (ids and times non-negative safe integers, user id positive safe
+// integer, amounts per parse_amount), a non-empty operation type of at most 64 chars and an
+// object metadata. Failure: kRecordCorrupt naming the field.
+Result<AuditEntry> audit_entry_from_json(const nlohmann::json& value);
+
+constexpr std::size_t kDefaultAuditCapacity = 500;
+
+class AuditLog {
+ public:
+  // REQUIRES: capacity >= 1.
+  explicit AuditLog(std::size_t capacity = kDefaultAuditCapacity);
+
+  // Stores `entry` with the next id (the given id is ignored) and returns the stored entry.
+  // Drops the oldest entry first when full.
+  const AuditEntry& append(AuditEntry entry);
+
+  // The newest entry, for coalescing consecutive accrual ticks into one record in place; null
+  // when empty. The id must not be changed through this pointer.
+  AuditEntry* last();
+  const AuditEntry* last() const;
+
+  // Keeps only the newest `keep` entries (storage cleanup); returns how many were removed. The
+  // removed ones are counted in dropped().
+  std::size_t trim_to(std::size_t keep);
+
+  const std::deque<AuditEntry>& entries() const { return entries_; }
+  std::size_t size() const { return entries_.size(); }
+  std::size_t capacity() const { return capacity_; }
+  std::uint64_t dropped() const { return dropped_; }
+  std::int64_t next_id() const { return next_id_; }
+
+  // {"capacity","nextId","dropped","entries":[...]}
+  nlohmann::json to_json() const;
+  // Validates everything (see audit_entry_from_json; ids strictly increasing and below nextId,
+  // size within capacity); kRecordCorrupt on any failure.
+  static Result<AuditLog> from_json(const nlohmann::json& value);
+
+ private:
+  std::size_t capacity_;
+  std::deque<AuditEntry> entries_;
+  std::uint64_t dropped_ = 0;
+  std::int64_t next_id_ = 1;
+};
+
+}  // namespace earnings

@@ -1,0 +1,264 @@
+#include "codec.h"
+
+#include <array>
+#include <limits>
+#include <utility>
+
+#include "amount.h"
+#include "json_fields.h"
+
+namespace earnings {
+
+using nlohmann::json;
+
+const char* const kLegacyAmountKeys[6] = {"amount",      "earnings",       "currentEarnings",
+                                          "totalEarned", "baseEarningRate", "rate"};
+
+namespace {
+
+constexpr std::uint8_t kMagic[3] = {'T', 'E', 'G'};
+
+constexpr std::array<std::uint32_t, 256> make_crc_table() {
+  std::array<std::uint32_t, 256> table{};
+  for (std::uint32_t n = 0; n < 256; ++n) {
+    std::uint32_t c = n;
+    for (int k = 0; k < 8; ++k) c = (c & 1u) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    table[n] = c;
+  }
+  return table;
+}
+
+constexpr std::array<std::uint32_t, 256> kCrcTable = make_crc_table();
+
+Status corrupt(const std::string& what) {
+  return Status(ErrorCode::kRecordCorrupt, "stored record is corrupt: " + what);
+}
+
+std::uint32_t read_u32_le(const std::uint8_t* p) {
+  return static_cast<std::uint32_t>(p[0]) | static_cast<std::uint32_t>(p[1]) << 8 |
+         static_cast<std::uint32_t>(p[2]) << 16 | static_cast<std::uint32_t>(p[3]) << 24;
+}
+
+void write_u32_le(std::uint8_t* p, std::uint32_t v) {
+  for (int k = 0; k < 4; ++k) p[k] = static_cast<std::uint8_t>(v >> (8 * k));
+}
+
+// True when no nesting goes deeper than `budget` levels; stops descending as soon as it does,
+// so the check itself stays within kMaxDocumentDepth frames.
+bool within_depth(const json& value, std::size_t budget) {
+  if (!value.is_structured()) return true;
+  if (budget == 0) return false;
+  for (const json& child : value) {
+    if (!within_depth(child, budget - 1)) return false;
+  }
+  return true;
+}
+
+// Length of the UTF-8 sequence starting at p (within n bytes), or 0 if ill-formed (overlong,
+// surrogate, above U+10FFFF, truncated). A decoded string with invalid UTF-8 would abort the
+// module later, when nlohmann::json dumps it.
+std::size_t utf8_sequence(const std::uint8_t* p, std::size_t n) {
+  const std::uint8_t b = p[0];
+  if (b < 0x80) return 1;
+  auto cont = [&](std::size_t i) { return i < n && (p[i] & 0xC0) == 0x80; };
+  if (b >= 0xC2 && b <= 0xDF) return cont(1) ? 2 : 0;
+  if (b >= 0xE0 && b <= 0xEF) {
+    if (!cont(1) || !cont(2)) return 0;
+    if (b == 0xE0 && p[1] < 0xA0) return 0;
+    if (b == 0xED && p[1] > 0x9F) return 0;
+    return 3;
+  }
+  if (b >= 0xF0 && b <= 0xF4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    if (b == 0xF0 && p[1] < 0x90) return 0;
+    if (b == 0xF4 && p[1] > 0x8F) return 0;
+    return 4;
+  }
+  return 0;
+}
+
+bool valid_utf8(const std::uint8_t* p, std::size_t n) {
+  std::size_t i = 0;
+  while (i < n) {
+    const std::size_t step = utf8_sequence(p + i, n - i);
+    if (step == 0) return false;
+    i += step;
+  }
+  return true;
+}
+
+// Checks, without recursion or allocation proportional to claimed sizes, that `payload` is
+// exactly one MessagePack value of the kinds a JSON document produces (nil, bool, integers,
+// floats, UTF-8 strings, arrays, string-keyed maps), nested at most kMaxDocumentDepth deep.
+// Only then is it handed to nlohmann::json, whose decoder recurses and trusts lengths.
+Status check_msgpack(const std::uint8_t* payload, std::size_t size) {
+  struct Frame {
+    std::uint64_t remaining;
+    bool is_map;
+  };
+  std::vector<Frame> frames;
+  std::size_t pos = 0;
+  bool root_done = false;
+  while (!root_done) {
+    bool expect_key = !frames.empty() && frames.back().is_map && frames.back().remaining % 2 == 0;
+    if (pos >= size) return corrupt("payload ends inside a value");
+    const std::uint8_t tag = payload[pos++];
+    const std::size_t left = size - pos;
+    std::uint64_t length = 0;  // bytes of scalar data, or element count of a container
+    bool is_string = false;
+    bool is_container = false;
+    bool is_map = false;
+    auto need = [&](std::size_t bytes) { return left >= bytes; };
+    auto big_endian = [&](std::size_t bytes) {
+      std::uint64_t v = 0;
+      for (std::size_t k = 0; k < bytes; ++k) v = (v << 8) | payload[pos + k];
+      pos += bytes;
+      return v;
+    };
+    if (tag <= 0x7F || tag >= 0xE0 || tag == 0xC0 || tag == 0xC2 || tag == 0xC3) {
+      length = 0;
+    } else if (tag >= 0x80 && tag <= 0x8F) {
+      is_container = is_map = true;
+      length = tag & 0x0F;
+    } else if (tag >= 0x90 && tag <= 0x9F) {
+      is_container = true;
+      length = tag & 0x0F;
+    } else if (tag >= 0xA0 && tag <= 0xBF) {
+      is_string = true;
+      length = tag & 0x1F;
+    } else {
+      switch (tag) {
+        case 0xCA: length = 4; break;
+        case 0xCB: length = 8; break;
+        case 0xCC: case 0xD0: length = 1; break;
+        case 0xCD: case 0xD1: length = 2; break;
+        case 0xCE: case 0xD2: length = 4; break;
+        case 0xCF: case 0xD3: length = 8; break;
+        case 0xD9: case 0xDA: case 0xDB: {
+          const std::size_t width = tag == 0xD9 ? 1 : tag == 0xDA ? 2 : 4;
+          if (!need(width)) return corrupt("payload ends inside a string length");
+          is_string = true;
+          length = big_endian(width);
+          break;
+        }
+        case 0xDC: case 0xDD: case 0xDE: case 0xDF: {
+          const std::size_t width = (tag == 0xDC || tag == 0xDE) ? 2 : 4;
+          if (!need(width)) return corrupt("payload ends inside a container length");
+          is_container = true;
+          is_map = tag >= 0xDE;
+          length = big_endian(width);
+          break;
+        }
+        default:
+          return corrupt("payload holds a MessagePack type a document never contains");
+      }
+    }
+    if (expect_key && !is_string) return corrupt("payload has a map key that is not a string");
+    if (is_container) {
+      const std::uint64_t elements = is_map ? length * 2 : length;
+      if (elements > size - pos) return corrupt("payload claims more elements than it has bytes");
+      if (elements > 0) {
+        if (frames.size() >= kMaxDocumentDepth) return corrupt("payload nests too deeply");
+        frames.push_back(Frame{elements, is_map});
+        continue;
+      }
+    } else {
+      if (length > size - pos) return corrupt("payload ends inside a value");
+      if (is_string && !valid_utf8(payload + pos, static_cast<std::size_t>(length))) {
+        return corrupt("payload holds a string that is not UTF-8");
+      }
+      pos += static_cast<std::size_t>(length);
+    }
+    // A value is complete: close every container it completes.
+    while (true) {
+      if (frames.empty()) {
+        root_done = true;
+        break;
+      }
+      if (--frames.back().remaining > 0) break;
+      frames.pop_back();
+    }
+  }
+  if (pos != size) return corrupt("payload has bytes after the document");
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::uint32_t crc32(const std::uint8_t* data, std::size_t size, std::uint32_t previous) {
+  std::uint32_t c = previous ^ 0xFFFFFFFFu;
+  for (std::size_t i = 0; i < size; ++i) c = kCrcTable[(c ^ data[i]) & 0xFFu] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
+}
+
+Result<Bytes> encode_record(const json& document) {
+  if (document.is_discarded()) return corrupt("cannot store a discarded document");
+  if (!within_depth(document, kMaxDocumentDepth)) return corrupt("document nests too deeply");
+  Bytes payload = json::to_msgpack(document);
+  if (payload.size() > kMaxRecordPayload) return corrupt("document is larger than 4 MiB");
+  Bytes out(kEnvelopeHeaderSize);
+  out[0] = kMagic[0];
+  out[1] = kMagic[1];
+  out[2] = kMagic[2];
+  out[3] = kCodecVersion;
+  write_u32_le(&out[4], static_cast<std::uint32_t>(payload.size()));
+  std::uint32_t crc = crc32(&out[3], 5);
+  crc = crc32(payload.data(), payload.size(), crc);
+  write_u32_le(&out[8], crc);
+  out.insert(out.end(), payload.begin(), payload.end());
+  return out;
+}
+
+Result<json> decode_record(const std::uint8_t* data, std::size_t size) {
+  if (data == nullptr || size < kEnvelopeHeaderSize) {
+    return corrupt("shorter than the 12-byte header (" + std::to_string(size) + " bytes)");
+  }
+  if (data[0] != kMagic[0] || data[1] != kMagic[1] || data[2] != kMagic[2]) {
+    return corrupt("wrong magic (not a TEG record)");
+  }
+  const std::uint32_t length = read_u32_le(data + 4);
+  const std::size_t actual = size - kEnvelopeHeaderSize;
+  if (length < actual) return corrupt("trailing bytes after the payload");
+  if (length > actual) {
+    return corrupt("truncated: header says " + std::to_string(length) + " payload bytes, " +
+                   std::to_string(actual) + " present");
+  }
+  std::uint32_t crc = crc32(data + 3, 5);
+  crc = crc32(data + kEnvelopeHeaderSize, actual, crc);
+  if (crc != read_u32_le(data + 8)) return corrupt("checksum mismatch");
+  const std::uint8_t version = data[3];
+  if (version > kCodecVersion) {
+    return Status(ErrorCode::kRecordVersion,
+                  "stored record has version " + std::to_string(version) +
+                      ", newer than this library's " + std::to_string(kCodecVersion));
+  }
+  if (version != kCodecVersion) {
+    return corrupt("envelope version " + std::to_string(version) + " was never written");
+  }
+  if (length > kMaxRecordPayload) return corrupt("payload is larger than 4 MiB");
+  Status shape = check_msgpack(data + kEnvelopeHeaderSize, actual);
+  if (!shape.ok()) return shape;
+  json document = json::from_msgpack(data + kEnvelopeHeaderSize, data + size, true, false);
+  if (document.is_discarded()) return corrupt("payload is not valid MessagePack");
+  return document;
+}
+
+Result<json> decode_record(const Bytes& bytes) { return decode_record(bytes.data(), bytes.size()); }
+
+Result<json> decode_record_for_user(const Bytes& bytes, std::int64_t user_id) {
+  auto decoded = decode_record(bytes);
+  if (!decoded.ok()) return decoded;
+  const json& document = decoded.value();
+  if (!document.is_object()) return corrupt("document is not an object");
+  auto owner = document.find(kRecordUserKey);
+  if (owner == document.end()) return corrupt("document names no owner");
+  auto owner_id = json_fields::safe_integer_value(*owner, "owner", 1);
+  if (!owner_id.ok()) return corrupt("document owner is not a user id");
+  if (owner_id.value() != user_id) {
+    return Status(ErrorCode::kRecordUserMismatch,
+                  "stored record belongs to another user, not " + std::to_string(user_id));
+  }
+  return decoded;
+}
+
+}  // namespace earnings

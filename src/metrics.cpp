@@ -1,0 +1,236 @@
+#include "metrics.h"
+
+#include <algorithm>
+#include <limits>
+#include <vector>
+
+#include "json_fields.h"
+
+namespace earnings {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kFailureKeys[kSyncFailureKinds] = {
+    "network", "timeout", "server", "rate_limited", "rejected", "response_invalid"};
+
+// The counters as (json key, member) pairs so that to_json and from_json cannot drift apart.
+template <typename Counters, typename Visit>
+void for_each_counter(Counters& c, Visit visit) {
+  visit("syncAttempts", c.sync_attempts);
+  visit("syncSuccesses", c.sync_successes);
+  visit("retries", c.retries);
+  visit("opsSent", c.ops_sent);
+  visit("opsApplied", c.ops_applied);
+  visit("opsDuplicate", c.ops_duplicate);
+  visit("opsRejected", c.ops_rejected);
+  visit("opsReview", c.ops_review);
+  visit("opsGap", c.ops_gap);
+  visit("conflicts", c.conflicts);
+  visit("corruptionDetected", c.corruption_detected);
+  visit("clockJumps", c.clock_jumps);
+  visit("offlineMs", c.offline_ms);
+  visit("queueDepth", c.queue_depth);
+  visit("queueDepthMax", c.queue_depth_max);
+  visit("latencyCount", c.latency_count);
+  visit("latencyTotalMs", c.latency_total_ms);
+}
+
+// Counters saturate at 2^53 - 1 so that they stay exact as JS numbers forever.
+void bump(std::uint64_t& counter, std::uint64_t by = 1) {
+  const auto cap = static_cast<std::uint64_t>(json_fields::kMaxSafeInteger);
+  counter = (counter > cap - std::min(by, cap)) ? cap : counter + by;
+}
+
+void bump(std::int64_t& counter, std::int64_t by) {
+  if (by <= 0) return;
+  counter = (counter > json_fields::kMaxSafeInteger - by) ? json_fields::kMaxSafeInteger
+                                                           : counter + by;
+}
+
+Status corrupt(const std::string& what) {
+  return Status(ErrorCode::kRecordCorrupt, "metrics: " + what);
+}
+
+// Nearest-rank percentile: the smallest sample with at least p% of samples at or below it.
+std::int64_t percentile(const std::vector<std::int64_t>& sorted, std::int64_t p) {
+  const auto n = static_cast<std::int64_t>(sorted.size());
+  const std::int64_t rank = (p * n + 99) / 100;
+  return sorted[static_cast<std::size_t>(std::max<std::int64_t>(rank, 1) - 1)];
+}
+
+std::vector<std::int64_t> counter_values(const MetricsCounters& counters) {
+  std::vector<std::int64_t> values;
+  for_each_counter(counters, [&](const char*, const auto& v) {
+    values.push_back(static_cast<std::int64_t>(v));
+  });
+  for (std::uint64_t count : counters.sync_failures) values.push_back(static_cast<std::int64_t>(count));
+  return values;
+}
+
+}  // namespace
+
+const char* to_string(SyncFailureKind kind) { return kFailureKeys[static_cast<std::size_t>(kind)]; }
+
+std::uint64_t MetricsCounters::sync_failures_total() const {
+  std::uint64_t total = 0;
+  for (std::uint64_t count : sync_failures) bump(total, count);
+  return total;
+}
+
+bool operator==(const MetricsCounters& a, const MetricsCounters& b) {
+  return counter_values(a) == counter_values(b);
+}
+
+Metrics::Metrics(std::size_t latency_window) : window_(latency_window == 0 ? 1 : latency_window) {}
+
+void Metrics::record_sync_attempt() { bump(counters_.sync_attempts); }
+
+void Metrics::record_sync_success(std::int64_t latency_ms) {
+  bump(counters_.sync_successes);
+  record_latency(latency_ms);
+}
+
+void Metrics::record_sync_failure(SyncFailureKind kind) {
+  bump(counters_.sync_failures[static_cast<std::size_t>(kind)]);
+}
+
+void Metrics::record_retry() { bump(counters_.retries); }
+
+void Metrics::record_ops_sent(std::uint64_t count) { bump(counters_.ops_sent, count); }
+
+void Metrics::record_op_outcome(OpOutcome outcome) {
+  switch (outcome) {
+    case OpOutcome::kApplied:
+      bump(counters_.ops_applied);
+      break;
+    case OpOutcome::kDuplicate:
+      bump(counters_.ops_duplicate);
+      break;
+    case OpOutcome::kRejected:
+      bump(counters_.ops_rejected);
+      break;
+    case OpOutcome::kReview:
+      bump(counters_.ops_review);
+      break;
+    case OpOutcome::kGap:
+      bump(counters_.ops_gap);
+      break;
+  }
+}
+
+void Metrics::record_conflict() { bump(counters_.conflicts); }
+
+void Metrics::record_corruption() { bump(counters_.corruption_detected); }
+
+void Metrics::record_clock_jump() { bump(counters_.clock_jumps); }
+
+void Metrics::add_offline_ms(std::int64_t ms) { bump(counters_.offline_ms, ms); }
+
+void Metrics::set_queue_depth(std::uint64_t depth) {
+  const auto cap = static_cast<std::uint64_t>(json_fields::kMaxSafeInteger);
+  counters_.queue_depth = std::min(depth, cap);
+  counters_.queue_depth_max = std::max(counters_.queue_depth_max, counters_.queue_depth);
+}
+
+void Metrics::record_latency(std::int64_t latency_ms) {
+  const std::int64_t sample =
+      std::min(std::max<std::int64_t>(latency_ms, 0), json_fields::kMaxSafeInteger);
+  bump(counters_.latency_count);
+  bump(counters_.latency_total_ms, sample);
+  if (latencies_.size() >= window_) latencies_.pop_front();
+  latencies_.push_back(sample);
+}
+
+Kpis Metrics::kpis(Units unsynced_units) const {
+  Kpis out;
+  const std::uint64_t completed = counters_.sync_successes + counters_.sync_failures_total();
+  if (completed > 0) {
+    out.success_rate_permille = static_cast<std::int64_t>(
+        static_cast<unsigned __int128>(counters_.sync_successes) * 1000 / completed);
+  }
+  out.latency_samples = latencies_.size();
+  if (!latencies_.empty()) {
+    std::vector<std::int64_t> sorted(latencies_.begin(), latencies_.end());
+    std::sort(sorted.begin(), sorted.end());
+    out.latency_p50_ms = percentile(sorted, 50);
+    out.latency_p95_ms = percentile(sorted, 95);
+    __int128 sum = 0;
+    for (std::int64_t sample : sorted) sum += sample;
+    out.latency_mean_ms = static_cast<std::int64_t>(sum / static_cast<__int128>(sorted.size()));
+  }
+  out.earnings_at_risk = std::max<Units>(unsynced_units, 0);
+  out.queue_depth = counters_.queue_depth;
+  out.queue_depth_max = counters_.queue_depth_max;
+  return out;
+}
+
+json Metrics::to_json() const {
+  json counters = json::object();
+  for_each_counter(counters_, [&](const char* key, const auto& v) { counters[key] = v; });
+  json failures = json::object();
+  for (std::size_t k = 0; k < kSyncFailureKinds; ++k) failures[kFailureKeys[k]] = counters_.sync_failures[k];
+  counters["syncFailures"] = std::move(failures);
+  json out = json::object();
+  out["counters"] = std::move(counters);
+  out["latencyWindow"] = window_;
+  out["latencies"] = json(latencies_);
+  return out;
+}
+
+Result<Metrics> Metrics::from_json(const json& value) {
+  if (!value.is_object()) return corrupt("must be an object");
+  auto window = json_fields::safe_integer(value, "latencyWindow", 1);
+  if (!window.ok()) return corrupt(window.status().message());
+  if (window.value() > 100000) return corrupt("latencyWindow is larger than 100000");
+  auto counters = value.find("counters");
+  if (counters == value.end() || !counters->is_object()) return corrupt("counters must be an object");
+  Metrics metrics(static_cast<std::size_t>(window.value()));
+  Status failed;
+  for_each_counter(metrics.counters_, [&](const char* key, auto& v) {
+    if (!failed.ok()) return;
+    auto read = json_fields::safe_integer(*counters, key, 0);
+    if (!read.ok()) {
+      failed = corrupt(read.status().message());
+      return;
+    }
+    v = static_cast<std::remove_reference_t<decltype(v)>>(read.value());
+  });
+  if (!failed.ok()) return failed;
+  auto failures = counters->find("syncFailures");
+  if (failures == counters->end() || !failures->is_object()) {
+    return corrupt("syncFailures must be an object");
+  }
+  for (std::size_t k = 0; k < kSyncFailureKinds; ++k) {
+    auto read = json_fields::safe_integer(*failures, kFailureKeys[k], 0);
+    if (!read.ok()) return corrupt(read.status().message());
+    metrics.counters_.sync_failures[k] = static_cast<std::uint64_t>(read.value());
+  }
+  if (metrics.counters_.queue_depth > metrics.counters_.queue_depth_max) {
+    return corrupt("queueDepth above queueDepthMax");
+  }
+  auto latencies = value.find("latencies");
+  if (latencies == value.end() || !latencies->is_array()) return corrupt("latencies must be an array");
+  if (latencies->size() > metrics.window_) return corrupt("more latencies than the window");
+  for (const json& sample : *latencies) {
+    auto read = json_fields::safe_integer_value(sample, "latency", 0);
+    if (!read.ok()) return corrupt(read.status().message());
+    metrics.latencies_.push_back(read.value());
+  }
+  return metrics;
+}
+
+json kpis_to_json(const Kpis& kpis) {
+  json out = json::object();
+  out["successRatePermille"] = kpis.success_rate_permille;
+  out["latencyP50Ms"] = kpis.latency_p50_ms;
+  out["latencyP95Ms"] = kpis.latency_p95_ms;
+  out["latencyMeanMs"] = kpis.latency_mean_ms;
+  out["latencySamples"] = kpis.latency_samples;
+  out["earningsAtRisk"] = format_amount(kpis.earnings_at_risk);
+  out["queueDepth"] = kpis.queue_depth;
+  out["queueDepthMax"] = kpis.queue_depth_max;
+  return out;
+}
+
+}  // namespace earnings
