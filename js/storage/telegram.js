@@ -7,6 +7,8 @@ import { ClientError, ClientErrorCode } from '../client-errors.js';
 import { base64ToBytes, bytesToBase64 } from './encoding.js';
 
 const INDEX_KEY = 'teg:index';
+// DeviceStorage answers '' for a missing key; the mark tells an empty record from no record.
+const VALUE_MARK = 'b:';
 
 function call(deviceStorage, method, ...args) {
   return new Promise((resolve, reject) => {
@@ -52,11 +54,11 @@ export class TelegramDeviceStore {
 
   async get(key) {
     const text = await call(this.deviceStorage, 'getItem', key);
-    return text ? base64ToBytes(text) : null;
+    return typeof text === 'string' && text.startsWith(VALUE_MARK) ? base64ToBytes(text.slice(VALUE_MARK.length)) : null;
   }
 
   async put(key, bytes) {
-    const text = bytesToBase64(bytes);
+    const text = VALUE_MARK + bytesToBase64(bytes);
     await call(this.deviceStorage, 'setItem', key, text);
     const index = await this.readIndex();
     if (index[key] !== text.length) {

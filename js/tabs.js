@@ -1,0 +1,146 @@
+// One leader tab per user: it alone runs the engine (accrues, persists, syncs), so two tabs of one
+// user never count the same time twice. Leadership is a Web Lock, which the browser releases when
+// the holding tab dies; timing-based elections over BroadcastChannel elect several leaders under
+// load. Followers forward their writes to the leader and mirror its state over a BroadcastChannel.
+// Without Web Locks (old browsers) the tab leads on its own: correct in one tab.
+import { ClientError, ClientErrorCode } from './client-errors.js';
+
+export function leaderLockName(userId) {
+  return `ton-earnings-guard:leader:${userId}`;
+}
+
+export function tabChannelName(userId) {
+  return `ton-earnings-guard:user:${userId}`;
+}
+
+export function browserTabServices(env = globalThis) {
+  return {
+    locks: env.navigator?.locks ?? null,
+    openChannel: typeof env.BroadcastChannel === 'function' ? (name) => new env.BroadcastChannel(name) : null,
+  };
+}
+
+// Messages: leader -> all { type: 'state', state } and { type: 'leader', tabId };
+// follower -> leader { type: 'call', id, tabId, method, args }; leader -> follower
+// { type: 'reply', id, tabId, value } or { ..., error: { code, message } }; a follower that
+// starts asks with { type: 'hello' } so the leader repeats its state.
+export class TabCoordinator {
+  // `onLeader()` runs once when this tab wins the lock and resolves when it is ready to serve;
+  // `onCall(method, args)` serves a follower's forwarded write on the leader; `onState(state)`
+  // mirrors the leader's state on a follower.
+  constructor({ userId, tabId, services, onLeader, onCall, onState }) {
+    this.userId = userId;
+    this.tabId = tabId;
+    this.locks = services.locks;
+    this.channel = services.openChannel ? services.openChannel(tabChannelName(userId)) : null;
+    this.onLeader = onLeader;
+    this.onCall = onCall;
+    this.onState = onState;
+    this.isLeader = false;
+    this.pending = new Map();
+    this.nextCallId = 1;
+    this.release = null;
+    this.disposed = false;
+    this.leaderReady = null;
+    if (this.channel) this.channel.onmessage = (event) => this.receive(event.data);
+  }
+
+  // Resolves once this tab leads, or at once as a follower when another tab holds the lock.
+  start() {
+    if (!this.locks) return this.lead();
+    const held = new Promise((resolve) => {
+      this.release = resolve;
+    });
+    let settled = false;
+    return new Promise((resolve, reject) => {
+      this.locks.request(leaderLockName(this.userId), { ifAvailable: true }, async (lock) => {
+        if (lock) {
+          settled = true;
+          await this.lead().then(resolve, reject);
+          await held;
+          return;
+        }
+        settled = true;
+        resolve();
+        this.channel?.postMessage({ type: 'hello', tabId: this.tabId });
+        // Queue for the lock: granted when the leader tab dies or disposes.
+        await this.locks.request(leaderLockName(this.userId), async () => {
+          if (this.disposed) return;
+          await this.lead().catch((error) => this.onState?.({ error }));
+          await held;
+        });
+      }).catch((error) => {
+        if (!settled) reject(error);
+      });
+    });
+  }
+
+  async lead() {
+    this.isLeader = true;
+    this.leaderReady = Promise.resolve(this.onLeader());
+    await this.leaderReady;
+    // Calls forwarded to a dead leader have no answer coming; the caller decides whether to retry.
+    this.failPending('this tab became the leader before the previous leader answered');
+    this.channel?.postMessage({ type: 'leader', tabId: this.tabId });
+  }
+
+  broadcastState(state) {
+    if (this.isLeader) this.channel?.postMessage({ type: 'state', state });
+  }
+
+  // Forwards a write to the leader. REQUIRES: this tab is a follower and a channel exists.
+  call(method, args) {
+    if (!this.channel) {
+      return Promise.reject(new ClientError(ClientErrorCode.TAB_LEADER_LOST, 'no channel to the leader tab'));
+    }
+    const id = this.nextCallId;
+    this.nextCallId += 1;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.channel.postMessage({ type: 'call', id, tabId: this.tabId, method, args });
+    });
+  }
+
+  async receive(message) {
+    if (this.disposed || !message || typeof message !== 'object') return;
+    if (message.type === 'call' && this.isLeader) {
+      await this.leaderReady;
+      let reply;
+      try {
+        reply = { type: 'reply', id: message.id, tabId: message.tabId, value: await this.onCall(message.method, message.args) };
+      } catch (error) {
+        reply = { type: 'reply', id: message.id, tabId: message.tabId, error: { code: error?.code ?? 'ERROR', message: error?.message ?? String(error) } };
+      }
+      this.channel.postMessage(reply);
+    } else if (message.type === 'reply' && message.tabId === this.tabId) {
+      const call = this.pending.get(message.id);
+      if (!call) return;
+      this.pending.delete(message.id);
+      if (message.error) call.reject(Object.assign(new ClientError(message.error.code, message.error.message)));
+      else call.resolve(message.value);
+    } else if (message.type === 'state' && !this.isLeader) {
+      this.onState(message.state);
+    } else if (message.type === 'hello' && this.isLeader) {
+      await this.leaderReady;
+      this.onCall('state', []).then((state) => this.broadcastState(state), () => {});
+    } else if (message.type === 'leader' && !this.isLeader) {
+      // A new leader means the old one died; its unanswered calls will never be answered.
+      this.failPending('the leader tab went away before answering');
+    }
+  }
+
+  failPending(reason) {
+    for (const call of this.pending.values()) {
+      call.reject(new ClientError(ClientErrorCode.TAB_LEADER_LOST,
+        `${reason}; the write may or may not have been recorded, check the state before retrying`));
+    }
+    this.pending.clear();
+  }
+
+  dispose() {
+    this.disposed = true;
+    this.failPending('the manager was disposed');
+    this.release?.();
+    this.channel?.close();
+  }
+}
