@@ -1,0 +1,287 @@
+// The sync server as a value: createServer(options) opens the database, applies migrations,
+// loads the core and returns { handler, listen, close, ... } so tests and the demo run it in
+// process and the CLI (main.js) runs it from the environment. Options are config.js keys plus
+// injected collaborators: now (server clock, ms), logger (pino), db (already open; then the
+// caller closes it), core (a loaded core).
+import http from 'node:http';
+
+import pino from 'pino';
+
+import { loadCore } from '../js/core.js';
+import { createAdminCheck, createAuthenticator } from './auth.js';
+import { resolveConfig } from './config.js';
+import { openDatabase } from './db.js';
+import { decideReview, listReviews } from './earnings-store.js';
+import { ServerError, requestInvalid } from './errors.js';
+import { createMetrics } from './metrics.js';
+import { migrate } from './migrate.js';
+import { createStaticFiles } from './static-files.js';
+import { createSyncService } from './sync-service.js';
+
+const REVIEW_ACTION = /^\/v1\/admin\/reviews\/([1-9]\d{0,17})\/(approve|reject)$/;
+const REVIEW_STATUSES = new Set(['pending', 'approved', 'rejected']);
+const MAX_NOTE_CHARS = 1000;
+
+// PostgreSQL SQLSTATEs a request can cause; anything else is a server fault.
+const SQL_STATE_ANSWERS = {
+  22003: () => new ServerError('AMOUNT_OVERFLOW', 'the result would exceed the largest amount', 422),
+  23514: () => new ServerError('STATE_INVALID', 'the change would break a stored invariant', 422),
+  40001: () => new ServerError('UNAVAILABLE', 'the database asked to retry the transaction', 503),
+  '40P01': () => new ServerError('UNAVAILABLE', 'the database asked to retry the transaction', 503),
+  '57P01': () => new ServerError('UNAVAILABLE', 'the database is restarting', 503),
+};
+
+function readBody(req, maxBytes) {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      reject(new ServerError('PAYLOAD_TOO_LARGE', `request body over ${maxBytes} bytes`, 413));
+      return;
+    }
+    const chunks = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (chunk) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > maxBytes) {
+        done = true;
+        reject(new ServerError('PAYLOAD_TOO_LARGE', `request body over ${maxBytes} bytes`, 413));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!done) resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (error) => {
+      if (!done) reject(error);
+    });
+  });
+}
+
+function parseJsonObject(buffer, { allowEmpty = false } = {}) {
+  if (buffer.length === 0 && allowEmpty) return {};
+  let text;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(buffer);
+  } catch {
+    throw requestInvalid('request body is not UTF-8');
+  }
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw requestInvalid(`request body is not JSON: ${error.message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw requestInvalid('request body must be a JSON object');
+  }
+  return value;
+}
+
+function reviewNote(body) {
+  const unknown = Object.keys(body).filter((key) => key !== 'note');
+  if (unknown.length > 0) throw requestInvalid(`unknown field ${JSON.stringify(unknown[0])}`);
+  if (body.note === undefined) return null;
+  if (typeof body.note !== 'string' || body.note.length > MAX_NOTE_CHARS) {
+    throw requestInvalid(`note must be a string of at most ${MAX_NOTE_CHARS} characters`);
+  }
+  return body.note;
+}
+
+function intParam(params, key, fallback, max) {
+  const text = params.get(key);
+  if (text === null) return fallback;
+  if (!/^\d{1,15}$/.test(text) || Number(text) > max) throw requestInvalid(`${key} must be an integer up to ${max}`);
+  return Number(text);
+}
+
+export async function createServer(options = {}) {
+  const { logger: givenLogger, db: givenDb, core: givenCore, ...settings } = options;
+  const config = resolveConfig(settings);
+  const logger = givenLogger ?? pino({ name: 'earnings-server' });
+  if (config.devIdentity) {
+    logger.warn(
+      { devIdentity: true },
+      'DEV_IDENTITY IS ON: any caller can act as any user with "Authorization: dev <userId>". ' +
+        'For the demo and tests only; never in production.',
+    );
+  }
+  const db = givenDb ?? (await openDatabase(config));
+  const applied = await migrate(db);
+  if (applied.length > 0) logger.info({ migrations: applied }, 'applied database migrations');
+  const core = givenCore ?? (await loadCore());
+  const metrics = createMetrics();
+  const service = createSyncService({ db, core, config, metrics });
+  const authenticate = createAuthenticator({
+    botToken: config.botToken,
+    maxAgeS: config.initDataMaxAgeS,
+    devIdentity: config.devIdentity,
+    now: config.now,
+  });
+  const checkAdmin = createAdminCheck(config.adminToken);
+  const staticFiles = createStaticFiles(config.staticDirs);
+
+  function send(res, status, body, headers = {}) {
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    res.writeHead(status, {
+      'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
+      'Cache-Control': 'no-store',
+      ...headers,
+    });
+    res.end(text);
+  }
+
+  function userOf(req) {
+    try {
+      return authenticate(req.headers.authorization);
+    } catch (error) {
+      metrics.authFailures.inc({ code: error.code ?? 'AUTH_INVALID' });
+      throw error;
+    }
+  }
+
+  async function handleSync(req, res, context) {
+    const started = process.hrtime.bigint();
+    let outcome = 'server_error';
+    try {
+      context.userId = userOf(req);
+      const body = parseJsonObject(await readBody(req, config.maxBodyBytes));
+      context.clientId = typeof body.clientId === 'string' ? body.clientId.slice(0, 64) : undefined;
+      const answer = await service.sync(context.userId, body);
+      outcome = 'ok';
+      for (const result of answer.results) {
+        if (result.status === 'rejected' || result.status === 'review' || result.status === 'gap') {
+          logger.warn({ userId: context.userId, clientId: context.clientId, op: result }, `op ${result.status}`);
+        }
+      }
+      send(res, 200, answer);
+    } catch (error) {
+      outcome = (error.status ?? 500) < 500 ? 'client_error' : 'server_error';
+      throw error;
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.syncDuration.observe({ outcome }, seconds);
+      metrics.syncRequests.inc({ outcome });
+    }
+  }
+
+  async function route(req, res, url, context) {
+    const { pathname } = url;
+    const method = req.method;
+    if (pathname === '/v1/sync') {
+      if (method !== 'POST') throw new ServerError('METHOD_NOT_ALLOWED', 'use POST', 405);
+      return handleSync(req, res, context);
+    }
+    if (pathname === '/v1/state') {
+      if (method !== 'GET') throw new ServerError('METHOD_NOT_ALLOWED', 'use GET', 405);
+      context.userId = userOf(req);
+      context.clientId = url.searchParams.get('clientId') ?? undefined;
+      return send(res, 200, await service.state(context.userId, context.clientId));
+    }
+    if (pathname === '/healthz') {
+      await db.query('SELECT 1');
+      return send(res, 200, { ok: true, database: db.kind });
+    }
+    if (pathname === '/metrics') {
+      return send(res, 200, await metrics.registry.metrics(), { 'Content-Type': metrics.registry.contentType });
+    }
+    if (pathname === '/v1/admin/reviews') {
+      if (method !== 'GET') throw new ServerError('METHOD_NOT_ALLOWED', 'use GET', 405);
+      checkAdmin(req.headers.authorization);
+      const status = url.searchParams.get('status') ?? 'pending';
+      if (!REVIEW_STATUSES.has(status)) throw requestInvalid('status must be pending, approved or rejected');
+      const limit = intParam(url.searchParams, 'limit', 100, 1000);
+      const afterId = intParam(url.searchParams, 'after', 0, Number.MAX_SAFE_INTEGER);
+      return send(res, 200, { reviews: await listReviews(db, { status, limit, afterId }) });
+    }
+    const action = REVIEW_ACTION.exec(pathname);
+    if (action) {
+      if (method !== 'POST') throw new ServerError('METHOD_NOT_ALLOWED', 'use POST', 405);
+      checkAdmin(req.headers.authorization);
+      const note = reviewNote(parseJsonObject(await readBody(req, config.maxBodyBytes), { allowEmpty: true }));
+      const approve = action[2] === 'approve';
+      const decision = await decideReview(db, { id: Number(action[1]), approve, note, nowMs: config.now() });
+      metrics.reviews.inc({ event: decision.status });
+      logger.info({ review: decision }, `review ${decision.status}`);
+      return send(res, 200, { review: decision });
+    }
+    if ((method === 'GET' || method === 'HEAD') && (await staticFiles.serve(req, res, pathname))) return undefined;
+    throw new ServerError('NOT_FOUND', `no route for ${method} ${pathname}`, 404);
+  }
+
+  function answerError(res, error, context) {
+    const known = error instanceof ServerError || (typeof error?.status === 'number' && typeof error?.code === 'string');
+    const mapped = known ? error : SQL_STATE_ANSWERS[error?.code]?.();
+    const answer = mapped ?? new ServerError('INTERNAL', 'internal error; the request changed nothing', 500);
+    const entry = { ...context, code: answer.code, status: answer.status };
+    if (answer.status >= 500) logger.error({ ...entry, err: error }, 'request failed');
+    else logger.warn(entry, answer.message);
+    if (answer.status >= 400 && answer.status < 500 && answer.code !== 'NOT_FOUND') {
+      metrics.rejections.inc({ code: answer.code });
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    // After a refused oversized body the rest of it is not read; closing is cheaper than draining.
+    const headers = answer.status === 413 ? { Connection: 'close' } : {};
+    send(res, answer.status, { error: { code: answer.code, message: answer.message } }, headers);
+  }
+
+  const handler = (req, res) => {
+    res.setHeader('Access-Control-Allow-Origin', config.corsOrigin);
+    res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+    res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+    res.setHeader('Access-Control-Max-Age', '600');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://server.invalid');
+    const context = { method: req.method, path: url.pathname };
+    route(req, res, url, context).catch((error) => answerError(res, error, context));
+  };
+
+  const server = http.createServer(handler);
+  server.keepAliveTimeout = 65_000;
+
+  return {
+    config,
+    db,
+    core,
+    logger,
+    metrics,
+    handler,
+    server,
+    url: null,
+    async listen(port = config.port, host = config.host) {
+      await new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      const address = server.address();
+      this.url = `http://${address.address}:${address.port}`;
+      logger.info({ url: this.url, database: db.kind }, 'earnings server listening');
+      return this.url;
+    },
+    async close() {
+      if (server.listening) {
+        server.closeIdleConnections?.();
+        await new Promise((resolve) => server.close(resolve));
+      }
+      if (!givenDb) await db.close();
+    },
+  };
+}
+
+export async function startServer(options = {}) {
+  const app = await createServer(options);
+  await app.listen();
+  return app;
+}

@@ -1,0 +1,101 @@
+// Server configuration: defaults, the environment mapping used by the CLI, and validation. A
+// value out of range stops the server at start (CONFIG_INVALID) rather than running with a
+// surprising budget.
+import { ServerError } from './errors.js';
+
+const HOUR_MS = 3_600_000;
+
+export const DEFAULTS = Object.freeze({
+  port: 8787,
+  host: '127.0.0.1',
+  databaseUrl: null,
+  dataDir: '.data/pglite',
+  botToken: null,
+  initDataMaxAgeS: 86400,
+  adminToken: null,
+  devIdentity: false,
+  defaultRatePerHour: '1.00000000',
+  maxRatePerHour: '1000.00000000',
+  offlineCapMs: 8 * HOUR_MS,
+  toleranceMs: 60_000,
+  maxBodyBytes: 256 * 1024,
+  poolSize: 10,
+  staticDirs: [],
+  corsOrigin: '*',
+});
+
+const configError = (message) => new ServerError('CONFIG_INVALID', message, 500);
+
+const AMOUNT_TEXT = /^\d{1,10}(\.\d{1,8})?$/;
+
+function integerIn(name, value, min, max) {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw configError(`${name} must be an integer in [${min}, ${max}], got ${value}`);
+  }
+  return value;
+}
+
+function intFromEnv(env, key) {
+  const text = env[key];
+  if (text === undefined || text === '') return undefined;
+  if (!/^\d+$/.test(text)) throw configError(`${key} must be a non-negative integer, got "${text}"`);
+  return Number(text);
+}
+
+// STATIC_DIR is "dir" (served at /) or "prefix=dir,prefix=dir" (e.g. "/=web-demo,/dist=dist").
+function parseStaticDirs(text) {
+  if (!text) return [];
+  return text.split(',').map((entry) => {
+    const at = entry.indexOf('=');
+    return at < 0 ? { prefix: '/', dir: entry } : { prefix: entry.slice(0, at), dir: entry.slice(at + 1) };
+  });
+}
+
+export function configFromEnv(env = process.env) {
+  const config = {
+    port: intFromEnv(env, 'PORT'),
+    host: env.HOST || undefined,
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: env.DATA_DIR || undefined,
+    botToken: env.BOT_TOKEN || undefined,
+    initDataMaxAgeS: intFromEnv(env, 'INIT_DATA_MAX_AGE_S'),
+    adminToken: env.ADMIN_TOKEN || undefined,
+    devIdentity: env.DEV_IDENTITY === '1' || env.DEV_IDENTITY === 'true' ? true : undefined,
+    defaultRatePerHour: env.DEFAULT_RATE_PER_HOUR || undefined,
+    maxRatePerHour: env.MAX_RATE_PER_HOUR || undefined,
+    offlineCapMs: intFromEnv(env, 'OFFLINE_CAP_MS'),
+    toleranceMs: intFromEnv(env, 'TOLERANCE_MS'),
+    maxBodyBytes: intFromEnv(env, 'MAX_BODY_BYTES'),
+    poolSize: intFromEnv(env, 'DB_POOL_SIZE'),
+    staticDirs: env.STATIC_DIR ? parseStaticDirs(env.STATIC_DIR) : undefined,
+    corsOrigin: env.CORS_ORIGIN || undefined,
+  };
+  return Object.fromEntries(Object.entries(config).filter(([, value]) => value !== undefined));
+}
+
+// Fills defaults and checks ranges. `now` (server clock, ms) and `logger` pass through.
+export function resolveConfig(overrides = {}) {
+  const config = { ...DEFAULTS, now: () => Date.now(), ...overrides };
+  integerIn('port', config.port, 0, 65535);
+  integerIn('initDataMaxAgeS', config.initDataMaxAgeS, 1, 30 * 86400);
+  integerIn('offlineCapMs', config.offlineCapMs, 0, 30 * 24 * HOUR_MS);
+  integerIn('toleranceMs', config.toleranceMs, 0, HOUR_MS);
+  integerIn('maxBodyBytes', config.maxBodyBytes, 1024, 16 * 1024 * 1024);
+  integerIn('poolSize', config.poolSize, 1, 200);
+  for (const key of ['defaultRatePerHour', 'maxRatePerHour']) {
+    if (typeof config[key] !== 'string' || !AMOUNT_TEXT.test(config[key])) {
+      throw configError(`${key} must be a decimal string like "1.5", got ${JSON.stringify(config[key])}`);
+    }
+  }
+  if (typeof config.now !== 'function') throw configError('now must be a function returning ms');
+  if (config.botToken !== null && (typeof config.botToken !== 'string' || !/^\d+:[\w-]{20,}$/.test(config.botToken))) {
+    throw configError('BOT_TOKEN does not look like a Telegram bot token');
+  }
+  if (config.adminToken !== null && (typeof config.adminToken !== 'string' || config.adminToken.length < 16)) {
+    throw configError('ADMIN_TOKEN must be at least 16 characters');
+  }
+  if (!Array.isArray(config.staticDirs) || config.staticDirs.some((m) => !m.prefix?.startsWith('/') || !m.dir)) {
+    throw configError('staticDirs must be a list of { prefix: "/...", dir }');
+  }
+  return config;
+}

@@ -1,0 +1,236 @@
+// The SQL side of crediting: reading a user's row under lock, writing a credit plan back, the
+// state answer, and the review queue. It decides nothing about how much to credit (that is the
+// core's planCredit); it only makes each decision durable atomically.
+//
+// Round trips per sync on a real server: BEGIN, lock (plus one insert on first contact), one
+// statement that writes everything, COMMIT. Set-valued writes go through jsonb_to_recordset so
+// a 100-op batch costs the same number of round trips as one op.
+import { ServerError } from './errors.js';
+
+const msToTimestamp = (param) => `(TIMESTAMP WITH TIME ZONE 'epoch' + ${param}::bigint * INTERVAL '1 millisecond')`;
+const timestampToMs = (column) => `(EXTRACT(EPOCH FROM ${column}) * 1000)::bigint::text`;
+
+const ROW_COLUMNS = `
+  u.user_id::text AS user_id,
+  u.total_earned::text AS total_earned,
+  u.current_earnings::text AS current_earnings,
+  u.base_earning_rate::text AS base_earning_rate,
+  u.pending_review::text AS pending_review,
+  u.budget_anchor::text AS budget_anchor,
+  u.is_active,
+  u.sync_status,
+  ${timestampToMs('u.last_update')} AS last_update_ms,
+  ${timestampToMs('u.start_date')} AS start_date_ms`;
+
+const toNumber = (text) => (text === null || text === undefined ? null : Number(text));
+
+// The user_earnings row as the crediting code and the state answer see it.
+function rowFromSql(sqlRow, lastSeq) {
+  return {
+    userId: toNumber(sqlRow.user_id),
+    totalEarned: sqlRow.total_earned,
+    currentEarnings: sqlRow.current_earnings,
+    baseEarningRate: sqlRow.base_earning_rate,
+    pendingReview: sqlRow.pending_review,
+    budgetAnchor: toNumber(sqlRow.budget_anchor),
+    isActive: sqlRow.is_active !== false,
+    syncStatus: sqlRow.sync_status ?? 'synced',
+    lastUpdate: toNumber(sqlRow.last_update_ms),
+    startDate: toNumber(sqlRow.start_date_ms),
+    lastSeq,
+  };
+}
+
+export function stateAnswer(row) {
+  return {
+    userId: row.userId,
+    totalEarned: row.totalEarned,
+    currentEarnings: row.currentEarnings,
+    baseEarningRate: row.baseEarningRate,
+    pendingReview: row.pendingReview,
+    lastSeq: row.lastSeq,
+    lastUpdate: row.lastUpdate,
+    startDate: row.startDate,
+    isActive: row.isActive,
+    syncStatus: row.syncStatus,
+  };
+}
+
+// Locks the user's row for the rest of the transaction, creating it on first contact. Every
+// write for a user happens under this lock, so a user's syncs and review decisions serialise
+// while different users never wait for each other.
+export async function lockUser(tx, { userId, clientId, nowMs, defaultRatePerHour }) {
+  const select = `SELECT ${ROW_COLUMNS}, COALESCE(s.last_seq, 0)::text AS last_seq
+    FROM user_earnings u
+    LEFT JOIN sync_client_sequences s ON s.user_id = u.user_id AND s.client_id = $2
+    WHERE u.user_id = $1
+    FOR UPDATE OF u`;
+  let rows = await tx.query(select, [userId, clientId]);
+  if (rows.length === 0) {
+    // The budget starts at first contact: the server has no evidence of mining before it.
+    await tx.query(
+      `INSERT INTO user_earnings (user_id, current_earnings, earning_rate, base_earning_rate,
+         total_earned, budget_anchor, start_date, last_update, created_at, updated_at)
+       VALUES ($1, 0, $2, $2, 0, $3, ${msToTimestamp('$3')}, ${msToTimestamp('$3')},
+         ${msToTimestamp('$3')}, ${msToTimestamp('$3')})
+       ON CONFLICT (user_id) DO NOTHING`,
+      [userId, defaultRatePerHour, nowMs],
+    );
+    rows = await tx.query(select, [userId, clientId]);
+  }
+  return rowFromSql(rows[0], toNumber(rows[0].last_seq));
+}
+
+// What the server answered for ops it already processed, by seq, so a resent op gets the same
+// answer again (its first response was lost on the way back).
+export async function previousResults(tx, { userId, clientId, seqs }) {
+  if (seqs.length === 0) return new Map();
+  const rows = await tx.query(
+    `SELECT seq::text AS seq, op_id, status, credited::text AS credited, review::text AS review, code, reason
+     FROM sync_op_results
+     WHERE user_id = $1 AND client_id = $2 AND seq IN (SELECT jsonb_array_elements_text($3::jsonb)::bigint)`,
+    [userId, clientId, JSON.stringify(seqs)],
+  );
+  return new Map(rows.map((row) => [Number(row.seq), row]));
+}
+
+// Writes one credit plan: the new row values, the client's last seq, the answer for each op, the
+// audit records and the review items, in one statement. Returns the row as stored.
+// REQUIRES: lockUser() earlier in the same transaction.
+export async function writePlan(tx, { userId, clientId, nowMs, row, lastSeq, opResults, audit, reviews }) {
+  const rows = await tx.query(
+    `WITH updated AS (
+       UPDATE user_earnings u SET
+         total_earned = $3::numeric,
+         current_earnings = $4::numeric,
+         pending_review = $5::numeric,
+         budget_anchor = $6::bigint,
+         last_update = ${msToTimestamp('$7')},
+         updated_at = ${msToTimestamp('$7')},
+         last_sync_attempt = ${msToTimestamp('$7')},
+         sync_status = 'synced',
+         retry_count = 0
+       WHERE u.user_id = $1
+       RETURNING ${ROW_COLUMNS}
+     ), sequence AS (
+       INSERT INTO sync_client_sequences (user_id, client_id, last_seq, updated_at)
+       VALUES ($1, $2, $8::bigint, ${msToTimestamp('$7')})
+       ON CONFLICT (user_id, client_id) DO UPDATE
+         SET last_seq = GREATEST(sync_client_sequences.last_seq, EXCLUDED.last_seq),
+             updated_at = EXCLUDED.updated_at
+     ), results AS (
+       INSERT INTO sync_op_results (user_id, client_id, seq, op_id, status, credited, review, code, reason, created_at)
+       SELECT $1, $2, r.seq, r.op_id, r.status, r.credited, r.review, r.code, r.reason, ${msToTimestamp('$7')}
+       FROM jsonb_to_recordset($9::jsonb) AS r(seq bigint, op_id text, status text, credited numeric,
+         review numeric, code text, reason text)
+     ), audit AS (
+       INSERT INTO earnings_audit_log (user_id, operation_type, old_value, new_value, timestamp, source,
+         metadata, client_id, op_id)
+       SELECT $1, a.operation_type, a.old_value, a.new_value, ${msToTimestamp('$7')}, a.source,
+         COALESCE(a.metadata, '{}'::jsonb), $2, a.op_id
+       FROM jsonb_to_recordset($10::jsonb) AS a(operation_type text, old_value numeric, new_value numeric,
+         source text, metadata jsonb, op_id text)
+     ), queued AS (
+       INSERT INTO earnings_review_queue (user_id, client_id, op_id, seq, amount, reason, context, created_at)
+       SELECT $1, $2, q.op_id, q.seq, q.amount, q.reason, COALESCE(q.context, '{}'::jsonb), ${msToTimestamp('$7')}
+       FROM jsonb_to_recordset($11::jsonb) AS q(op_id text, seq bigint, amount numeric, reason text, context jsonb)
+     )
+     SELECT * FROM updated`,
+    [
+      userId,
+      clientId,
+      row.totalEarned,
+      row.currentEarnings,
+      row.pendingReview,
+      row.budgetAnchor,
+      nowMs,
+      lastSeq,
+      JSON.stringify(opResults),
+      JSON.stringify(audit),
+      JSON.stringify(reviews),
+    ],
+  );
+  return rowFromSql(rows[0], lastSeq);
+}
+
+export async function listReviews(db, { status = 'pending', limit = 100, afterId = 0 }) {
+  const rows = await db.query(
+    `SELECT id::text AS id, user_id::text AS user_id, client_id, op_id, seq::text AS seq,
+       amount::text AS amount, reason, context, status,
+       ${timestampToMs('created_at')} AS created_at_ms, ${timestampToMs('decided_at')} AS decided_at_ms, decided_note
+     FROM earnings_review_queue
+     WHERE status = $1 AND id > $2
+     ORDER BY id
+     LIMIT $3`,
+    [status, afterId, limit],
+  );
+  return rows.map((row) => ({
+    id: Number(row.id),
+    userId: Number(row.user_id),
+    clientId: row.client_id,
+    opId: row.op_id,
+    seq: Number(row.seq),
+    amount: row.amount,
+    reason: row.reason,
+    context: row.context,
+    status: row.status,
+    createdAt: Number(row.created_at_ms),
+    decidedAt: toNumber(row.decided_at_ms),
+    note: row.decided_note,
+  }));
+}
+
+// Approves (credits the amount, once) or rejects a pending review item. The user row is locked
+// before the item, the same order as a sync, so a decision and a sync never deadlock.
+export async function decideReview(db, { id, approve, note, nowMs }) {
+  return db.transaction(async (tx) => {
+    const found = await tx.query('SELECT user_id::text AS user_id FROM earnings_review_queue WHERE id = $1', [id]);
+    if (found.length === 0) throw new ServerError('NOT_FOUND', `review ${id} does not exist`, 404);
+    const userId = Number(found[0].user_id);
+    const [before] = await tx.query(
+      `SELECT total_earned::text AS total_earned FROM user_earnings WHERE user_id = $1 FOR UPDATE`,
+      [userId],
+    );
+    const [item] = await tx.query(
+      `SELECT id::text AS id, client_id, op_id, seq::text AS seq, amount::text AS amount, status
+       FROM earnings_review_queue WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
+    if (item.status !== 'pending') {
+      throw new ServerError('REVIEW_DECIDED', `review ${id} was already ${item.status}`, 409);
+    }
+    const status = approve ? 'approved' : 'rejected';
+    await tx.query(
+      `UPDATE earnings_review_queue SET status = $2, decided_at = ${msToTimestamp('$3')}, decided_note = $4 WHERE id = $1`,
+      [id, status, nowMs, note],
+    );
+    // NUMERIC arithmetic in SQL is exact; an approval that would pass NUMERIC(18,8) fails with
+    // 22003 and the whole decision rolls back.
+    const [after] = await tx.query(
+      `UPDATE user_earnings SET
+         pending_review = pending_review - $2::numeric,
+         total_earned = total_earned + CASE WHEN $3 THEN $2::numeric ELSE 0 END,
+         current_earnings = current_earnings + CASE WHEN $3 THEN $2::numeric ELSE 0 END,
+         updated_at = ${msToTimestamp('$4')}
+       WHERE user_id = $1
+       RETURNING total_earned::text AS total_earned`,
+      [userId, item.amount, approve, nowMs],
+    );
+    await tx.query(
+      `INSERT INTO earnings_audit_log (user_id, operation_type, old_value, new_value, timestamp, source, metadata,
+         client_id, op_id)
+       VALUES ($1, $2, $3::numeric, $4::numeric, ${msToTimestamp('$5')}, 'reconciliation', $6::jsonb, $7, $8)`,
+      [
+        userId,
+        approve ? 'review_approved' : 'review_rejected',
+        before.total_earned,
+        after.total_earned,
+        nowMs,
+        JSON.stringify({ reviewId: Number(item.id), amount: item.amount, seq: Number(item.seq), note }),
+        item.client_id,
+        item.op_id,
+      ],
+    );
+    return { id: Number(item.id), userId, status, amount: item.amount, totalEarned: after.total_earned };
+  });
+}

@@ -1,0 +1,43 @@
+// CLI: `node server/main.js` runs the sync server, `node server/main.js migrate` only applies
+// migrations (npm run migrate). Configuration comes from the environment, see config.js.
+import pino from 'pino';
+
+import { startServer } from './app.js';
+import { configFromEnv, resolveConfig } from './config.js';
+import { openDatabase } from './db.js';
+import { migrate } from './migrate.js';
+
+const logger = pino({ name: 'earnings-server' });
+
+async function runMigrations() {
+  const config = resolveConfig(configFromEnv());
+  const db = await openDatabase(config);
+  try {
+    const applied = await migrate(db);
+    logger.info({ database: db.kind, applied }, applied.length ? 'migrations applied' : 'schema already current');
+  } finally {
+    await db.close();
+  }
+}
+
+async function runServer() {
+  const app = await startServer({ ...configFromEnv(), logger });
+  const stop = async (signal) => {
+    logger.info({ signal }, 'stopping');
+    await app.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+const command = process.argv[2] ?? 'serve';
+const run = { serve: runServer, migrate: runMigrations }[command];
+if (!run) {
+  logger.error(`unknown command "${command}"; use "serve" (default) or "migrate"`);
+  process.exit(2);
+}
+run().catch((error) => {
+  logger.fatal({ code: error.code, err: error }, 'server could not start');
+  process.exit(1);
+});

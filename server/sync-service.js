@@ -1,0 +1,101 @@
+// Sync and state answers: one transaction per request with the user's row locked, the crediting
+// decision taken by the core's planCredit (the same rules as the client, compiled to wasm), and
+// the decision written back atomically. Nothing here computes money: amounts pass through as
+// decimal strings from the database to the core and back.
+import { ServerError, requestInvalid } from './errors.js';
+import { lockUser, previousResults, stateAnswer, writePlan } from './earnings-store.js';
+
+const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+// The HTTP layer has already refused non-objects; the client id is checked here because it is a
+// key the row lock needs before the core sees the request. Everything else about the shape is
+// the core's job.
+export function requireClientId(clientId) {
+  if (typeof clientId !== 'string' || !CLIENT_ID.test(clientId)) {
+    throw requestInvalid('clientId must be 1 to 64 characters of [A-Za-z0-9_-]');
+  }
+  return clientId;
+}
+
+// Core errors that mean "this request is wrong" are the client's fault (4xx, permanent); any
+// other failure inside planCredit is ours.
+function planError(error) {
+  if (typeof error?.code === 'string' && error.code !== 'INTERNAL') {
+    return new ServerError(error.code, error.message, error.code === 'REQUEST_INVALID' ? 400 : 422);
+  }
+  return error;
+}
+
+function opResultRow(result) {
+  return {
+    seq: result.seq,
+    op_id: result.id,
+    status: result.status,
+    credited: result.credited ?? '0',
+    review: result.review ?? '0',
+    code: result.code ?? null,
+    reason: result.reason ?? null,
+  };
+}
+
+// A duplicate answers what the op got the first time, when the server still has it.
+function answerDuplicate(result, previous) {
+  if (!previous) return result;
+  const answer = { ...result, credited: previous.credited, review: previous.review, original: previous.status };
+  if (previous.code) answer.code = previous.code;
+  return answer;
+}
+
+export function createSyncService({ db, core, config, metrics }) {
+  const creditConfig = {
+    offlineCapMs: config.offlineCapMs,
+    toleranceMs: config.toleranceMs,
+    maxRatePerHour: config.maxRatePerHour,
+  };
+
+  async function sync(userId, body) {
+    const clientId = requireClientId(body.clientId);
+    const serverNow = config.now();
+    return db.transaction(async (tx) => {
+      const row = await lockUser(tx, { userId, clientId, nowMs: serverNow, defaultRatePerHour: config.defaultRatePerHour });
+      let plan;
+      try {
+        plan = core.planCredit({ row, request: body, serverNow, config: creditConfig });
+      } catch (error) {
+        throw planError(error);
+      }
+      const duplicates = plan.results.filter((r) => r.status === 'duplicate').map((r) => r.seq);
+      const previous = await previousResults(tx, { userId, clientId, seqs: duplicates });
+      const results = plan.results.map((r) => (r.status === 'duplicate' ? answerDuplicate(r, previous.get(r.seq)) : r));
+      const stored = await writePlan(tx, {
+        userId,
+        clientId,
+        nowMs: serverNow,
+        row: plan.row,
+        lastSeq: plan.row.lastSeq,
+        opResults: results.filter((r) => r.status === 'applied' || r.status === 'review' || r.status === 'rejected').map(opResultRow),
+        audit: plan.audit,
+        reviews: plan.reviews,
+      });
+      for (const result of results) {
+        metrics.syncOps.inc({ status: result.status });
+        if (result.status === 'rejected') metrics.rejections.inc({ code: result.code ?? 'UNKNOWN' });
+      }
+      if (plan.reviews.length > 0) metrics.reviews.inc({ event: 'queued' }, plan.reviews.length);
+      return { results, state: stateAnswer(stored), serverTime: serverNow };
+    });
+  }
+
+  async function state(userId, clientId) {
+    requireClientId(clientId);
+    const serverNow = config.now();
+    // Reading the state is the app's first contact on open: creating the row here starts the
+    // server's budget clock before the first sync arrives.
+    const row = await db.transaction((tx) =>
+      lockUser(tx, { userId, clientId, nowMs: serverNow, defaultRatePerHour: config.defaultRatePerHour }),
+    );
+    return { state: stateAnswer(row), serverTime: serverNow };
+  }
+
+  return { sync, state };
+}
