@@ -12,6 +12,7 @@
 #include <string>
 
 #include "amount.h"
+#include "codec.h"
 #include "status.h"
 
 namespace earnings {
@@ -30,6 +31,12 @@ struct Reply {
 Reply success(std::string text) { return Reply{"", std::move(text)}; }
 
 Reply failure(const Status& status) { return Reply{status.code_name(), status.message()}; }
+
+// dump() aborts the exception-free build on invalid UTF-8; replacing is the safe choice for text
+// that only goes back to JS.
+std::string to_text(const nlohmann::json& document) {
+  return document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 // REQUIRES nothing of `value`: NaN, infinities, fractions and negatives are all refused here,
 // before a cast that would be undefined behaviour for out-of-range doubles.
@@ -85,6 +92,21 @@ std::string error_code_names() {
   return names;
 }
 
+// Bytes arrive as a std::string: embind copies a Uint8Array into it byte for byte, which is both
+// the cheapest crossing and free of any JS-side pointer arithmetic.
+Reply decode_record_reply(const std::string& bytes) {
+  const auto decoded =
+      decode_record(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  if (!decoded.ok()) return failure(decoded.status());
+  return success(to_text(decoded.value()));
+}
+
+Reply decode_legacy_v1_reply(const std::string& text) {
+  const auto decoded = decode_legacy_v1(text);
+  if (!decoded.ok()) return failure(decoded.status());
+  return success(to_text(decoded.value()));
+}
+
 std::string core_version() { return kCoreVersion; }
 
 }  // namespace
@@ -102,4 +124,6 @@ EMSCRIPTEN_BINDINGS(earnings_core) {
   function("_parseNonNegativeAmount", &parse_non_negative_amount_reply);
   function("_addAmounts", &add_amounts_reply);
   function("_accrue", &accrue_reply);
+  function("_decodeRecord", &decode_record_reply);
+  function("_decodeLegacyV1", &decode_legacy_v1_reply);
 }

@@ -1,0 +1,234 @@
+// Types of ton-earnings-guard/core (js/core.js). Money is always a decimal string with up to 8
+// decimals on input and exactly 8 on output ("12.34567890"); times are safe-integer milliseconds.
+
+/** A decimal string amount of TON, e.g. "12.5" in, "12.50000000" out. Never a JS number. */
+export type Amount = string;
+
+/** Wall = Date.now(); mono = Math.floor(performance.now()). Both safe integers >= 0. */
+export interface Now {
+  wall: number;
+  mono: number;
+}
+
+export type CoreErrorCode =
+  | 'AMOUNT_MALFORMED'
+  | 'AMOUNT_PRECISION'
+  | 'AMOUNT_OVERFLOW'
+  | 'AMOUNT_NEGATIVE'
+  | 'AMOUNT_EXCEEDS_BUDGET'
+  | 'RATE_INVALID'
+  | 'USER_ID_INVALID'
+  | 'TIME_INVALID'
+  | 'TIMESTAMP_ORDER'
+  | 'STATE_INVALID'
+  | 'RECORD_CORRUPT'
+  | 'RECORD_VERSION'
+  | 'RECORD_USER_MISMATCH'
+  | 'RESPONSE_INVALID'
+  | 'SEQ_GAP'
+  | 'REQUEST_INVALID'
+  | 'CONFIG_INVALID';
+
+export type LoaderErrorCode = 'WASM_NOT_FOUND' | 'WASM_INVALID' | 'ENGINE_DISPOSED';
+
+export type EarningsErrorCode = CoreErrorCode | LoaderErrorCode;
+
+export class EarningsError extends Error {
+  constructor(code: string, message: string, options?: { cause?: unknown });
+  readonly code: EarningsErrorCode | string;
+}
+
+type ErrorClass<C extends EarningsErrorCode> = {
+  new (message: string, options?: { cause?: unknown }): EarningsError & { readonly code: C };
+  readonly code: C;
+};
+
+export const AmountMalformedError: ErrorClass<'AMOUNT_MALFORMED'>;
+export const AmountPrecisionError: ErrorClass<'AMOUNT_PRECISION'>;
+export const AmountOverflowError: ErrorClass<'AMOUNT_OVERFLOW'>;
+export const AmountNegativeError: ErrorClass<'AMOUNT_NEGATIVE'>;
+export const AmountExceedsBudgetError: ErrorClass<'AMOUNT_EXCEEDS_BUDGET'>;
+export const RateInvalidError: ErrorClass<'RATE_INVALID'>;
+export const UserIdInvalidError: ErrorClass<'USER_ID_INVALID'>;
+export const TimeInvalidError: ErrorClass<'TIME_INVALID'>;
+export const TimestampOrderError: ErrorClass<'TIMESTAMP_ORDER'>;
+export const StateInvalidError: ErrorClass<'STATE_INVALID'>;
+export const RecordCorruptError: ErrorClass<'RECORD_CORRUPT'>;
+export const RecordVersionError: ErrorClass<'RECORD_VERSION'>;
+export const RecordUserMismatchError: ErrorClass<'RECORD_USER_MISMATCH'>;
+export const ResponseInvalidError: ErrorClass<'RESPONSE_INVALID'>;
+export const SeqGapError: ErrorClass<'SEQ_GAP'>;
+export const RequestInvalidError: ErrorClass<'REQUEST_INVALID'>;
+export const ConfigInvalidError: ErrorClass<'CONFIG_INVALID'>;
+export const WasmNotFoundError: ErrorClass<'WASM_NOT_FOUND'>;
+export const WasmInvalidError: ErrorClass<'WASM_INVALID'>;
+export const EngineDisposedError: ErrorClass<'ENGINE_DISPOSED'>;
+
+export const ErrorCode: Readonly<{ [C in EarningsErrorCode]: C }>;
+export function errorFromCode(code: string, message: string, options?: { cause?: unknown }): EarningsError;
+export function hasErrorClass(code: string): boolean;
+
+export interface LoadCoreOptions {
+  /** The wasm bytes (or an already compiled module); wins over wasmUrl. */
+  wasmBinary?: Uint8Array | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
+  /** Where to fetch the wasm; default: dist/earnings-core.wasm next to this package. */
+  wasmUrl?: string | URL;
+  /** fetch to use for wasmUrl (default: globalThis.fetch). */
+  fetch?: (url: string) => Promise<Response>;
+  /** Advanced: a different emscripten build's factory (default: dist/earnings-core.mjs). */
+  moduleFactory?: (moduleArg: object) => Promise<unknown>;
+}
+
+/** Memoized per source: the same options give the same core. A failed load is retried next call. */
+export function loadCore(options?: LoadCoreOptions): Promise<EarningsCore>;
+
+export type SyncStatus = 'synced' | 'pending' | 'failed';
+
+/** One user's earnings (see src/state.h): money as strings, times as ms. */
+export interface EarningsState {
+  userId: number;
+  currentEarnings: Amount;
+  baseEarningRate: Amount;
+  lastUpdate: number;
+  startDate: number;
+  isActive: boolean;
+  syncStatus: SyncStatus;
+  syncedTotal: Amount;
+  pending: Amount;
+  heldForVerification: Amount;
+  underReview: Amount;
+  reviewFlag: boolean;
+  [integrityField: string]: unknown;
+}
+
+export type OpType = 'accrual' | 'earnings_update' | 'verification';
+
+export interface SyncOp {
+  id: string;
+  seq: number;
+  type: OpType;
+  amount: Amount;
+  from: number;
+  to: number;
+  rate: Amount;
+}
+
+export interface SyncRequest {
+  clientId: string;
+  ops: SyncOp[];
+}
+
+export type OpStatus = 'applied' | 'duplicate' | 'review' | 'rejected' | 'gap';
+
+export interface OpResult {
+  id: string;
+  seq: number;
+  status: OpStatus;
+  credited?: Amount;
+  review?: Amount;
+  code?: string;
+  reason?: string;
+  expectedSeq?: number;
+}
+
+export interface ServerState {
+  userId: number;
+  totalEarned: Amount;
+  currentEarnings: Amount;
+  baseEarningRate: Amount;
+  pendingReview: Amount;
+  lastSeq: number;
+  lastUpdate: number;
+  startDate: number;
+  isActive: boolean;
+  syncStatus: SyncStatus;
+}
+
+export interface SyncResponse {
+  results: OpResult[];
+  state: ServerState;
+  serverTime: number;
+}
+
+export interface EngineEvent {
+  type: string;
+  [detail: string]: unknown;
+}
+
+export interface EngineConfig {
+  [key: string]: unknown;
+}
+
+export interface CreateEngineOptions {
+  userId: number;
+  /** 1..64 characters of [A-Za-z0-9_-]; stable per device/tab so op ids stay unique. */
+  clientId: string;
+  /** 32-bit unsigned integer seeding the retry jitter (e.g. from crypto.getRandomValues). */
+  seed: number;
+  config?: EngineConfig;
+}
+
+export interface EarningsEngine {
+  readonly disposed: boolean;
+  /** Loads a stored record; RECORD_CORRUPT / RECORD_VERSION / RECORD_USER_MISMATCH on failure. */
+  restore(bytes: Uint8Array): void;
+  setRate(rate: Amount): void;
+  setActive(active: boolean, now: Now): void;
+  /** Accrues up to `now`; true if the balance changed. */
+  tick(now: Now): boolean;
+  /** The seed's updateEarnings: draws on the local budget; throws and changes nothing on error. */
+  addEarnings(amount: Amount, now: Now): void;
+  state(): EarningsState;
+  /** null when nothing is to be sent; otherwise the body of POST /v1/sync (freezes the open delta). */
+  nextSyncRequest(now: Now): SyncRequest | null;
+  applySyncResponse(response: SyncResponse | string, now: Now): { events: EngineEvent[] };
+  /** status: the HTTP status, or 0 for a network failure. */
+  applySyncFailure(failure: { status: number }, now: Now): { retryInMs: number; failed: boolean };
+  syncDueInMs(now: Now): number;
+  recoverFromServer(serverState: ServerState | { state: ServerState; serverTime: number } | string, now: Now): {
+    events: EngineEvent[];
+  };
+  /** The CRC-checked record to store. */
+  serialize(): Uint8Array;
+  audit(): Array<Record<string, unknown>>;
+  metrics(): Record<string, unknown>;
+  conflicts(): Array<Record<string, unknown>>;
+  /** Frees the wasm memory; later calls throw ENGINE_DISPOSED. Safe to call twice. */
+  dispose(): void;
+}
+
+export interface EarningsCore {
+  readonly version: string;
+  /** Every ErrorCode the loaded wasm can report. */
+  readonly errorCodes: readonly string[];
+  /** '1.5' -> '1.50000000' (negative allowed); throws AMOUNT_* errors. */
+  parseAmount(text: Amount): Amount;
+  /** Exact count of 10^-8 TON units. */
+  amountToUnits(text: Amount): bigint;
+  /** 150000000n -> '1.50000000'. */
+  formatAmount(units: bigint): Amount;
+  /** Exact sum; AMOUNT_OVERFLOW beyond 9999999999.99999999. */
+  addAmounts(a: Amount, b: Amount): Amount;
+  createEngine(options: CreateEngineOptions): EarningsEngine;
+  /** Server side: credit / review / reject decision for one sync batch (see src/credit.h). */
+  planCredit(request: {
+    row: Record<string, unknown>;
+    ops: SyncOp[];
+    serverNow: number;
+    config?: Record<string, unknown>;
+  }): Record<string, unknown>;
+  /** Which stored records to evict to fit a byte budget (see src/storage_budget.h). */
+  planStorageCleanup(request: {
+    records: Array<Record<string, unknown>>;
+    budgetBytes: number;
+    activeUserId: number;
+  }): Record<string, unknown>;
+  /** The document inside a stored record, after checking envelope and checksum. */
+  decodeRecord(bytes: Uint8Array): Record<string, unknown>;
+  /** The seed's plain-JSON localStorage entry (v1), converted exactly. */
+  decodeLegacyRecord(text: string): Record<string, unknown>;
+  /** Live embind value handles (leak tests). */
+  liveHandleCount(): number;
+  /** Engines neither disposed nor collected. */
+  liveEngineCount(): number;
+}

@@ -1,0 +1,387 @@
+// The friendly face of the C++ core (wasm): what the client runtime, the sync server and apps
+// import. It validates arguments before they reach embind, turns the core's error values into
+// EarningsError subclasses, converts JSON text to objects, and owns the lifetime of engine
+// handles. The raw embind names (underscored) never leave this file.
+import {
+  ConfigInvalidError,
+  EarningsError,
+  EngineDisposedError,
+  RecordCorruptError,
+  RequestInvalidError,
+  ResponseInvalidError,
+  TimeInvalidError,
+  UserIdInvalidError,
+  WasmInvalidError,
+  AmountMalformedError,
+  errorFromCode,
+  hasErrorClass,
+} from './errors.js';
+import { compileCoreWasm, instantiateCore } from './loader.js';
+
+export * from './errors.js';
+
+const UNITS_PER_TON = 100000000n;
+const MAX_UNITS = 999999999999999999n;
+const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+function unwrap(reply) {
+  if (reply.code === '') return reply.text;
+  throw errorFromCode(reply.code, reply.text);
+}
+
+function unwrapJson(reply) {
+  return JSON.parse(unwrap(reply));
+}
+
+function requireAmountText(value, what = 'amount') {
+  if (typeof value !== 'string') {
+    throw new AmountMalformedError(
+      `${what} must be a decimal string like "12.5" (got ${typeof value}); money is never a JS number`,
+    );
+  }
+  return value;
+}
+
+function isSafeNonNegativeInteger(value) {
+  return Number.isSafeInteger(value) && value >= 0;
+}
+
+function requireNow(now) {
+  if (
+    now === null ||
+    typeof now !== 'object' ||
+    !isSafeNonNegativeInteger(now.wall) ||
+    !isSafeNonNegativeInteger(now.mono)
+  ) {
+    throw new TimeInvalidError(
+      'now must be { wall, mono } with both safe integers >= 0 ms (Date.now(), Math.floor(performance.now()))',
+    );
+  }
+  return now;
+}
+
+function requireUserId(userId) {
+  if (!Number.isSafeInteger(userId) || userId <= 0) {
+    throw new UserIdInvalidError(`userId must be a positive safe integer (got ${String(userId)})`);
+  }
+  return userId;
+}
+
+function requireBytes(bytes, what) {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new RecordCorruptError(`${what} must be a Uint8Array`);
+  }
+  return bytes;
+}
+
+function jsonText(value, ErrorClass, what) {
+  if (value === null || typeof value !== 'object') {
+    throw new ErrorClass(`${what} must be an object`);
+  }
+  try {
+    return JSON.stringify(value);
+  } catch (cause) {
+    throw new ErrorClass(`${what} cannot be sent to the core: ${cause.message}`, { cause });
+  }
+}
+
+// Engines not disposed by their owner are freed when collected; absent in old engines, where
+// dispose() is the only way (and the documented one).
+const engineFinalizer =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry(({ handle, engines }) => {
+        if (!handle.isDeleted()) handle.delete();
+        engines.live -= 1;
+      })
+    : null;
+
+class EarningsEngine {
+  #handle;
+  #engines;
+
+  constructor(engines, handle) {
+    this.#engines = engines;
+    this.#handle = handle;
+    engines.live += 1;
+    engineFinalizer?.register(this, { handle, engines }, this);
+  }
+
+  #raw() {
+    if (this.#handle === null) {
+      throw new EngineDisposedError('this engine was disposed; create a new one with core.createEngine()');
+    }
+    return this.#handle;
+  }
+
+  get disposed() {
+    return this.#handle === null;
+  }
+
+  // The error of the last failed call that reported only a status number (the hot paths).
+  #lastError() {
+    const { code, text } = this.#handle._lastError();
+    return errorFromCode(code, text);
+  }
+
+  restore(bytes) {
+    unwrap(this.#raw()._restore(requireBytes(bytes, 'a stored record')));
+  }
+
+  setRate(rate) {
+    unwrap(this.#raw()._setRate(requireAmountText(rate, 'rate')));
+  }
+
+  setActive(active, now) {
+    if (typeof active !== 'boolean') throw new ConfigInvalidError('active must be a boolean');
+    const { wall, mono } = requireNow(now);
+    unwrap(this.#raw()._setActive(active, wall, mono));
+  }
+
+  tick(now) {
+    const { wall, mono } = requireNow(now);
+    const changed = this.#raw()._tick(wall, mono);
+    if (changed < 0) throw this.#lastError();
+    return changed === 1;
+  }
+
+  addEarnings(amount, now) {
+    requireAmountText(amount);
+    const { wall, mono } = requireNow(now);
+    unwrap(this.#raw()._addEarnings(amount, wall, mono));
+  }
+
+  state() {
+    return JSON.parse(this.#raw()._state());
+  }
+
+  nextSyncRequest(now) {
+    const { wall, mono } = requireNow(now);
+    return unwrapJson(this.#raw()._nextSyncRequest(wall, mono));
+  }
+
+  applySyncResponse(response, now) {
+    const text =
+      typeof response === 'string' ? response : jsonText(response, ResponseInvalidError, 'response');
+    const { wall, mono } = requireNow(now);
+    return unwrapJson(this.#raw()._applySyncResponse(text, wall, mono));
+  }
+
+  applySyncFailure(failure, now) {
+    const status = failure?.status ?? 0;
+    if (!Number.isSafeInteger(status) || status < 0 || status > 999) {
+      throw new ResponseInvalidError('failure.status must be an HTTP status, or 0 for a network failure');
+    }
+    const { wall, mono } = requireNow(now);
+    return unwrapJson(this.#raw()._applySyncFailure(status, wall, mono));
+  }
+
+  syncDueInMs(now) {
+    const { wall, mono } = requireNow(now);
+    const due = this.#raw()._syncDueInMs(wall, mono);
+    if (due < 0) throw this.#lastError();
+    return due;
+  }
+
+  recoverFromServer(serverState, now) {
+    const text =
+      typeof serverState === 'string'
+        ? serverState
+        : jsonText(serverState, ResponseInvalidError, 'server state');
+    const { wall, mono } = requireNow(now);
+    return unwrapJson(this.#raw()._recoverFromServer(text, wall, mono));
+  }
+
+  serialize() {
+    const raw = this.#raw();
+    const bytes = raw._serialize();
+    if (bytes === null) throw this.#lastError();
+    return bytes;
+  }
+
+  audit() {
+    return JSON.parse(this.#raw()._audit());
+  }
+
+  metrics() {
+    return JSON.parse(this.#raw()._metrics());
+  }
+
+  conflicts() {
+    return JSON.parse(this.#raw()._conflicts());
+  }
+
+  dispose() {
+    if (this.#handle === null) return;
+    engineFinalizer?.unregister(this);
+    this.#handle.delete();
+    this.#handle = null;
+    this.#engines.live -= 1;
+  }
+}
+
+class EarningsCore {
+  #raw;
+  #engines = { live: 0 };
+
+  constructor(raw) {
+    this.#raw = raw;
+    this.version = raw._version();
+    this.errorCodes = Object.freeze(raw._errorCodeNames().split(','));
+  }
+
+  // '1.5' -> '1.50000000'; negative amounts are allowed here (they are normal in arithmetic),
+  // refused by every API that takes money from a caller.
+  parseAmount(text) {
+    return unwrap(this.#raw._parseAmount(requireAmountText(text)));
+  }
+
+  // Exact units (10^-8 TON) of a decimal string, as a BigInt.
+  amountToUnits(text) {
+    const normalized = this.parseAmount(text);
+    const negative = normalized.startsWith('-');
+    const [whole, fraction] = (negative ? normalized.slice(1) : normalized).split('.');
+    const units = BigInt(whole) * UNITS_PER_TON + BigInt(fraction);
+    return negative ? -units : units;
+  }
+
+  // 150000000n -> '1.50000000'. Takes only BigInt: a JS number cannot hold every amount exactly.
+  formatAmount(units) {
+    if (typeof units !== 'bigint') {
+      throw new AmountMalformedError('formatAmount takes a BigInt count of 10^-8 TON units');
+    }
+    if (units > MAX_UNITS || units < -MAX_UNITS) {
+      throw errorFromCode('AMOUNT_OVERFLOW', 'amount is larger than 9999999999.99999999');
+    }
+    const magnitude = units < 0n ? -units : units;
+    const fraction = (magnitude % UNITS_PER_TON).toString().padStart(8, '0');
+    return `${units < 0n ? '-' : ''}${magnitude / UNITS_PER_TON}.${fraction}`;
+  }
+
+  addAmounts(a, b) {
+    return unwrap(this.#raw._addAmounts(requireAmountText(a), requireAmountText(b)));
+  }
+
+  createEngine({ userId, clientId, seed, config = {} } = {}) {
+    requireUserId(userId);
+    if (typeof clientId !== 'string' || !CLIENT_ID.test(clientId)) {
+      throw new ConfigInvalidError('clientId must be 1..64 characters of [A-Za-z0-9_-]');
+    }
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+      throw new ConfigInvalidError(
+        'seed must be a 32-bit unsigned integer (e.g. from crypto.getRandomValues): it spreads retries of different clients apart',
+      );
+    }
+    const configText = jsonText(config, ConfigInvalidError, 'config');
+    const handle = new this.#raw._Engine();
+    const reply = handle._init(userId, clientId, seed, configText);
+    if (reply.code !== '') {
+      handle.delete();
+      throw errorFromCode(reply.code, reply.text);
+    }
+    return new EarningsEngine(this.#engines, handle);
+  }
+
+  // Server side: what to credit, queue for review or reject for one sync batch (see credit.h).
+  planCredit(request) {
+    return unwrapJson(this.#raw._planCredit(jsonText(request, RequestInvalidError, 'planCredit request')));
+  }
+
+  planStorageCleanup(request) {
+    return unwrapJson(
+      this.#raw._planStorageCleanup(jsonText(request, ConfigInvalidError, 'planStorageCleanup request')),
+    );
+  }
+
+  // The document inside a stored record, after checking its envelope and checksum.
+  decodeRecord(bytes) {
+    return unwrapJson(this.#raw._decodeRecord(requireBytes(bytes, 'a stored record')));
+  }
+
+  // The seed's plain-JSON localStorage entry (format v1), converted exactly.
+  decodeLegacyRecord(text) {
+    if (typeof text !== 'string') throw new RecordCorruptError('a legacy record is JSON text');
+    return unwrapJson(this.#raw._decodeLegacyV1(text));
+  }
+
+  // Live embind value handles; tests compare it before and after to find leaks.
+  liveHandleCount() {
+    return this.#raw.count_emval_handles();
+  }
+
+  // Engines created and neither disposed nor collected.
+  liveEngineCount() {
+    return this.#engines.live;
+  }
+}
+
+async function createCore(options) {
+  const [{ default: factory }, wasmModule] = await Promise.all([
+    importFactory(options),
+    compileCoreWasm(options),
+  ]);
+  const raw = await instantiateCore(factory, wasmModule);
+  const core = new EarningsCore(raw);
+  const unknown = core.errorCodes.filter((code) => !hasErrorClass(code));
+  if (unknown.length > 0) {
+    throw new WasmInvalidError(
+      `the wasm core reports codes this JS does not know (${unknown.join(', ')}): mismatched builds`,
+    );
+  }
+  return Object.freeze(core);
+}
+
+async function importFactory({ moduleFactory } = {}) {
+  if (moduleFactory !== undefined) return { default: moduleFactory };
+  try {
+    return await import('../dist/earnings-core.mjs');
+  } catch (cause) {
+    throw errorFromCode(
+      'WASM_NOT_FOUND',
+      `cannot load dist/earnings-core.mjs (${cause.message}); run \`npm run build:wasm\``,
+      { cause },
+    );
+  }
+}
+
+let defaultCore = null;
+const coresByUrl = new Map();
+const coresByBinary = new WeakMap();
+
+// One core per source, created on first use. A failed load is forgotten so a later call (after
+// the network comes back) tries again.
+function memoize(cache, key, options) {
+  let pending = cache.get(key);
+  if (pending === undefined) {
+    pending = createCore(options);
+    cache.set(key, pending);
+    pending.catch(() => {
+      if (cache.get(key) === pending) cache.delete(key);
+    });
+  }
+  return pending;
+}
+
+export function loadCore(options = {}) {
+  if (options === null || typeof options !== 'object') {
+    return Promise.reject(new ConfigInvalidError('loadCore options must be an object'));
+  }
+  const { wasmBinary, wasmUrl } = options;
+  if (wasmBinary !== undefined) {
+    if (typeof wasmBinary !== 'object' || wasmBinary === null) {
+      return Promise.reject(
+        errorFromCode('WASM_INVALID', 'wasmBinary must be a Uint8Array, an ArrayBuffer or a WebAssembly.Module'),
+      );
+    }
+    return memoize(coresByBinary, wasmBinary, options);
+  }
+  if (wasmUrl !== undefined) return memoize(coresByUrl, String(wasmUrl), options);
+  if (defaultCore === null) {
+    defaultCore = createCore(options);
+    defaultCore.catch(() => {
+      defaultCore = null;
+    });
+  }
+  return defaultCore;
+}
+
+export { EarningsError };
