@@ -1,10 +1,12 @@
-// Failures of the client runtime (storage, network, tabs, misuse) as Error subclasses with a stable
-// `code`, so an app can branch on `error.code` the same way it does for the core's rule errors.
-export class ClientError extends Error {
+// Failures of the client runtime (storage, network, tabs, misuse) as EarningsError subclasses with
+// a stable `code`, so an app branches on `error.code` the same way for the core's rule errors and
+// for these.
+import { EarningsError } from './errors.js';
+
+export class ClientError extends EarningsError {
   constructor(code, message, options) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'ClientError';
-    this.code = code;
   }
 }
 
@@ -15,5 +17,4 @@ export const ClientErrorCode = Object.freeze({
   USER_NOT_INITIALIZED: 'USER_NOT_INITIALIZED',
   DISPOSED: 'DISPOSED',
   TAB_LEADER_LOST: 'TAB_LEADER_LOST',
-  CONFIG_INVALID: 'CONFIG_INVALID',
 });

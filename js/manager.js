@@ -1,0 +1,673 @@
+// The seed's EarningsManager: what an app calls. It owns no earnings rules; the core engine
+// (js/core.js) decides accrual, validation, the outbox, backoff and conflicts. This file does the
+// effects around it: storage, fetch, timers, browser lifecycle events and tabs.
+//
+// Durability order, relied on by the exactly-once invariant:
+// - a write (updateEarnings) resolves only after the engine's record (state and outbox in one
+//   value) is stored;
+// - a sync request is stored (its ops frozen with their ids) before it is sent, so a tab killed
+//   mid-request resends the same ids after reload and the server dedups them; sending first could
+//   reuse a sequence number for different earnings after a crash, which the server would drop as
+//   a duplicate.
+// Engine and storage work for one user runs on one queue; network waits run outside it, so an
+// earning is recorded while a slow request is in flight.
+import { ClientError, ClientErrorCode } from './client-errors.js';
+import { AmountMalformedError, UserIdInvalidError } from './errors.js';
+import { EarningsEvents } from './events.js';
+import { SingleTimer, readNow } from './scheduler.js';
+import { TabCoordinator } from './tabs.js';
+import { clientKey, quarantineKey, recordKey, RECORD_PREFIX, QUARANTINE_PREFIX, userIdOfRecordKey } from './storage/keys.js';
+
+// Subscribers and follower tabs see the balance move once a second; the record is checkpointed
+// less often because accrual is a function of time and is recomputed from the stored anchor.
+const TICK_MS = 1000;
+const CHECKPOINT_MS = 30_000;
+const RECORD_ERRORS = new Set(['RECORD_CORRUPT', 'RECORD_VERSION', 'RECORD_USER_MISMATCH', 'STATE_INVALID']);
+
+export function requireUserId(userId) {
+  if (!Number.isSafeInteger(userId) || userId <= 0) {
+    throw new UserIdInvalidError(`userId must be a positive safe integer (got ${describe(userId)})`);
+  }
+  return userId;
+}
+
+function requireAmount(amount) {
+  if (typeof amount !== 'string') {
+    throw new AmountMalformedError(`amount must be a decimal string such as "0.001" (got ${describe(amount)}); money is never a JS number`);
+  }
+  return amount;
+}
+
+function describe(value) {
+  if (typeof value === 'number' || typeof value === 'bigint') return `${typeof value} ${String(value)}`;
+  return typeof value === 'string' ? `"${value.slice(0, 40)}"` : typeof value;
+}
+
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+class UserSession {
+  constructor(manager, userId) {
+    this.manager = manager;
+    this.userId = userId;
+    this.engine = null;
+    this.clientId = null;
+    this.mirror = null;
+    this.queue = Promise.resolve();
+    this.syncTimer = new SingleTimer(manager.timers);
+    this.tickTimer = new SingleTimer(manager.timers);
+    this.syncing = null;
+    this.subscribers = new Set();
+    this.lastEmitAt = null;
+    this.trailingEmit = new SingleTimer(manager.timers);
+    this.lastCheckpoint = 0;
+    this.storageFull = false;
+    this.pendingRecovery = null;
+    this.offline = false;
+    this.tabs = null;
+  }
+
+  get isLeader() {
+    return this.engine !== null;
+  }
+
+  // Serializes engine and storage work of this user; a failure is returned to its caller and
+  // does not poison later work.
+  run(work) {
+    const result = this.queue.then(work);
+    this.queue = result.catch(() => {});
+    this.manager.track(result);
+    return result;
+  }
+}
+
+export class EarningsManager {
+  constructor({ core, store, transport, clock, timers, lifecycle, telegram, tabServices, seed, randomBytes, engineConfig,
+    storageBudgetBytes, degraded }) {
+    this.core = core;
+    this.store = store;
+    this.transport = transport;
+    this.clock = clock;
+    this.timers = timers;
+    this.lifecycle = lifecycle;
+    this.telegram = telegram;
+    this.tabServices = tabServices;
+    this.seed = seed;
+    this.randomBytes = randomBytes;
+    this.engineConfig = engineConfig;
+    this.storageBudgetBytes = storageBudgetBytes;
+    this.events = new EarningsEvents();
+    this.sessions = new Map();
+    this.inFlight = new Set();
+    this.disposed = false;
+    this.startupDegraded = degraded;
+    this.detach = [];
+    this.sync = {
+      processQueue: (userId) => this.syncToDatabase(userId, false),
+      retryFailedOperations: (userId) => this.syncToDatabase(userId, true),
+      syncDueInMs: (userId) => {
+        const session = this.session(userId);
+        return session.engine ? session.engine.syncDueInMs(this.now()) : null;
+      },
+    };
+    this.recovery = {
+      detectCorruption: (bytes) => this.detectCorruption(bytes),
+      recoverFromDatabase: (userId) => this.reconcileData(userId).then((result) => result.state),
+      listQuarantine: (userId) => this.listQuarantine(userId),
+      readQuarantine: (key) => this.store.get(key),
+      discardQuarantine: (key) => this.discardQuarantine(key),
+      conflicts: (userId) => this.leaderEngine(userId).conflicts(),
+      audit: (userId) => this.leaderEngine(userId).audit(),
+      metrics: (userId) => this.leaderEngine(userId).metrics(),
+    };
+    this.wireLifecycle();
+  }
+
+  now() {
+    return readNow(this.clock);
+  }
+
+  on(type, listener) {
+    return this.events.on(type, listener);
+  }
+
+  track(promise) {
+    this.inFlight.add(promise);
+    const forget = () => this.inFlight.delete(promise);
+    promise.then(forget, forget);
+  }
+
+  // Resolves when no storage or network work started so far is still running. For tests and for
+  // apps that want to wait before, say, navigating away.
+  async settled() {
+    while (this.inFlight.size > 0) {
+      await Promise.allSettled([...this.inFlight]);
+    }
+  }
+
+  ensureOpen() {
+    if (this.disposed) throw new ClientError(ClientErrorCode.DISPOSED, 'this EarningsManager was disposed');
+  }
+
+  session(userId) {
+    requireUserId(userId);
+    const session = this.sessions.get(userId);
+    if (!session) {
+      throw new ClientError(ClientErrorCode.USER_NOT_INITIALIZED, `call initializeUser(${userId}) first`);
+    }
+    return session;
+  }
+
+  leaderEngine(userId) {
+    const session = this.session(userId);
+    if (!session.engine) {
+      throw new ClientError(ClientErrorCode.TAB_LEADER_LOST, 'another tab leads this user; ask that tab, or read state()');
+    }
+    return session.engine;
+  }
+
+  async initializeUser(userId) {
+    this.ensureOpen();
+    requireUserId(userId);
+    let session = this.sessions.get(userId);
+    if (!session) {
+      session = new UserSession(this, userId);
+      this.sessions.set(userId, session);
+      if (this.startupDegraded.length > 0) {
+        this.events.emit('storage-degraded', { userId, store: this.store.kind, durable: this.store.durable, failed: this.startupDegraded });
+      }
+      session.ready = this.startSession(session);
+      session.ready.catch(() => {
+        if (this.sessions.get(userId) === session) this.sessions.delete(userId);
+      });
+    }
+    await session.ready;
+    return this.stateOf(session);
+  }
+
+  async startSession(session) {
+    if (!this.tabServices?.locks) {
+      await this.lead(session);
+      return;
+    }
+    session.tabs = new TabCoordinator({
+      userId: session.userId,
+      tabId: this.tabId ??= this.newId('t'),
+      services: this.tabServices,
+      onLeader: () => this.lead(session),
+      onCall: (method, args) => this.serveFollower(session, method, args),
+      onState: (state) => {
+        if (state && !state.error) {
+          session.mirror = state;
+          this.notify(session);
+        }
+      },
+    });
+    await session.tabs.start();
+    if (!session.isLeader) session.mirror = await session.tabs.call('state', []);
+  }
+
+  // This tab now runs the user's engine: restore the record (or recover it), then keep it ticking
+  // and syncing. A tab that takes over from a dead leader lands here too and continues from the
+  // leader's last stored record.
+  async lead(session) {
+    await session.run(async () => {
+      const { userId } = session;
+      session.clientId = await this.clientIdFor(userId);
+      const engine = this.core.createEngine({ userId, clientId: session.clientId, seed: this.seed, config: this.engineConfig });
+      let bytes = null;
+      try {
+        bytes = await this.store.get(recordKey(userId));
+      } catch (error) {
+        this.storageFailed(session, error);
+      }
+      let corruption = null;
+      if (bytes) {
+        try {
+          engine.restore(bytes);
+        } catch (error) {
+          if (!RECORD_ERRORS.has(error.code)) {
+            engine.dispose();
+            throw error;
+          }
+          corruption = { error, key: await this.quarantine(userId, bytes) };
+        }
+      }
+      session.engine = engine;
+      session.mirror = null;
+      if (corruption) {
+        // The corrupt record's outbox is unreadable, so its sequence numbers are unknown: a new
+        // client id keeps new ops from colliding with ops the server may already hold.
+        session.clientId = await this.clientIdFor(userId, { renew: true });
+        engine.dispose();
+        session.engine = this.core.createEngine({ userId, clientId: session.clientId, seed: this.seed, config: this.engineConfig });
+      }
+      session.engine.tick(this.now());
+      await this.persist(session);
+      session.isFresh = !bytes || corruption !== null;
+      session.corruption = corruption;
+    });
+    if (session.corruption) {
+      const { error, key } = session.corruption;
+      const recovered = await this.recoverSession(session);
+      this.events.emit('corruption', {
+        userId: session.userId,
+        code: error.code,
+        message: error.message,
+        quarantineKey: key,
+        recovered,
+        options: {
+          retryRecovery: () => this.recoverSession(session),
+          readQuarantine: () => this.store.get(key),
+          discardQuarantine: () => this.discardQuarantine(key),
+        },
+      });
+    } else if (session.isFresh) {
+      this.track(this.recoverSession(session).catch(() => false));
+    }
+    this.scheduleTick(session);
+    this.scheduleSync(session);
+    this.broadcast(session);
+  }
+
+  async serveFollower(session, method, args) {
+    switch (method) {
+      case 'state':
+        return this.stateOf(session);
+      case 'updateEarnings':
+        await this.updateEarnings(session.userId, args[0]);
+        return this.stateOf(session);
+      case 'syncToDatabase':
+        return this.syncToDatabase(session.userId, Boolean(args[0]));
+      case 'reconcileData':
+        return this.reconcileData(session.userId);
+      default:
+        throw new ClientError('REQUEST_INVALID', `unknown tab call ${method}`);
+    }
+  }
+
+  stateOf(session) {
+    if (session.engine) return session.engine.state();
+    return session.mirror;
+  }
+
+  state(userId) {
+    return this.stateOf(this.session(userId));
+  }
+
+  async updateEarnings(userId, amount) {
+    this.ensureOpen();
+    const session = this.session(userId);
+    requireAmount(amount);
+    await session.ready;
+    if (!session.isLeader) {
+      session.mirror = await session.tabs.call('updateEarnings', [amount]);
+      this.notify(session);
+      return;
+    }
+    await session.run(async () => {
+      session.engine.addEarnings(amount, this.now());
+      await this.persist(session);
+    });
+    this.changed(session);
+  }
+
+  // Sends what the outbox holds now. Without `force`, a sync waiting out a backoff stays waiting.
+  // Resolves with { status, state, results?, retryInMs? }; network failures are outcomes, not
+  // rejections, because the earnings stay queued and will be sent later (Property 12).
+  async syncToDatabase(userId, force = false, { keepalive = false } = {}) {
+    this.ensureOpen();
+    const session = this.session(userId);
+    await session.ready;
+    if (!session.isLeader) return session.tabs.call('syncToDatabase', [force]);
+    while (session.syncing) await session.syncing.catch(() => {});
+    if (!force && session.engine.syncDueInMs(this.now()) > 0) {
+      return { status: 'scheduled', retryInMs: session.engine.syncDueInMs(this.now()), state: session.engine.state() };
+    }
+    session.syncing = this.syncOnce(session, { keepalive });
+    this.track(session.syncing);
+    try {
+      return await session.syncing;
+    } finally {
+      session.syncing = null;
+      this.scheduleSync(session);
+    }
+  }
+
+  async syncOnce(session, { keepalive }) {
+    if (session.pendingRecovery) await this.recoverSession(session).catch(() => false);
+    const request = await session.run(async () => {
+      const now = this.now();
+      session.engine.tick(now);
+      const next = session.engine.nextSyncRequest(now);
+      if (next) await this.persist(session);
+      return next;
+    });
+    if (!request) return { status: 'synced', state: session.engine.state(), results: [] };
+    const reply = await this.transport.sync(request, { keepalive });
+    return session.run(async () => {
+      const now = this.now();
+      const body = reply.status === 200 ? parseJson(reply.text) : null;
+      let outcome;
+      if (body) {
+        try {
+          const applied = session.engine.applySyncResponse(body, now);
+          outcome = { status: 'synced', results: body.results, events: applied?.events ?? [] };
+        } catch (error) {
+          const failure = session.engine.applySyncFailure({ status: 0 }, now);
+          outcome = { status: 'failed', error: { code: error.code, message: error.message }, ...failure };
+        }
+      } else {
+        const failure = session.engine.applySyncFailure({ status: reply.status }, now);
+        const error = reply.status === 0
+          ? { code: ClientErrorCode.NETWORK, message: reply.error ?? 'network failure' }
+          : parseJson(reply.text)?.error ?? { code: `HTTP_${reply.status}`, message: reply.text.slice(0, 200) };
+        outcome = { status: 'failed', httpStatus: reply.status, error, ...failure };
+      }
+      await this.persist(session);
+      outcome.state = session.engine.state();
+      this.events.emit('sync', { userId: session.userId, ...outcome });
+      for (const event of outcome.events ?? []) this.forwardEngineEvent(session, event);
+      this.broadcast(session);
+      this.notify(session);
+      return outcome;
+    });
+  }
+
+  forwardEngineEvent(session, event) {
+    const type = typeof event?.type === 'string' ? event.type.replaceAll('_', '-') : null;
+    if (type === 'conflict' || type === 'review-needed' || type === 'clock-jump') {
+      this.events.emit(type, { userId: session.userId, ...event });
+    }
+  }
+
+  // The seed's offline switch: stop trying the network until the browser reports `online` or the
+  // app calls syncToDatabase. Earnings keep accruing locally and are sent on reconnection.
+  handleOfflineMode(userId) {
+    this.ensureOpen();
+    const session = this.session(userId);
+    session.offline = true;
+    session.syncTimer.cancel();
+  }
+
+  // Fetches the authoritative state and rebases local, unacknowledged earnings on it (server
+  // wins, nothing local is dropped; disagreements go to the conflict log).
+  async reconcileData(userId) {
+    this.ensureOpen();
+    const session = this.session(userId);
+    await session.ready;
+    if (!session.isLeader) return session.tabs.call('reconcileData', []);
+    const before = session.engine.conflicts().length;
+    const recovered = await this.recoverSession(session);
+    const conflicts = session.engine.conflicts().slice(before);
+    return { recovered, state: session.engine.state(), conflicts };
+  }
+
+  async recoverSession(session) {
+    session.pendingRecovery = true;
+    const reply = await this.transport.fetchState(session.clientId);
+    const body = reply.status === 200 ? parseJson(reply.text) : null;
+    if (!body?.state) return false;
+    return session.run(async () => {
+      const before = session.engine.conflicts().length;
+      session.engine.recoverFromServer(body, this.now());
+      session.pendingRecovery = false;
+      await this.persist(session);
+      for (const conflict of session.engine.conflicts().slice(before)) {
+        this.events.emit('conflict', { userId: session.userId, ...conflict });
+      }
+      this.changed(session);
+      return true;
+    });
+  }
+
+  detectCorruption(bytes) {
+    try {
+      this.core.decodeRecord(bytes);
+      return false;
+    } catch (error) {
+      if (RECORD_ERRORS.has(error.code)) return true;
+      throw error;
+    }
+  }
+
+  async quarantine(userId, bytes) {
+    const key = quarantineKey(userId, this.clock.wall());
+    try {
+      await this.store.put(key, bytes);
+    } catch (error) {
+      this.events.emit('error', { userId, source: 'quarantine', error });
+    }
+    return key;
+  }
+
+  async listQuarantine(userId) {
+    requireUserId(userId);
+    return this.store.list(`${QUARANTINE_PREFIX}${userId}:`);
+  }
+
+  discardQuarantine(key) {
+    if (typeof key !== 'string' || !key.startsWith(QUARANTINE_PREFIX)) {
+      return Promise.reject(new ClientError('REQUEST_INVALID', 'not a quarantine key'));
+    }
+    return this.store.delete(key);
+  }
+
+  async clientIdFor(userId, { renew = false } = {}) {
+    if (!renew) {
+      try {
+        const stored = await this.store.get(clientKey(userId));
+        if (stored) {
+          const text = new TextDecoder().decode(stored);
+          if (/^[A-Za-z0-9_-]{1,64}$/.test(text)) return text;
+        }
+      } catch (error) {
+        this.events.emit('error', { userId, source: 'storage', error });
+      }
+    }
+    const clientId = this.newId('c');
+    try {
+      await this.store.put(clientKey(userId), new TextEncoder().encode(clientId));
+    } catch (error) {
+      this.events.emit('error', { userId, source: 'storage', error });
+    }
+    return clientId;
+  }
+
+  newId(prefix) {
+    const bytes = this.randomBytes(12);
+    return `${prefix}-${[...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join('')}`;
+  }
+
+  // REQUIRES: running on the session's queue.
+  async persist(session) {
+    const bytes = session.engine.serialize();
+    try {
+      await this.store.put(recordKey(session.userId), bytes);
+      session.storageFull = false;
+      session.lastCheckpoint = this.clock.mono();
+    } catch (error) {
+      if (error.code !== ClientErrorCode.STORAGE_QUOTA) {
+        this.storageFailed(session, error);
+        return;
+      }
+      const freed = await this.cleanUp(session.userId).catch(() => 0);
+      if (freed > 0) {
+        try {
+          await this.store.put(recordKey(session.userId), bytes);
+          session.storageFull = false;
+          return;
+        } catch (retryError) {
+          if (retryError.code !== ClientErrorCode.STORAGE_QUOTA) {
+            this.storageFailed(session, retryError);
+            return;
+          }
+        }
+      }
+      // Still full: the last stored record stays as it was, this tab carries on from memory, and
+      // the sync server becomes the only safe place for new earnings.
+      if (!session.storageFull) {
+        session.storageFull = true;
+        this.events.emit('quota', { userId: session.userId, store: this.store.kind, freedBytes: freed, recordBytes: bytes.length });
+      }
+    }
+  }
+
+  storageFailed(session, error) {
+    if (session.storageFailed) return;
+    session.storageFailed = true;
+    this.events.emit('storage-degraded', { userId: session.userId, store: this.store.kind, durable: false, error });
+  }
+
+  // Frees space by the core's eviction plan (Properties 9, 10, 23): other users' fully synced
+  // records and quarantined copies go first; the active user's unsynced earnings are never
+  // evicted. Returns the bytes freed.
+  async cleanUp(activeUserId) {
+    const records = await this.store.list(RECORD_PREFIX);
+    const quarantined = await this.store.list(QUARANTINE_PREFIX);
+    const described = [];
+    for (const { key, bytes } of records) {
+      const userId = userIdOfRecordKey(key);
+      if (userId === null) continue;
+      const live = this.sessions.get(userId)?.engine;
+      let stored = null;
+      try {
+        stored = live ? null : this.core.decodeRecord(await this.store.get(key));
+      } catch {
+        stored = null;
+      }
+      described.push({ key, userId, bytes, record: stored, state: live ? live.state() : null });
+    }
+    const plan = this.core.planStorageCleanup({
+      records: described.map(({ key, userId, bytes, record, state }) => ({ key, userId, bytes, record, state })),
+      quarantined,
+      budgetBytes: this.storageBudgetBytes,
+      activeUserId,
+    });
+    let freed = 0;
+    for (const key of plan.evict ?? []) {
+      const userId = userIdOfRecordKey(key);
+      if (userId === activeUserId || this.sessions.has(userId)) continue;
+      const entry = [...records, ...quarantined].find((candidate) => candidate.key === key);
+      await this.store.delete(key);
+      freed += entry?.bytes ?? 0;
+    }
+    return freed;
+  }
+
+  changed(session) {
+    this.broadcast(session);
+    this.notify(session);
+    this.scheduleSync(session);
+  }
+
+  broadcast(session) {
+    if (session.engine && session.tabs) session.tabs.broadcastState(session.engine.state());
+  }
+
+  scheduleSync(session) {
+    if (this.disposed || !session.engine || session.offline || !this.lifecycle.isOnline()) return;
+    const due = session.engine.syncDueInMs(this.now());
+    if (!Number.isSafeInteger(due) || due < 0) return;
+    session.syncTimer.schedule(due, () => this.syncToDatabase(session.userId, true).catch((error) => {
+      this.events.emit('error', { userId: session.userId, source: 'sync', error });
+    }), this.clock.mono());
+  }
+
+  scheduleTick(session) {
+    if (this.disposed || !session.engine) return;
+    session.tickTimer.schedule(TICK_MS, () => this.tick(session), this.clock.mono(), { replace: true });
+  }
+
+  async tick(session) {
+    if (this.disposed || !session.engine) return;
+    await session.run(async () => {
+      const changed = session.engine.tick(this.now());
+      if (changed) {
+        this.broadcast(session);
+        this.notify(session);
+      }
+      if (this.clock.mono() - session.lastCheckpoint >= CHECKPOINT_MS) await this.persist(session);
+    }).catch((error) => this.events.emit('error', { userId: session.userId, source: 'tick', error }));
+    this.scheduleTick(session);
+  }
+
+  // Property 20: subscribers hear at most once a second, and always get the last change.
+  subscribe(userId, listener) {
+    this.ensureOpen();
+    const session = this.session(userId);
+    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
+    session.subscribers.add(listener);
+    return () => session.subscribers.delete(listener);
+  }
+
+  notify(session) {
+    if (session.subscribers.size === 0) return;
+    const mono = this.clock.mono();
+    const wait = session.lastEmitAt === null ? 0 : session.lastEmitAt + TICK_MS - mono;
+    if (wait > 0) {
+      session.trailingEmit.schedule(wait, () => this.notify(session), mono);
+      return;
+    }
+    session.lastEmitAt = mono;
+    session.trailingEmit.cancel();
+    const state = this.stateOf(session);
+    for (const listener of [...session.subscribers]) {
+      try {
+        listener(state);
+      } catch (error) {
+        this.events.emit('error', { userId: session.userId, source: 'subscriber', error });
+      }
+    }
+  }
+
+  wireLifecycle() {
+    const flushAll = ({ keepalive }) => {
+      for (const session of this.sessions.values()) {
+        if (!session.engine) continue;
+        session.offline = false;
+        this.track(this.syncToDatabase(session.userId, true, { keepalive }).catch((error) => {
+          this.events.emit('error', { userId: session.userId, source: 'sync', error });
+        }));
+      }
+    };
+    const on = (source, type, handler) => {
+      if (source?.on) this.detach.push(source.on(type, handler));
+    };
+    on(this.lifecycle, 'online', () => flushAll({ keepalive: false }));
+    on(this.lifecycle, 'hidden', () => flushAll({ keepalive: true }));
+    on(this.lifecycle, 'pagehide', () => flushAll({ keepalive: true }));
+    on(this.lifecycle, 'offline', () => {
+      for (const session of this.sessions.values()) session.syncTimer.cancel();
+    });
+    if (this.telegram?.onLifecycle) {
+      this.detach.push(this.telegram.onLifecycle('deactivated', () => flushAll({ keepalive: true })));
+    }
+  }
+
+  // Stops timers, releases leadership (another tab takes over) and frees the engines. Stored
+  // records stay; nothing is deleted.
+  async dispose() {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const off of this.detach) off();
+    await this.settled();
+    for (const session of this.sessions.values()) {
+      session.syncTimer.cancel();
+      session.tickTimer.cancel();
+      session.trailingEmit.cancel();
+      session.subscribers.clear();
+      session.tabs?.dispose();
+      session.engine?.dispose();
+      session.engine = null;
+    }
+    this.sessions.clear();
+    this.events.clear();
+    this.store.close?.();
+  }
+}
