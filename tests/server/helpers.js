@@ -1,0 +1,194 @@
+// Shared test fixtures for the server suite. The same tests run on PGlite (default) and on a real
+// PostgreSQL (TEST_DATABASE_URL, set by scripts/test-server.sh from a throwaway cluster); on the
+// real server every test file gets a database of its own, created here and dropped at the end.
+import { Writable } from 'node:stream';
+
+import pg from 'pg';
+import pino from 'pino';
+
+import { loadCore } from '../../js/core.js';
+import { createServer } from '../../server/app.js';
+import { signInitData } from '../../server/auth.js';
+import { openDatabase } from '../../server/db.js';
+import { migrate } from '../../server/migrate.js';
+
+export const BOT_TOKEN = '123456789:AAEtestTokenForTheEarningsServerSuite';
+export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
+// 2026-01-01T00:00:00Z: a fixed server clock start, so every run credits the same amounts.
+export const START_MS = 1767225600000;
+export const HOUR_MS = 3_600_000;
+
+export const onRealPostgres = Boolean(process.env.TEST_DATABASE_URL);
+
+let databaseCounter = 0;
+
+// A fresh, migrated database. Returns { db, url, drop() }.
+export async function openTestDatabase() {
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  if (!adminUrl) {
+    const db = await openDatabase({ dataDir: 'memory://' });
+    await migrate(db);
+    return { db, url: null, drop: () => db.close() };
+  }
+  databaseCounter += 1;
+  const name = `earnings_test_${process.pid}_${databaseCounter}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const db = await openDatabase({ databaseUrl: url.toString(), poolSize: 20 });
+  await migrate(db);
+  return {
+    db,
+    url: url.toString(),
+    async drop() {
+      await db.close();
+      const cleaner = new pg.Client({ connectionString: adminUrl });
+      await cleaner.connect();
+      await cleaner.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await cleaner.end();
+    },
+  };
+}
+
+// A server clock the test moves by hand.
+export function manualClock(start = START_MS) {
+  let now = start;
+  return {
+    now: () => now,
+    advance(ms) {
+      now += ms;
+      return now;
+    },
+    set(ms) {
+      now = ms;
+    },
+  };
+}
+
+// Structured log lines captured in memory (Properties 11 and 30 read them).
+export function captureLogger() {
+  const lines = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      for (const text of chunk.toString().split('\n')) if (text) lines.push(JSON.parse(text));
+      done();
+    },
+  });
+  const logger = pino({ level: 'debug' }, stream);
+  return { logger, lines, raw: () => lines.map((line) => JSON.stringify(line)).join('\n') };
+}
+
+let corePromise = null;
+export function sharedCore() {
+  corePromise ??= loadCore();
+  return corePromise;
+}
+
+// An in-process server on an ephemeral port over `db`, with a manual clock.
+export async function startTestServer(db, overrides = {}) {
+  const clock = overrides.clock ?? manualClock();
+  const log = captureLogger();
+  const app = await createServer({
+    db,
+    core: await sharedCore(),
+    now: clock.now,
+    logger: log.logger,
+    port: 0,
+    botToken: BOT_TOKEN,
+    adminToken: ADMIN_TOKEN,
+    devIdentity: true,
+    defaultRatePerHour: '1.00000000',
+    offlineCapMs: 8 * HOUR_MS,
+    toleranceMs: 60_000,
+    ...overrides.config,
+  });
+  await app.listen(0, '127.0.0.1');
+  return { app, url: app.url, clock, log, close: () => app.close() };
+}
+
+export function initDataFor(userId, { authDateS, botToken = BOT_TOKEN, extra = {} } = {}) {
+  return signInitData(
+    {
+      auth_date: String(authDateS ?? Math.floor(START_MS / 1000)),
+      query_id: 'AAHdF6IQAAAAAN0XohDhrOrc',
+      user: JSON.stringify({ id: userId, first_name: 'Miner', username: `miner${userId}` }),
+      ...extra,
+    },
+    botToken,
+  );
+}
+
+export async function call(url, path, { method = 'GET', auth, body, headers = {} } = {}) {
+  const init = { method, headers: { ...headers } };
+  if (auth) init.headers.Authorization = auth;
+  if (body !== undefined) {
+    init.body = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
+    init.headers['Content-Type'] ??= 'application/json';
+  }
+  const response = await fetch(`${url}${path}`, init);
+  const text = await response.text();
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = null;
+  }
+  return { status: response.status, json, text, headers: response.headers };
+}
+
+export const dev = (userId) => `dev ${userId}`;
+
+export function accrualOp(clientId, seq, amount, { from = START_MS, to = START_MS + 60_000, rate = '1.00000000', type = 'accrual' } = {}) {
+  return { id: `${clientId}:${seq}`, seq, type, amount, from, to, rate };
+}
+
+// Everything the database holds about a user's money, as decimal strings, for conservation checks.
+export async function ledger(db, userId) {
+  const [row] = await db.query(
+    `SELECT
+       (SELECT total_earned::text FROM user_earnings WHERE user_id = $1) AS total_earned,
+       (SELECT pending_review::text FROM user_earnings WHERE user_id = $1) AS pending_review,
+       (SELECT COALESCE(SUM(credited), 0)::numeric(18,8)::text FROM sync_op_results WHERE user_id = $1) AS credited_ops,
+       (SELECT COALESCE(SUM(new_value - old_value), 0)::numeric(18,8)::text FROM earnings_audit_log
+          WHERE user_id = $1 AND operation_type IN ('credit', 'review_approved')) AS audit_credits,
+       (SELECT COALESCE(SUM(amount), 0)::numeric(18,8)::text FROM earnings_review_queue
+          WHERE user_id = $1 AND status = 'approved') AS approved_reviews,
+       (SELECT COALESCE(SUM(amount), 0)::numeric(18,8)::text FROM earnings_review_queue
+          WHERE user_id = $1 AND status = 'pending') AS pending_reviews,
+       (SELECT COUNT(*)::int FROM earnings_audit_log WHERE user_id = $1) AS audit_rows`,
+    [userId],
+  );
+  return row;
+}
+
+// Row counts of every table the server writes, to prove a refused request wrote nothing.
+export async function tableCounts(db) {
+  const [row] = await db.query(
+    `SELECT
+       (SELECT COUNT(*)::int FROM user_earnings) AS users,
+       (SELECT COUNT(*)::int FROM sync_client_sequences) AS sequences,
+       (SELECT COUNT(*)::int FROM sync_op_results) AS results,
+       (SELECT COUNT(*)::int FROM earnings_audit_log) AS audit,
+       (SELECT COUNT(*)::int FROM earnings_review_queue) AS reviews,
+       (SELECT md5(string_agg(user_id::text || total_earned::text || pending_review::text, ',' ORDER BY user_id))
+          FROM user_earnings) AS money`,
+  );
+  return row;
+}
+
+// Units (10^-8 TON) as BigInt from a decimal string, for exact sums in tests.
+export function units(text) {
+  const match = /^(-?)(\d+)(?:\.(\d{1,8}))?$/.exec(text);
+  if (!match) throw new Error(`not an amount: ${text}`);
+  const value = BigInt(match[2]) * 100000000n + BigInt((match[3] ?? '').padEnd(8, '0'));
+  return match[1] ? -value : value;
+}
+
+export function formatUnits(value) {
+  const sign = value < 0n ? '-' : '';
+  const abs = value < 0n ? -value : value;
+  return `${sign}${abs / 100000000n}.${(abs % 100000000n).toString().padStart(8, '0')}`;
+}
