@@ -12,7 +12,7 @@
 // Engine and storage work for one user runs on one queue; network waits run outside it, so an
 // earning is recorded while a slow request is in flight.
 import { ClientError, ClientErrorCode } from './client-errors.js';
-import { AmountMalformedError, UserIdInvalidError } from './errors.js';
+import { AmountMalformedError, ConfigInvalidError, UserIdInvalidError } from './errors.js';
 import { EarningsEvents } from './events.js';
 import { SingleTimer, readNow } from './scheduler.js';
 import { TabCoordinator } from './tabs.js';
@@ -282,6 +282,9 @@ export class EarningsManager {
       case 'updateEarnings':
         await this.updateEarnings(session.userId, args[0]);
         return this.stateOf(session);
+      case 'setMining':
+        await this.setMining(session.userId, args[0]);
+        return this.stateOf(session);
       case 'syncToDatabase':
         return this.syncToDatabase(session.userId, Boolean(args[0]));
       case 'reconcileData':
@@ -312,6 +315,29 @@ export class EarningsManager {
     }
     await session.run(async () => {
       session.engine.addEarnings(amount, this.now());
+      await this.persist(session);
+    });
+    this.changed(session);
+  }
+
+  // Starts or stops mining at `rate` TON per hour (a decimal string). Accrual up to now is
+  // settled at the old rate first, so a rate change never applies backwards.
+  async setMining(userId, { active, rate } = {}) {
+    this.ensureOpen();
+    const session = this.session(userId);
+    if (typeof active !== 'boolean') throw new ConfigInvalidError('active must be a boolean');
+    if (rate !== undefined) requireAmount(rate);
+    await session.ready;
+    if (!session.isLeader) {
+      session.mirror = await session.tabs.call('setMining', [{ active, rate }]);
+      this.notify(session);
+      return;
+    }
+    await session.run(async () => {
+      const now = this.now();
+      session.engine.tick(now);
+      if (rate !== undefined) session.engine.setRate(rate);
+      session.engine.setActive(active, now);
       await this.persist(session);
     });
     this.changed(session);

@@ -1,0 +1,266 @@
+// Types of ton-earnings-guard (js/index.js), the client runtime. Money is always a decimal string
+// ("0.00100000"), never a JS number; user ids are positive safe integers.
+import type { Amount, EarningsCore, EarningsError, EarningsState, LoadCoreOptions, SyncOp, SyncRequest } from './core.js';
+
+export * from './core.js';
+
+export type ClientErrorCodeName =
+  | 'STORAGE_QUOTA'
+  | 'STORAGE_UNAVAILABLE'
+  | 'NETWORK'
+  | 'USER_NOT_INITIALIZED'
+  | 'DISPOSED'
+  | 'TAB_LEADER_LOST';
+
+/** Storage, network, tab and lifecycle failures; rule failures are the core's EarningsError classes. */
+export class ClientError extends EarningsError {
+  constructor(code: ClientErrorCodeName | string, message: string, options?: { cause?: unknown });
+  readonly code: ClientErrorCodeName | string;
+}
+export const ClientErrorCode: Readonly<{ [C in ClientErrorCodeName]: C }>;
+
+/** Where a user's record (state and outbox in one value) lives on the device. */
+export interface RecordStore {
+  readonly kind: 'indexeddb' | 'localstorage' | 'telegram-device' | 'memory' | string;
+  /** False for memory: nothing survives a reload. */
+  readonly durable: boolean;
+  get(key: string): Promise<Uint8Array | null>;
+  /** Replaces the value atomically; rejects with ClientError STORAGE_QUOTA or STORAGE_UNAVAILABLE. */
+  put(key: string, bytes: Uint8Array): Promise<void>;
+  delete(key: string): Promise<void>;
+  list(prefix: string): Promise<Array<{ key: string; bytes: number }>>;
+  close(): void;
+}
+
+export class IndexedDbStore implements RecordStore {
+  static open(factory: IDBFactory, options?: { dbName?: string; keyRange?: typeof IDBKeyRange }): Promise<IndexedDbStore>;
+  readonly kind: 'indexeddb';
+  readonly durable: true;
+  get(key: string): Promise<Uint8Array | null>;
+  put(key: string, bytes: Uint8Array): Promise<void>;
+  delete(key: string): Promise<void>;
+  list(prefix: string): Promise<Array<{ key: string; bytes: number }>>;
+  close(): void;
+}
+export class LocalStorageStore implements RecordStore {
+  static open(storage: Storage): LocalStorageStore;
+  readonly kind: 'localstorage';
+  readonly durable: true;
+  get(key: string): Promise<Uint8Array | null>;
+  put(key: string, bytes: Uint8Array): Promise<void>;
+  delete(key: string): Promise<void>;
+  list(prefix: string): Promise<Array<{ key: string; bytes: number }>>;
+  close(): void;
+}
+export class TelegramDeviceStore implements RecordStore {
+  constructor(deviceStorage: TelegramDeviceStorage);
+  readonly kind: 'telegram-device';
+  readonly durable: true;
+  get(key: string): Promise<Uint8Array | null>;
+  put(key: string, bytes: Uint8Array): Promise<void>;
+  delete(key: string): Promise<void>;
+  list(prefix: string): Promise<Array<{ key: string; bytes: number }>>;
+  close(): void;
+}
+export class MemoryStore implements RecordStore {
+  readonly kind: 'memory';
+  readonly durable: false;
+  get(key: string): Promise<Uint8Array | null>;
+  put(key: string, bytes: Uint8Array): Promise<void>;
+  delete(key: string): Promise<void>;
+  list(prefix: string): Promise<Array<{ key: string; bytes: number }>>;
+  close(): void;
+}
+
+/** IndexedDB, then Telegram DeviceStorage (inside Telegram), then localStorage, then memory. */
+export function detectStore(env?: object): Promise<{ store: RecordStore; degraded: Array<{ kind: string; reason: string }> }>;
+
+export interface TelegramDeviceStorage {
+  setItem(key: string, value: string, callback?: (error: unknown, ok?: boolean) => void): void;
+  getItem(key: string, callback: (error: unknown, value?: string) => void): void;
+  removeItem(key: string, callback?: (error: unknown, ok?: boolean) => void): void;
+}
+
+/** What the sync transport reports: status 0 when no HTTP answer arrived. */
+export interface TransportReply {
+  status: number;
+  text: string;
+  error?: string;
+}
+
+export interface Transport {
+  sync(request: SyncRequest, options?: { keepalive?: boolean }): Promise<TransportReply>;
+  fetchState(clientId: string): Promise<TransportReply>;
+}
+
+/** Returns the Authorization header value, e.g. "tma <initData>" or "dev 42". */
+export type AuthProvider = () => string | null | Promise<string | null>;
+
+export function createFetchTransport(options: { endpoint: string; auth?: AuthProvider | null; fetch?: typeof fetch }): Transport;
+export function devAuth(userId: number): AuthProvider;
+export function telegramAuth(initData: string): AuthProvider;
+
+export interface TelegramContext {
+  webApp: unknown;
+  /** The raw, signed initData: what the server validates. */
+  initData: string;
+  /** Read from the signed initData (never initDataUnsafe); selects the local record only. */
+  userId: number | null;
+  deviceStorage: TelegramDeviceStorage | null;
+  authorization: AuthProvider;
+  onLifecycle(type: 'deactivated' | 'activated' | string, listener: () => void): () => void;
+}
+export function readTelegram(env?: object): TelegramContext | null;
+export function userIdFromInitData(initData: string): number | null;
+
+export interface Clock {
+  /** Unix epoch ms. */
+  wall(): number;
+  /** Monotonic ms (performance.now() rounded down); restarts on reload. */
+  mono(): number;
+}
+export interface Timers {
+  setTimeout(callback: () => unknown, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+export interface Lifecycle {
+  isOnline(): boolean;
+  on(type: 'online' | 'offline' | 'hidden' | 'visible' | 'pagehide', listener: () => void): () => void;
+}
+export interface TabServices {
+  locks: { request(name: string, ...args: unknown[]): Promise<unknown> } | null;
+  openChannel: ((name: string) => { postMessage(message: unknown): void; close(): void; onmessage: unknown }) | null;
+}
+export const systemClock: Clock;
+export const systemTimers: Timers;
+export function browserLifecycle(win?: object): Lifecycle & { emit(type: string): void; dispose(): void };
+
+export interface CreateEarningsManagerOptions {
+  /** Base URL of the sync server; default: the page's origin. */
+  endpoint?: string;
+  /** Default: `tma <initData>` inside Telegram, none otherwise (use devAuth(userId) in development). */
+  auth?: AuthProvider;
+  transport?: Transport;
+  fetch?: typeof fetch;
+  /** A record store, or 'auto' (default). */
+  storage?: RecordStore | 'auto';
+  clock?: Clock;
+  timers?: Timers;
+  lifecycle?: Lifecycle;
+  /** readTelegram() by default; null to ignore Telegram. */
+  telegram?: TelegramContext | null;
+  /** Web Locks + BroadcastChannel by default; null for single-tab operation. */
+  tabs?: TabServices | null;
+  /** 32-bit unsigned seed for retry jitter; default random. */
+  seed?: number;
+  randomBytes?: (count: number) => Uint8Array;
+  core?: EarningsCore;
+  coreOptions?: LoadCoreOptions;
+  /** The core engine's config (rate limit, offline cap, tolerances); see docs/DESIGN.md. */
+  engineConfig?: Record<string, unknown>;
+  /** Bytes this package may keep on the device before cleaning up (default 1 MiB). */
+  storageBudgetBytes?: number;
+  /** The global object to read browser APIs from (default globalThis). */
+  env?: object;
+}
+
+export type SyncOutcomeStatus = 'synced' | 'failed' | 'scheduled';
+
+export interface SyncResult {
+  status: SyncOutcomeStatus;
+  state: EarningsState;
+  /** Per-op answers of the server when it answered. */
+  results?: Array<{ id: string; seq: number; status: string; credited?: Amount; review?: Amount; code?: string; reason?: string }>;
+  /** When the next attempt is due (after a failure or while backing off). */
+  retryInMs?: number;
+  /** True once retries exceeded the core's maxRetries (still retried at the cap). */
+  failed?: boolean;
+  httpStatus?: number;
+  error?: { code: string; message: string };
+  events?: Array<{ type: string; [key: string]: unknown }>;
+}
+
+export interface ReconciliationResult {
+  /** False when the server could not be reached; nothing changed then. */
+  recovered: boolean;
+  state: EarningsState;
+  /** Conflicts found by this reconciliation (also kept in the engine's conflict log). */
+  conflicts: Array<Record<string, unknown>>;
+}
+
+export interface CorruptionEvent {
+  userId: number;
+  code: 'RECORD_CORRUPT' | 'RECORD_VERSION' | 'RECORD_USER_MISMATCH' | 'STATE_INVALID';
+  message: string;
+  /** Where the damaged bytes are kept for investigation. */
+  quarantineKey: string;
+  /** Whether the state was rebuilt from the server already. */
+  recovered: boolean;
+  options: {
+    retryRecovery(): Promise<boolean>;
+    readQuarantine(): Promise<Uint8Array | null>;
+    discardQuarantine(): Promise<void>;
+  };
+}
+
+export interface EarningsEventMap {
+  sync: SyncResult & { userId: number };
+  conflict: { userId: number; [key: string]: unknown };
+  corruption: CorruptionEvent;
+  'review-needed': { userId: number; [key: string]: unknown };
+  'storage-degraded': { userId: number; store: string; durable: boolean; failed?: Array<{ kind: string; reason: string }>; error?: unknown };
+  quota: { userId: number; store: string; freedBytes: number; recordBytes: number };
+  'clock-jump': { userId: number; [key: string]: unknown };
+  leader: { userId: number };
+  error: { userId?: number; source: string; error: unknown; event?: string };
+}
+
+/** The seed's SyncManager operations. */
+export interface SyncOperations {
+  processQueue(userId: number): Promise<SyncResult>;
+  retryFailedOperations(userId: number): Promise<SyncResult>;
+  syncDueInMs(userId: number): number | null;
+}
+
+/** The seed's RecoveryManager operations. */
+export interface RecoveryOperations {
+  detectCorruption(bytes: Uint8Array): boolean;
+  recoverFromDatabase(userId: number): Promise<EarningsState>;
+  listQuarantine(userId: number): Promise<Array<{ key: string; bytes: number }>>;
+  readQuarantine(key: string): Promise<Uint8Array | null>;
+  discardQuarantine(key: string): Promise<void>;
+  conflicts(userId: number): Array<Record<string, unknown>>;
+  audit(userId: number): Array<Record<string, unknown>>;
+  metrics(userId: number): Record<string, unknown>;
+}
+
+export class EarningsManager {
+  /** Opens (or recovers) the user's record and starts accruing and syncing; resolves with the state. */
+  initializeUser(userId: number): Promise<EarningsState>;
+  /** Records an app-reported earning; resolves once it is stored on the device. */
+  updateEarnings(userId: number, amount: Amount): Promise<void>;
+  /** Starts or stops mining, optionally at a new rate (TON per hour). */
+  setMining(userId: number, options: { active: boolean; rate?: Amount }): Promise<void>;
+  /** Sends the outbox now; `force` ignores a pending backoff. Never rejects for network failures. */
+  syncToDatabase(userId: number, force?: boolean): Promise<SyncResult>;
+  /** Stops network attempts until the browser reports online or syncToDatabase is called. */
+  handleOfflineMode(userId: number): void;
+  /** Rebuilds the state on the server's, keeping local unacknowledged earnings. */
+  reconcileData(userId: number): Promise<ReconciliationResult>;
+  /** The current state (a follower tab's mirror of the leader's). */
+  state(userId: number): EarningsState | null;
+  /** At most one call per second per user, always including the latest change. */
+  subscribe(userId: number, listener: (state: EarningsState) => void): () => void;
+  on<K extends keyof EarningsEventMap>(type: K, listener: (event: EarningsEventMap[K]) => void): () => void;
+  readonly sync: SyncOperations;
+  readonly recovery: RecoveryOperations;
+  /** Resolves when no storage or network work started so far is running. */
+  settled(): Promise<void>;
+  /** Stops timers, hands leadership to another tab and frees engines; stored records stay. */
+  dispose(): Promise<void>;
+}
+
+export function createEarningsManager(options?: CreateEarningsManagerOptions): Promise<EarningsManager>;
+
+export const EVENT_TYPES: ReadonlyArray<keyof EarningsEventMap>;
+export type { Amount, EarningsState, SyncOp, SyncRequest };
