@@ -89,15 +89,16 @@ export interface TransportReply {
 }
 
 export interface Transport {
-  sync(request: SyncRequest, options?: { keepalive?: boolean }): Promise<TransportReply>;
-  fetchState(clientId: string): Promise<TransportReply>;
+  sync(request: SyncRequest, options?: { keepalive?: boolean; userId?: number }): Promise<TransportReply>;
+  fetchState(clientId: string, options?: { userId?: number }): Promise<TransportReply>;
 }
 
-/** Returns the Authorization header value, e.g. "tma <initData>" or "dev 42". */
-export type AuthProvider = () => string | null | Promise<string | null>;
+/** Returns the Authorization header value for the user of a request, e.g. "tma <initData>" or "dev 42". */
+export type AuthProvider = (context: { userId?: number }) => string | null | Promise<string | null>;
 
 export function createFetchTransport(options: { endpoint: string; auth?: AuthProvider | null; fetch?: typeof fetch }): Transport;
-export function devAuth(userId: number): AuthProvider;
+/** `dev <userId>` of each request (or always `fixedUserId`); only for servers started with development identity. */
+export function devAuth(fixedUserId?: number): AuthProvider;
 export function telegramAuth(initData: string): AuthProvider;
 
 export interface TelegramContext {

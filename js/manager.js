@@ -174,6 +174,11 @@ export class EarningsManager {
   async initializeUser(userId) {
     this.ensureOpen();
     requireUserId(userId);
+    // Inside Telegram the server credits the initData's user whatever id the app passes here, so
+    // opening another user's record would mix two users' earnings.
+    if (this.telegram?.userId && userId !== this.telegram.userId) {
+      throw new UserIdInvalidError(`userId ${userId} is not the Telegram user of this Mini App`);
+    }
     let session = this.sessions.get(userId);
     if (!session) {
       session = new UserSession(this, userId);
@@ -375,7 +380,7 @@ export class EarningsManager {
       return next;
     });
     if (!request) return { status: 'synced', state: session.engine.state(), results: [] };
-    const reply = await this.transport.sync(request, { keepalive });
+    const reply = await this.transport.sync(request, { keepalive, userId: session.userId });
     return session.run(async () => {
       const now = this.now();
       const body = reply.status === 200 ? parseJson(reply.text) : null;
@@ -436,7 +441,7 @@ export class EarningsManager {
 
   async recoverSession(session) {
     session.pendingRecovery = true;
-    const reply = await this.transport.fetchState(session.clientId);
+    const reply = await this.transport.fetchState(session.clientId, { userId: session.userId });
     const body = reply.status === 200 ? parseJson(reply.text) : null;
     if (!body?.state) return false;
     return session.run(async () => {

@@ -5,21 +5,23 @@
 // Browsers refuse keepalive bodies over 64 KiB in flight per page; stay clearly below.
 const KEEPALIVE_LIMIT_BYTES = 60 * 1024;
 
-export function devAuth(userId) {
-  return () => `dev ${userId}`;
+// Development identity (`dev <userId>`, accepted only by a server started with it): the user of
+// each request, or a fixed one.
+export function devAuth(fixedUserId) {
+  return ({ userId } = {}) => `dev ${fixedUserId ?? userId}`;
 }
 
 export function telegramAuth(initData) {
   return () => `tma ${initData}`;
 }
 
-// `auth` is a function (sync or async) returning the Authorization header value, or null.
+// `auth({ userId })` (sync or async) returns the Authorization header value, or null.
 export function createFetchTransport({ endpoint, auth = null, fetch = globalThis.fetch?.bind(globalThis) } = {}) {
   const base = String(endpoint ?? '').replace(/\/+$/, '');
 
-  async function send(path, init) {
+  async function send(path, init, userId) {
     const headers = { ...init.headers };
-    const authorization = auth ? await auth() : null;
+    const authorization = auth ? await auth({ userId }) : null;
     if (authorization) headers.Authorization = authorization;
     let response;
     try {
@@ -40,17 +42,17 @@ export function createFetchTransport({ endpoint, auth = null, fetch = globalThis
 
   return {
     // `keepalive` lets a closing page (pagehide, Telegram deactivated) still deliver the batch.
-    sync(request, { keepalive = false } = {}) {
+    sync(request, { keepalive = false, userId } = {}) {
       const body = JSON.stringify(request);
       return send('/v1/sync', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body,
         keepalive: keepalive && new TextEncoder().encode(body).length <= KEEPALIVE_LIMIT_BYTES,
-      });
+      }, userId);
     },
-    fetchState(clientId) {
-      return send(`/v1/state?clientId=${encodeURIComponent(clientId)}`, { method: 'GET' });
+    fetchState(clientId, { userId } = {}) {
+      return send(`/v1/state?clientId=${encodeURIComponent(clientId)}`, { method: 'GET' }, userId);
     },
   };
 }
