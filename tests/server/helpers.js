@@ -22,12 +22,12 @@ export const onRealPostgres = Boolean(process.env.TEST_DATABASE_URL);
 
 let databaseCounter = 0;
 
-// A fresh, migrated database. Returns { db, url, drop() }.
-export async function openTestDatabase() {
+// A fresh database, migrated unless told otherwise. Returns { db, url, drop() }.
+export async function openTestDatabase({ migrated = true } = {}) {
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
     const db = await openDatabase({ dataDir: 'memory://' });
-    await migrate(db);
+    if (migrated) await migrate(db);
     return { db, url: null, drop: () => db.close() };
   }
   databaseCounter += 1;
@@ -39,7 +39,7 @@ export async function openTestDatabase() {
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const db = await openDatabase({ databaseUrl: url.toString(), poolSize: 20 });
-  await migrate(db);
+  if (migrated) await migrate(db);
   return {
     db,
     url: url.toString(),
