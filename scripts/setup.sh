@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a fresh Debian 12 (as root) and nothing it already has, so
+# running it again takes a second. Then npm ci when node_modules is missing or older than the
+# lock file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(
+  cmake make g++ clang-14 libclang-rt-14-dev   # native build, sanitizers, libFuzzer
+  emscripten                                   # the shipped wasm module
+  catch2 nlohmann-json3-dev librapidcheck-dev  # tests, JSON, property tests
+  postgresql                                   # integration tests against real PostgreSQL
+  chromium chromium-driver                     # browser tests (driven by playwright-core)
+  nodejs npm
+)
+
+missing=()
+for package in "${apt_packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+# A node installed some other way (nvm, nodesource) is fine as long as it is new enough.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  missing=("${missing[@]/nodejs}")
+  missing=("${missing[@]/npm}")
+fi
+read -r -a missing <<<"${missing[*]:-}"
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing packages need root: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update
+  apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: Node $(node --version) is too old; this project needs Node >= 20" >&2
+  exit 1
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund
+fi
