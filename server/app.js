@@ -194,7 +194,8 @@ export async function createServer(options = {}) {
       if (!REVIEW_STATUSES.has(status)) throw requestInvalid('status must be pending, approved or rejected');
       const limit = intParam(url.searchParams, 'limit', 100, 1000);
       const afterId = intParam(url.searchParams, 'after', 0, Number.MAX_SAFE_INTEGER);
-      return send(res, 200, { reviews: await listReviews(db, { status, limit, afterId }) });
+      const userId = intParam(url.searchParams, 'userId', null, Number.MAX_SAFE_INTEGER);
+      return send(res, 200, { reviews: await listReviews(db, { status, limit, afterId, userId }) });
     }
     const action = REVIEW_ACTION.exec(pathname);
     if (action) {

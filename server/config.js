@@ -19,6 +19,7 @@ export const DEFAULTS = Object.freeze({
   offlineCapMs: 8 * HOUR_MS,
   toleranceMs: 60_000,
   maxBodyBytes: 256 * 1024,
+  maxBatch: 100,
   poolSize: 10,
   staticDirs: [],
   corsOrigin: '*',
@@ -66,6 +67,7 @@ export function configFromEnv(env = process.env) {
     offlineCapMs: intFromEnv(env, 'OFFLINE_CAP_MS'),
     toleranceMs: intFromEnv(env, 'TOLERANCE_MS'),
     maxBodyBytes: intFromEnv(env, 'MAX_BODY_BYTES'),
+    maxBatch: intFromEnv(env, 'MAX_BATCH'),
     poolSize: intFromEnv(env, 'DB_POOL_SIZE'),
     staticDirs: env.STATIC_DIR ? parseStaticDirs(env.STATIC_DIR) : undefined,
     corsOrigin: env.CORS_ORIGIN || undefined,
@@ -82,6 +84,7 @@ export function resolveConfig(overrides = {}) {
   integerIn('toleranceMs', config.toleranceMs, 0, HOUR_MS);
   integerIn('maxBodyBytes', config.maxBodyBytes, 1024, 16 * 1024 * 1024);
   integerIn('poolSize', config.poolSize, 1, 200);
+  integerIn('maxBatch', config.maxBatch, 1, 10000);
   for (const key of ['defaultRatePerHour', 'maxRatePerHour']) {
     if (typeof config[key] !== 'string' || !AMOUNT_TEXT.test(config[key])) {
       throw configError(`${key} must be a decimal string like "1.5", got ${JSON.stringify(config[key])}`);

@@ -153,16 +153,16 @@ export async function writePlan(tx, { userId, clientId, nowMs, row, lastSeq, opR
   return rowFromSql(rows[0], lastSeq);
 }
 
-export async function listReviews(db, { status = 'pending', limit = 100, afterId = 0 }) {
+export async function listReviews(db, { status = 'pending', limit = 100, afterId = 0, userId = null }) {
   const rows = await db.query(
     `SELECT id::text AS id, user_id::text AS user_id, client_id, op_id, seq::text AS seq,
        amount::text AS amount, reason, context, status,
        ${timestampToMs('created_at')} AS created_at_ms, ${timestampToMs('decided_at')} AS decided_at_ms, decided_note
      FROM earnings_review_queue
-     WHERE status = $1 AND id > $2
+     WHERE status = $1 AND id > $2 AND ($4::bigint IS NULL OR user_id = $4::bigint)
      ORDER BY id
      LIMIT $3`,
-    [status, afterId, limit],
+    [status, afterId, limit, userId],
   );
   return rows.map((row) => ({
     id: Number(row.id),

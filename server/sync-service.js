@@ -51,6 +51,7 @@ export function createSyncService({ db, core, config, metrics }) {
     offlineCapMs: config.offlineCapMs,
     toleranceMs: config.toleranceMs,
     maxRatePerHour: config.maxRatePerHour,
+    maxBatch: config.maxBatch,
   };
 
   async function sync(userId, body) {

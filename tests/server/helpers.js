@@ -145,6 +145,18 @@ export function accrualOp(clientId, seq, amount, { from = START_MS, to = START_M
   return { id: `${clientId}:${seq}`, seq, type, amount, from, to, rate };
 }
 
+// Ops for `amounts` that cover [fromMs, toMs] back to back, as a client's outbox sends them.
+export function contiguousOps(clientId, firstSeq, amounts, { fromMs = START_MS, toMs = START_MS + 60_000, type = 'accrual' } = {}) {
+  const span = toMs - fromMs;
+  return amounts.map((amount, i) =>
+    accrualOp(clientId, firstSeq + i, amount, {
+      from: fromMs + Math.floor((i * span) / amounts.length),
+      to: fromMs + Math.floor(((i + 1) * span) / amounts.length),
+      type,
+    }),
+  );
+}
+
 // Everything the database holds about a user's money, as decimal strings, for conservation checks.
 export async function ledger(db, userId) {
   const [row] = await db.query(
