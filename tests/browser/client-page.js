@@ -1,0 +1,35 @@
+// Test page for tests/browser/client*.test.js: the package as an app uses it (real IndexedDB,
+// localStorage, Web Locks, BroadcastChannel, fetch), with a handle the test drives through
+// page.evaluate. Nothing here decides anything about earnings.
+import { createEarningsManager, devAuth } from '/js/index.js';
+
+const events = [];
+let manager = null;
+
+window.teg = {
+  events,
+  async open({ userId, engineConfig, tabs = true }) {
+    manager ??= await createEarningsManager({
+      endpoint: location.origin,
+      auth: devAuth(),
+      engineConfig,
+      ...(tabs ? {} : { tabs: null }),
+    });
+    for (const type of ['sync', 'corruption', 'storage-degraded', 'quota', 'conflict', 'error']) {
+      manager.on(type, (detail) => events.push({ type, code: detail?.code ?? detail?.error?.code ?? null }));
+    }
+    return manager.initializeUser(userId);
+  },
+  storeKind: () => manager.store.kind,
+  isLeader: (userId) => manager.sessions.get(userId)?.isLeader ?? false,
+  mine: (userId, rate) => manager.setMining(userId, { active: true, rate }),
+  earn: (userId, amount) => manager.updateEarnings(userId, amount),
+  async sync(userId) {
+    const result = await manager.syncToDatabase(userId, true);
+    return { status: result.status, state: result.state };
+  },
+  state: (userId) => manager.state(userId),
+  settled: () => manager.settled(),
+  dispose: () => manager.dispose(),
+};
+window.tegReady = true;

@@ -1,0 +1,141 @@
+// The client runtime in a real browser (headless Debian Chromium): real IndexedDB, localStorage,
+// Web Locks and BroadcastChannel, pages served from 127.0.0.1 together with the fake sync server.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestServer } from '../js/support/http-server.js';
+import { launchChromium } from '../js/support/chromium.js';
+import { toUnits } from '../js/support/fake-server.js';
+
+// 3600 TON per hour is 0.001 TON per ms of real time: a test waits for a balance, never a time.
+const RATE = '3600';
+const ENGINE_CONFIG = { maxRatePerHour: '100000' };
+let server;
+let browser;
+
+before(async () => {
+  server = await startTestServer();
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function openPage(context, { userId, breakIndexedDb = false, tabs = true } = {}) {
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error('page error:', error.message));
+  if (breakIndexedDb) {
+    await page.addInitScript(() => {
+      Object.defineProperty(window, 'indexedDB', { get() { throw new DOMException('blocked by policy', 'SecurityError'); } });
+    });
+  }
+  await page.goto(`${server.origin}/tests/browser/client-page.html`);
+  await page.waitForFunction(() => window.tegReady === true);
+  const state = await page.evaluate(({ userId, config, tabs }) => window.teg.open({ userId, engineConfig: config, tabs }),
+    { userId, config: ENGINE_CONFIG, tabs });
+  return { page, state };
+}
+
+function units(text) {
+  return toUnits(text);
+}
+
+async function waitForEarnings(page, userId, atLeast) {
+  await page.waitForFunction(({ userId, atLeast }) => {
+    const text = window.teg.state(userId)?.currentEarnings ?? '0';
+    const [whole, fraction = ''] = text.split('.');
+    return BigInt(whole) * 100000000n + BigInt(fraction.padEnd(8, '0')) >= BigInt(atLeast);
+  }, { userId, atLeast: String(atLeast) });
+}
+
+test('earnings persist in IndexedDB across a reload', async () => {
+  const context = await browser.newContext();
+  const { page } = await openPage(context, { userId: 101 });
+  assert.equal(await page.evaluate(() => window.teg.storeKind()), 'indexeddb');
+  await page.evaluate((rate) => window.teg.mine(101, rate), RATE);
+  await waitForEarnings(page, 101, units('0.5'));
+  await page.evaluate(() => window.teg.earn(101, '0.00012345'));
+  const beforeReload = await page.evaluate(() => window.teg.state(101));
+  await page.reload();
+  await page.waitForFunction(() => window.tegReady === true);
+  const restored = await page.evaluate(({ config }) => window.teg.open({ userId: 101, engineConfig: config }), { config: ENGINE_CONFIG });
+  assert.ok(units(restored.currentEarnings) >= units(beforeReload.currentEarnings),
+    `${restored.currentEarnings} < ${beforeReload.currentEarnings}`);
+  const synced = await page.evaluate(() => window.teg.sync(101));
+  assert.equal(synced.status, 'synced');
+  assert.equal(server.sync.creditedUnits(101), units(synced.state.currentEarnings));
+  assert.equal(server.sync.users.get(101).applied.filter((op) => op.type === 'earnings_update').length, 1);
+  await context.close();
+});
+
+test('falls back to localStorage when IndexedDB is unavailable, and still persists', async () => {
+  const context = await browser.newContext();
+  const { page } = await openPage(context, { userId: 102, breakIndexedDb: true });
+  assert.equal(await page.evaluate(() => window.teg.storeKind()), 'localstorage');
+  await page.evaluate((rate) => window.teg.mine(102, rate), RATE);
+  await waitForEarnings(page, 102, units('0.2'));
+  await page.evaluate(() => window.teg.earn(102, '0.00000007'));
+  const keys = await page.evaluate(() => Object.keys(localStorage));
+  assert.ok(keys.includes('teg:record:102'), keys.join(','));
+  const before = await page.evaluate(() => window.teg.state(102));
+  await page.reload();
+  await page.waitForFunction(() => window.tegReady === true);
+  const restored = await page.evaluate(({ config }) => window.teg.open({ userId: 102, engineConfig: config }), { config: ENGINE_CONFIG });
+  assert.ok(units(restored.currentEarnings) >= units(before.currentEarnings));
+  await context.close();
+});
+
+test('two users on one device stay isolated', async () => {
+  const context = await browser.newContext();
+  const { page } = await openPage(context, { userId: 103 });
+  await page.evaluate(async ({ rate, config }) => {
+    await window.teg.open({ userId: 104, engineConfig: config });
+    await window.teg.mine(103, rate);
+  }, { rate: RATE, config: ENGINE_CONFIG });
+  await waitForEarnings(page, 103, units('0.3'));
+  const [one, two] = await page.evaluate(() => [window.teg.state(103), window.teg.state(104)]);
+  assert.ok(units(one.currentEarnings) >= units('0.3'));
+  assert.equal(two.currentEarnings, '0.00000000');
+  await page.evaluate(async () => {
+    await window.teg.sync(103);
+    await window.teg.sync(104);
+  });
+  assert.equal(server.sync.creditedUnits(104), 0n);
+  assert.ok(server.sync.creditedUnits(103) >= units('0.3'));
+  await context.close();
+});
+
+test('two tabs of one user: one leader, the follower forwards, nothing is counted twice', async () => {
+  const context = await browser.newContext();
+  const a = await openPage(context, { userId: 105 });
+  const b = await openPage(context, { userId: 105 });
+  assert.deepEqual([await a.page.evaluate(() => window.teg.isLeader(105)), await b.page.evaluate(() => window.teg.isLeader(105))], [true, false]);
+  await b.page.evaluate((rate) => window.teg.mine(105, rate), RATE);
+  await waitForEarnings(b.page, 105, units('0.3'));
+  await b.page.evaluate(() => window.teg.earn(105, '0.00000003'));
+  await a.page.evaluate(() => window.teg.sync(105));
+  await b.page.evaluate(() => window.teg.sync(105));
+  const final = await a.page.evaluate(() => window.teg.sync(105));
+  const applied = server.sync.users.get(105).applied;
+  assert.equal(applied.filter((op) => op.type === 'earnings_update').length, 1);
+  assert.equal(server.sync.creditedUnits(105), units(final.state.syncedTotal ?? final.state.currentEarnings));
+  await context.close();
+});
+
+test('a tab killed between an earning and its sync loses nothing: the next tab sends it once', async () => {
+  const context = await browser.newContext();
+  const { page } = await openPage(context, { userId: 106 });
+  await page.evaluate((rate) => window.teg.mine(106, rate), RATE);
+  await waitForEarnings(page, 106, units('0.1'));
+  await page.evaluate(() => window.teg.earn(106, '0.00004321'));
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Page.crash').catch(() => {});
+  await page.close().catch(() => {});
+  const { page: next } = await openPage(context, { userId: 106 });
+  const synced = await next.evaluate(() => window.teg.sync(106));
+  const applied = server.sync.users.get(106).applied;
+  assert.equal(applied.filter((op) => op.type === 'earnings_update' && op.amount === '0.00004321').length, 1);
+  assert.equal(server.sync.creditedUnits(106), units(synced.state.currentEarnings) - units(synced.state.pending ?? '0'));
+  await context.close();
+});
