@@ -154,9 +154,11 @@ class EarningsEngine {
     return JSON.parse(this.#raw()._state());
   }
 
-  nextSyncRequest(now) {
+  // null when nothing is owed or a backoff wait is running (unless `force`).
+  nextSyncRequest(now, { force = false } = {}) {
     const { wall, mono } = requireNow(now);
-    return unwrapJson(this.#raw()._nextSyncRequest(wall, mono));
+    const text = unwrap(this.#raw()._nextSyncRequest(wall, mono, force === true));
+    return text === '' ? null : JSON.parse(text);
   }
 
   applySyncResponse(response, now) {
@@ -182,13 +184,39 @@ class EarningsEngine {
     return due;
   }
 
-  recoverFromServer(serverState, now) {
+  // The network came back: any backoff wait ends (Property 14).
+  onOnline(now) {
+    const { wall, mono } = requireNow(now);
+    unwrap(this.#raw()._onOnline(wall, mono));
+  }
+
+  // `serverState` is GET /v1/state's answer { state, serverTime }. A different `clientId`
+  // renumbers what is owed from the server's lastSeq for that client.
+  recoverFromServer(serverState, now, { clientId = '' } = {}) {
     const text =
       typeof serverState === 'string'
         ? serverState
         : jsonText(serverState, ResponseInvalidError, 'server state');
+    if (clientId !== '' && (typeof clientId !== 'string' || !CLIENT_ID.test(clientId))) {
+      throw new ConfigInvalidError('clientId must be 1..64 characters of [A-Za-z0-9_-]');
+    }
     const { wall, mono } = requireNow(now);
-    return unwrapJson(this.#raw()._recoverFromServer(text, wall, mono));
+    return unwrapJson(this.#raw()._recoverFromServer(text, clientId, wall, mono));
+  }
+
+  // The caller found this user's stored record corrupt and started over (audit + metric).
+  reportCorruption(detail) {
+    this.#raw()._reportCorruption(String(detail));
+  }
+
+  // Events raised outside sync answers (clock jumps) since the last call.
+  takeEvents() {
+    return JSON.parse(this.#raw()._takeEvents());
+  }
+
+  // The effective configuration, defaults filled in.
+  config() {
+    return JSON.parse(this.#raw()._config());
   }
 
   serialize() {
@@ -281,9 +309,29 @@ class EarningsCore {
     return new EarningsEngine(this.#engines, handle);
   }
 
-  // Server side: what to credit, queue for review or reject for one sync batch (see credit.h).
+  // Server side: what to credit, queue for review or reject for one sync batch:
+  // { row, request: { clientId, ops }, serverNow, config } (see src/credit.h).
   planCredit(request) {
     return unwrapJson(this.#raw._planCredit(jsonText(request, RequestInvalidError, 'planCredit request')));
+  }
+
+  // Server side: approving or rejecting one queued review item: { row, item, approve, serverNow }.
+  planReviewDecision(request) {
+    return unwrapJson(
+      this.#raw._planReviewDecision(jsonText(request, RequestInvalidError, 'planReviewDecision request')),
+    );
+  }
+
+  // A full engine configuration (defaults filled in) or CONFIG_INVALID, without an engine.
+  engineConfig(config = {}) {
+    return unwrapJson(this.#raw._engineConfig(jsonText(config, ConfigInvalidError, 'config')));
+  }
+
+  // Whether `bytes` restore cleanly as `userId`'s record; throws the RECORD_* reason otherwise.
+  detectCorruption(bytes, userId) {
+    requireBytes(bytes, 'a stored record');
+    requireUserId(userId);
+    unwrap(this.#raw._detectCorruption(bytes, userId));
   }
 
   planStorageCleanup(request) {

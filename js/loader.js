@@ -103,15 +103,21 @@ export async function instantiateCore(factory, wasmModule) {
   });
   const ready = factory({
     instantiateWasm(imports, receiveInstance) {
-      WebAssembly.instantiate(wasmModule, imports).then(
-        (instance) => receiveInstance(instance, wasmModule),
-        (cause) =>
+      // receiveInstance itself throws when the exports are not what the loader expects.
+      WebAssembly.instantiate(wasmModule, imports)
+        .then((instance) => receiveInstance(instance, wasmModule))
+        .catch((cause) =>
           rejectInstantiation(
             new WasmInvalidError(`the wasm does not match its loader: ${cause.message}`, { cause }),
           ),
-      );
+        );
       return {};
     },
   });
-  return Promise.race([ready, instantiationFailed]);
+  try {
+    return await Promise.race([ready, instantiationFailed]);
+  } catch (cause) {
+    if (cause instanceof WasmInvalidError) throw cause;
+    throw new WasmInvalidError(`the core failed to start: ${cause?.message ?? cause}`, { cause });
+  }
 }
