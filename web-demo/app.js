@@ -32,7 +32,18 @@ function timeSourceFromParams() {
   if (params.get('clock') !== 'manual') return realTimeSource();
   const wall = Number(params.get('wall'));
   if (!Number.isSafeInteger(wall) || wall <= 0) throw new Error('?clock=manual needs &wall=<epoch ms>');
-  return manualTimeSource({ wall });
+  const source = manualTimeSource({ wall });
+  return {
+    ...source,
+    // The URL carries the manual clock, so a reload (crash, user switch) resumes at the same time
+    // instead of travelling back to the time the test first opened the page.
+    advance(ms) {
+      source.advance(ms);
+      const next = new URL(location.href);
+      next.searchParams.set('wall', String(source.wall()));
+      history.replaceState(null, '', next);
+    },
+  };
 }
 
 function chosenUserId() {

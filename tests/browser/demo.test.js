@@ -1,0 +1,245 @@
+// The demo page in headless Chromium against the real sync server (PGlite in a temp folder) on
+// loopback. Time is manual on both sides: the page runs with ?clock=manual and the server with an
+// injected `now`, and the test moves both together, so every expected amount is exact.
+// Screenshots of each state go to test-results/demo/.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import pino from 'pino';
+
+import { createServer } from '../../server/app.js';
+import { demoServerOptions } from '../../web-demo/launch.js';
+import { launchChromium } from '../js/support/chromium.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const SHOTS = path.join(ROOT, 'test-results', 'demo');
+const ADMIN_TOKEN = 'demo-test-admin-token-0123456789';
+const START_WALL = Date.UTC(2026, 0, 15, 9, 0, 0);
+const MINUTE = 60_000;
+
+let server;
+let browser;
+let dataDir;
+let serverWall = START_WALL;
+
+before(async () => {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-test-pglite-'));
+  server = await createServer({
+    ...demoServerOptions({}),
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    devIdentity: true,
+    adminToken: ADMIN_TOKEN,
+    now: () => serverWall,
+    logger: pino({ level: 'error' }),
+  });
+  await server.listen();
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function openDemo(context, userId) {
+  const page = await context.newPage();
+  page.on('pageerror', (error) => process.stderr.write(`page error: ${error.message}\n`));
+  await page.goto(`${server.url}/?clock=manual&wall=${serverWall}&user=${userId}`);
+  await waitReady(page);
+  return page;
+}
+
+async function waitReady(page) {
+  await page.waitForFunction(() => document.body.dataset.ready !== undefined);
+  const ready = await page.evaluate(() => document.body.dataset.ready);
+  if (ready !== 'true') {
+    throw new Error(`demo failed to start: ${await page.textContent('#startup-error')}`);
+  }
+  // A fresh or recovered session first asks the server for the user's state.
+  await page.evaluate(() => window.demo.settled());
+}
+
+// Moves the server's clock and the page's clock by the same amount, then waits for the page's
+// engine to have ticked past it (it ticks once a second).
+async function advance(page, ms) {
+  serverWall += ms;
+  const target = await page.evaluate((step) => {
+    window.demo.clock.advance(step);
+    return window.demo.clock.wall();
+  }, ms);
+  await page.waitForFunction((wall) => window.demo.state().lastUpdate >= wall, target);
+}
+
+const stateOf = (page) => page.evaluate(() => window.demo.state());
+
+async function startMining(page) {
+  await page.click('[data-testid="mining-toggle"]');
+  await page.waitForFunction(() => window.demo.state().isActive === true);
+}
+
+async function stopMining(page) {
+  await page.click('[data-testid="mining-toggle"]');
+  await page.waitForFunction(() => window.demo.state().isActive === false);
+}
+
+async function syncNow(page) {
+  return page.evaluate(() => window.demo.syncNow().then((outcome) => ({
+    status: outcome.status,
+    results: outcome.results ?? [],
+  })));
+}
+
+async function serverTotal(userId) {
+  const rows = await server.db.query('SELECT total_earned::text AS total FROM user_earnings WHERE user_id = $1', [userId]);
+  return rows.length === 0 ? null : rows[0].total;
+}
+
+async function waitForText(page, testId, pattern) {
+  await page.waitForFunction(
+    ([id, source]) => new RegExp(source).test(document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ''),
+    [testId, pattern.source],
+  );
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+describe('demo page', () => {
+  test('mining persists across a reload', async () => {
+    const context = await browser.newContext();
+    const page = await openDemo(context, 1001);
+    await startMining(page);
+    await advance(page, MINUTE);
+    // 1 TON/h for one minute, in 10^-8 TON units rounded down: 0.01666666.
+    assert.equal((await stateOf(page)).currentEarnings, '0.01666666');
+    await waitForText(page, 'balance', /^0\.01666666$/);
+    await shot(page, '01-mining');
+
+    await page.reload();
+    await waitReady(page);
+    const restored = await stateOf(page);
+    assert.equal(restored.isActive, true);
+    assert.equal(restored.currentEarnings, '0.01666666');
+    await advance(page, MINUTE);
+    assert.equal((await stateOf(page)).currentEarnings, '0.03333333');
+    await waitForText(page, 'balance', /^0\.03333333$/);
+    await shot(page, '02-after-reload');
+    await context.close();
+  });
+
+  test('offline, then online with the first response lost: the server credits the earned amount exactly once', async () => {
+    const context = await browser.newContext();
+    const page = await openDemo(context, 1002);
+    await startMining(page);
+    await page.check('[data-testid="fault-offline"]');
+    await advance(page, 10 * MINUTE);
+    const offline = await syncNow(page);
+    assert.equal(offline.status, 'failed');
+    await page.waitForFunction(() => window.demo.state().syncStatus !== 'synced');
+    assert.equal(await serverTotal(1002), '0.00000000');
+    await waitForText(page, 'happenings', /Sync failed/);
+    await shot(page, '03-offline');
+
+    // Back online, but the answer to the first sync is lost after the server committed it.
+    await page.evaluate(() => { window.demo.faults.network.dropNextResponses = 1; });
+    await page.uncheck('[data-testid="fault-offline"]');
+    await page.waitForFunction(() => window.demo.faults.network.counts.responsesDropped === 1);
+    await page.evaluate(() => window.demo.settled());
+    assert.equal(await serverTotal(1002), '0.16666666');
+
+    const resent = await syncNow(page);
+    assert.equal(resent.status, 'synced');
+    assert.ok(resent.results.some((result) => result.status === 'duplicate'), JSON.stringify(resent.results));
+    await page.waitForFunction(() => window.demo.state().syncStatus === 'synced');
+    assert.equal(await serverTotal(1002), '0.16666666');
+    const state = await stateOf(page);
+    assert.equal(state.currentEarnings, '0.16666666');
+    assert.equal(state.syncedTotal, '0.16666666');
+    // Conservation: what the per-op answers credited adds up to the row's total.
+    const [credited] = await server.db.query(
+      'SELECT sum(credited)::text AS sum FROM sync_op_results WHERE user_id = $1', [1002],
+    );
+    assert.equal(credited.sum, '0.16666666');
+    await waitForText(page, 'happenings', /duplicates: credited once/);
+    await waitForText(page, 'sync-status', /^synced$/);
+    await shot(page, '04-back-online');
+    await context.close();
+  });
+
+  test('a corrupted local record is detected, quarantined, recovered from the server and shown', async () => {
+    const context = await browser.newContext();
+    const page = await openDemo(context, 1003);
+    await startMining(page);
+    await advance(page, 2 * MINUTE);
+    await stopMining(page);
+    assert.equal((await syncNow(page)).status, 'synced');
+    assert.equal(await serverTotal(1003), '0.03333333');
+
+    await Promise.all([page.waitForEvent('load'), page.click('[data-testid="corrupt"]')]);
+    await waitReady(page);
+    await waitForText(page, 'alert', /Corruption detected \(RECORD_CORRUPT\).*recovered from server/);
+    await waitForText(page, 'happenings', /Flipped a byte/);
+    const recovered = await stateOf(page);
+    assert.equal(recovered.syncedTotal, '0.03333333');
+    assert.equal(recovered.currentEarnings, '0.03333333');
+    const quarantined = await page.evaluate(() => window.demo.manager.listQuarantine(window.demo.userId));
+    assert.equal(quarantined.length, 1);
+    await shot(page, '05-corruption-recovered');
+    await context.close();
+  });
+
+  test('two users on one device stay isolated, locally and on the server', async () => {
+    const context = await browser.newContext();
+    const page = await openDemo(context, 1004);
+    await startMining(page);
+    await advance(page, MINUTE);
+    await stopMining(page);
+    await syncNow(page);
+
+    await Promise.all([page.waitForEvent('load'), page.selectOption('[data-testid="user-select"]', '1005')]);
+    await waitReady(page);
+    assert.equal(await page.evaluate(() => window.demo.userId), 1005);
+    assert.equal((await stateOf(page)).currentEarnings, '0.00000000');
+    await startMining(page);
+    await advance(page, 3 * MINUTE);
+    await stopMining(page);
+    await syncNow(page);
+    assert.equal((await stateOf(page)).currentEarnings, '0.05000000');
+    await shot(page, '06-second-user');
+
+    await Promise.all([page.waitForEvent('load'), page.selectOption('[data-testid="user-select"]', '1004')]);
+    await waitReady(page);
+    assert.equal((await stateOf(page)).currentEarnings, '0.01666666');
+    assert.equal(await serverTotal(1004), '0.01666666');
+    assert.equal(await serverTotal(1005), '0.05000000');
+    await context.close();
+  });
+
+  test('a wall-clock jump forward is flagged and not credited', async () => {
+    const context = await browser.newContext();
+    const page = await openDemo(context, 1006);
+    await startMining(page);
+    await advance(page, MINUTE);
+    await page.click('[data-testid="clock-forward"]');
+    await advance(page, MINUTE);
+    await stopMining(page);
+    assert.equal((await syncNow(page)).status, 'synced');
+    // Two minutes of real (monotonic) time were mined; the hour the wall clock jumped was not.
+    assert.equal((await stateOf(page)).currentEarnings, '0.03333333');
+    assert.equal(await serverTotal(1006), '0.03333333');
+    await waitForText(page, 'happenings', /Detected: clock jump/);
+    const flagged = await page.$$eval('[data-testid="audit"] tr[data-operation="clock_jump"]', (rows) => rows.length);
+    assert.ok(flagged >= 1);
+    await shot(page, '07-clock-jump');
+    await context.close();
+  });
+});
