@@ -1,0 +1,972 @@
+#include "engine.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
+#include "validation.h"
+
+namespace earnings {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::int64_t kMsPerDay = 24 * kMsPerHour;
+constexpr std::size_t kMaxPendingEvents = 100;
+constexpr const char* kAccrualOperation = "accrual";
+
+Status config_error(const std::string& message) {
+  return Status(ErrorCode::kConfigInvalid, message);
+}
+
+Status check_range(const char* name, std::int64_t value, std::int64_t min, std::int64_t max) {
+  if (value < min || value > max) {
+    return config_error(std::string(name) + " must be between " + std::to_string(min) + " and " +
+                        std::to_string(max));
+  }
+  return Status::Ok();
+}
+
+std::int64_t saturating_add_ms(std::int64_t a, std::int64_t b) {
+  return b > kMaxSafeInteger - a ? kMaxSafeInteger : a + b;
+}
+
+std::string rng_to_text(std::uint64_t state) {
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(state));
+  return text;
+}
+
+bool rng_from_text(const std::string& text, std::uint64_t* state) {
+  if (text.size() != 16) return false;
+  std::uint64_t value = 0;
+  for (char c : text) {
+    int digit = -1;
+    if (c >= '0' && c <= '9') digit = c - '0';
+    if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+    if (digit < 0) return false;
+    value = (value << 4) | static_cast<std::uint64_t>(digit);
+  }
+  *state = value;
+  return true;
+}
+
+json op_summary(const Outbox& outbox, const OutboxOp& op) {
+  return json{{"id", outbox.op_id(op)},
+              {"seq", op.seq},
+              {"type", to_string(op.type)},
+              {"amount", format_amount(op.amount)}};
+}
+
+}  // namespace
+
+Status validate_config(const EngineConfig& c) {
+  Status s = check_range("offlineCapMs", c.offline_cap_ms, 60000, 30 * kMsPerDay);
+  if (s.ok()) s = check_range("toleranceMs", c.tolerance_ms, 0, kMsPerHour);
+  if (s.ok()) s = check_range("clockJumpToleranceMs", c.clock_jump_tolerance_ms, 0, kMsPerHour);
+  if (s.ok()) s = check_range("maxRetries", c.max_retries, 0, 1000);
+  if (s.ok()) s = check_range("backoffBaseMs", c.backoff_base_ms, 1, kMsPerHour);
+  if (s.ok()) s = check_range("backoffCapMs", c.backoff_cap_ms, c.backoff_base_ms, kMsPerDay);
+  if (s.ok()) s = check_range("syncIntervalMs", c.sync_interval_ms, 1000, kMsPerDay);
+  if (s.ok()) s = check_range("maxBatch", c.max_batch, 1, 1000);
+  if (s.ok()) s = check_range("auditCapacity", c.audit_capacity, 10, 100000);
+  if (s.ok() && (c.max_rate_per_hour <= 0 || c.max_rate_per_hour > kMaxUnits)) {
+    s = config_error("maxRatePerHour must be above 0 and at most 9999999999.99999999");
+  }
+  return s;
+}
+
+Result<EngineConfig> parse_engine_config(const std::string& json_text) {
+  EngineConfig config;
+  if (json_text.empty()) return config;
+  const json doc = json::parse(json_text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return config_error("config must be a JSON object");
+  struct IntKey {
+    const char* name;
+    std::int64_t* field;
+  };
+  const IntKey keys[] = {{"offlineCapMs", &config.offline_cap_ms},
+                         {"toleranceMs", &config.tolerance_ms},
+                         {"clockJumpToleranceMs", &config.clock_jump_tolerance_ms},
+                         {"maxRetries", &config.max_retries},
+                         {"backoffBaseMs", &config.backoff_base_ms},
+                         {"backoffCapMs", &config.backoff_cap_ms},
+                         {"syncIntervalMs", &config.sync_interval_ms},
+                         {"maxBatch", &config.max_batch},
+                         {"auditCapacity", &config.audit_capacity}};
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    const std::string& key = it.key();
+    if (key == "maxRatePerHour") {
+      auto rate = record_fields::amount(doc, "maxRatePerHour", 1, ErrorCode::kConfigInvalid);
+      if (!rate.ok()) return rate.status();
+      config.max_rate_per_hour = rate.value();
+      continue;
+    }
+    bool known = false;
+    for (const IntKey& entry : keys) {
+      if (key != entry.name) continue;
+      known = true;
+      auto value = record_fields::integer(doc, entry.name, 0, kMaxSafeInteger, ErrorCode::kConfigInvalid);
+      if (!value.ok()) return value.status();
+      *entry.field = value.value();
+    }
+    if (!known) return config_error("unknown config key \"" + key.substr(0, 40) + "\"");
+  }
+  Status valid = validate_config(config);
+  if (!valid.ok()) return valid;
+  return config;
+}
+
+json config_to_json(const EngineConfig& c) {
+  return json{{"offlineCapMs", c.offline_cap_ms},
+              {"toleranceMs", c.tolerance_ms},
+              {"clockJumpToleranceMs", c.clock_jump_tolerance_ms},
+              {"maxRetries", c.max_retries},
+              {"backoffBaseMs", c.backoff_base_ms},
+              {"backoffCapMs", c.backoff_cap_ms},
+              {"syncIntervalMs", c.sync_interval_ms},
+              {"maxBatch", c.max_batch},
+              {"auditCapacity", c.audit_capacity},
+              {"maxRatePerHour", format_amount(c.max_rate_per_hour)}};
+}
+
+Result<Engine> Engine::create(std::int64_t user_id, const std::string& client_id, std::uint64_t seed,
+                              const EngineConfig& config) {
+  if (user_id <= 0 || user_id > kMaxSafeInteger) {
+    return Status(ErrorCode::kUserIdInvalid, "userId must be a positive safe integer");
+  }
+  if (!is_valid_client_id(client_id)) {
+    return Status(ErrorCode::kRequestInvalid, "clientId must be 1 to 64 characters of [A-Za-z0-9_-]");
+  }
+  Status valid = validate_config(config);
+  if (!valid.ok()) return valid;
+  Engine engine;
+  engine.config_ = config;
+  engine.state_.user_id = user_id;
+  engine.state_.budget_ms = config.tolerance_ms;
+  engine.outbox_ = Outbox(client_id);
+  engine.audit_ = AuditLog(static_cast<std::size_t>(config.audit_capacity));
+  engine.random_ = SeededRandom(seed);
+  return engine;
+}
+
+// ---- time and accrual ----
+
+Result<ClockJudgement> Engine::observe(std::int64_t wall, std::int64_t mono) {
+  const ClockAnchor last{state_.has_clock, state_.last_wall, state_.last_mono};
+  auto judged = judge_elapsed(last, ClockReading{wall, mono}, state_.server_offset_ms,
+                              state_.has_server_time, config_.clock_jump_tolerance_ms, new_session_);
+  if (!judged.ok()) {
+    audit_error("observe", judged.status(), json{{"wall", wall}, {"mono", mono}});
+    return judged;
+  }
+  const ClockJudgement& j = judged.value();
+  new_session_ = false;
+  const std::int64_t from = state_.last_update;
+  state_.has_clock = true;
+  state_.last_wall = j.anchor.wall;
+  state_.last_mono = j.anchor.mono;
+  if (j.event == ClockEvent::kFirst) {
+    const bool fresh = state_.start_date == 0 && state_.last_update == 0;
+    if (state_.last_update < j.anchor.wall) state_.last_update = j.anchor.wall;
+    if (fresh) state_.start_date = state_.last_update;
+    return judged;
+  }
+  state_.last_update = saturating_add_ms(state_.last_update, j.elapsed_ms);
+  if (is_clock_jump(j.event)) {
+    metrics_.record_clock_jump();
+    json detail{{"kind", to_string(j.event)}, {"skewMs", j.skew_ms}, {"elapsedMs", j.elapsed_ms},
+                {"wall", wall}, {"mono", mono}};
+    audit("clock_jump", AuditSource::kLocal, std::nullopt, std::nullopt, detail);
+    detail["type"] = "clock_jump";
+    push_event(std::move(detail));
+  }
+  if (j.event == ClockEvent::kNewSession) metrics_.add_offline_ms(j.elapsed_ms);
+  Status accrued = accrue(j.elapsed_ms, from, state_.last_update);
+  if (!accrued.ok()) return accrued;
+  return judged;
+}
+
+Status Engine::accrue(std::int64_t elapsed_ms, std::int64_t from, std::int64_t to) {
+  if (elapsed_ms <= 0) return Status::Ok();
+  if (!state_.is_active) {
+    // Time not spent mining is what add_earnings may claim, up to the offline cap.
+    const std::int64_t limit = config_.offline_cap_ms + config_.tolerance_ms;
+    state_.budget_ms = std::min(limit, saturating_add_ms(state_.budget_ms, elapsed_ms));
+    return Status::Ok();
+  }
+  const Units rate = state_.base_earning_rate;
+  if (rate == 0) return Status::Ok();
+  const std::int64_t room = config_.offline_cap_ms - state_.unsynced_ms;
+  const std::int64_t in_cap = room <= 0 ? 0 : std::min(room, elapsed_ms);
+  const std::int64_t beyond = elapsed_ms - in_cap;
+  auto credited = earnings::accrue(rate, in_cap, state_.accrual_remainder);
+  if (!credited.ok()) return credited.status();
+  auto held = earnings::accrue(rate, beyond, credited.value().remainder);
+  if (!held.ok()) return held.status();
+  auto new_current = add_amounts(state_.current_earnings, credited.value().units);
+  auto new_held = add_amounts(state_.held_for_verification, held.value().units);
+  if (!new_current.ok() || !new_held.ok()) {
+    Status overflow(ErrorCode::kAmountOverflow, "accrual would exceed the largest amount");
+    audit_error("accrual", overflow, json{{"elapsedMs", elapsed_ms}});
+    return overflow;
+  }
+  if (in_cap > 0) {
+    Status added = outbox_.add(OpType::kAccrual, credited.value().units, from, from + in_cap, rate, in_cap);
+    if (!added.ok()) return added;
+  }
+  if (beyond > 0) {
+    const bool first_held = state_.held_for_verification == 0 && held.value().units > 0;
+    Status added = outbox_.add(OpType::kVerification, held.value().units, from + in_cap, to, rate, beyond);
+    if (!added.ok()) return added;
+    if (first_held) {
+      push_event(json{{"type", "review_needed"},
+                      {"reason", "offline_cap"},
+                      {"offlineCapMs", config_.offline_cap_ms}});
+    }
+  }
+  state_.accrual_remainder = held.value().remainder;
+  if (dirty_since_ < 0) dirty_since_ = from;
+  if (tally_.ticks == 0) {
+    tally_.from = from;
+    tally_.old_value = state_.current_earnings;
+  }
+  ++tally_.ticks;
+  tally_.credited += credited.value().units;
+  tally_.held += held.value().units;
+  tally_.ms = saturating_add_ms(tally_.ms, elapsed_ms);
+  tally_.to = to;
+  refresh_from_outbox();
+  return Status::Ok();
+}
+
+void Engine::refresh_from_outbox() {
+  state_.pending = outbox_.pending_units();
+  state_.held_for_verification = outbox_.held_units();
+  state_.unsynced_ms = outbox_.accrued_ms();
+  // Both are bounded by kMaxUnits (callers check before adding), so the sum fits in int64.
+  state_.current_earnings = state_.synced_total + state_.pending;
+  if (backoff_.failed(backoff_policy()) && !outbox_.empty()) {
+    state_.sync_status = SyncStatus::kFailed;
+  } else {
+    state_.sync_status = outbox_.empty() ? SyncStatus::kSynced : SyncStatus::kPending;
+  }
+  metrics_.set_queue_depth(outbox_.depth());
+}
+
+Units Engine::tolerance_units() const {
+  return budget_for(state_.base_earning_rate, config_.tolerance_ms);
+}
+
+BackoffPolicy Engine::backoff_policy() const {
+  return BackoffPolicy{config_.backoff_base_ms, config_.backoff_cap_ms, config_.max_retries};
+}
+
+// ---- audit and events ----
+
+void Engine::flush_accrual_audit() {
+  if (tally_.ticks == 0) return;
+  AuditEntry* last = audit_.last();
+  if (last != nullptr && last->operation_type == kAccrualOperation && last->metadata.is_object()) {
+    json& meta = last->metadata;
+    auto number = [&meta](const char* key) -> std::int64_t {
+      auto found = meta.find(key);
+      return found != meta.end() && found->is_number_integer() ? found->get<std::int64_t>() : 0;
+    };
+    auto amount = [&meta](const char* key) -> Units {
+      auto found = meta.find(key);
+      if (found == meta.end() || !found->is_string()) return 0;
+      auto parsed = parse_amount(found->get_ref<const std::string&>());
+      return parsed.ok() ? parsed.value() : 0;
+    };
+    meta["ticks"] = saturating_add_ms(number("ticks"), tally_.ticks);
+    meta["ms"] = saturating_add_ms(number("ms"), tally_.ms);
+    meta["toTime"] = tally_.to;
+    auto credited = add_amounts(amount("credited"), tally_.credited);
+    auto held = add_amounts(amount("held"), tally_.held);
+    if (credited.ok() && held.ok()) {
+      meta["credited"] = format_amount(credited.value());
+      meta["held"] = format_amount(held.value());
+      last->new_value = state_.current_earnings;
+      last->timestamp = tally_.to;
+      tally_ = AccrualTally();
+      return;
+    }
+  }
+  AuditEntry entry;
+  entry.user_id = state_.user_id;
+  entry.operation_type = kAccrualOperation;
+  entry.old_value = tally_.old_value;
+  entry.new_value = state_.current_earnings;
+  entry.timestamp = tally_.to;
+  entry.source = AuditSource::kLocal;
+  entry.metadata = json{{"fromTime", tally_.from},
+                        {"toTime", tally_.to},
+                        {"ms", tally_.ms},
+                        {"ticks", tally_.ticks},
+                        {"credited", format_amount(tally_.credited)},
+                        {"held", format_amount(tally_.held)},
+                        {"rate", format_amount(state_.base_earning_rate)}};
+  audit_.append(std::move(entry));
+  tally_ = AccrualTally();
+}
+
+void Engine::audit(const char* operation, AuditSource source, std::optional<Units> old_value,
+                   std::optional<Units> new_value, json metadata) {
+  flush_accrual_audit();
+  AuditEntry entry;
+  entry.user_id = state_.user_id;
+  entry.operation_type = operation;
+  entry.old_value = old_value;
+  entry.new_value = new_value;
+  entry.timestamp = state_.last_update;
+  entry.source = source;
+  entry.metadata = std::move(metadata);
+  audit_.append(std::move(entry));
+}
+
+void Engine::audit_error(const char* operation, const Status& status, json conditions) {
+  audit("error", AuditSource::kLocal, std::nullopt, std::nullopt,
+        json{{"operation", operation},
+             {"code", status.code_name()},
+             {"message", status.message()},
+             {"conditions", std::move(conditions)},
+             {"state", state_to_json(state_)},
+             {"queueDepth", outbox_.depth()},
+             {"failures", backoff_.failures()}});
+}
+
+void Engine::push_event(json event) {
+  events_.push_back(std::move(event));
+  while (events_.size() > kMaxPendingEvents) events_.erase(events_.begin());
+}
+
+std::string Engine::take_events() {
+  std::string text = events_.dump();
+  events_ = json::array();
+  return text;
+}
+
+// ---- the public operations ----
+
+std::string Engine::state_json() const { return state_to_json(state_).dump(); }
+
+Status Engine::set_rate(const std::string& rate) {
+  auto parsed = parse_amount(rate);
+  Status failure;
+  if (!parsed.ok()) {
+    failure = Status(ErrorCode::kRateInvalid, "rate: " + parsed.status().message());
+  } else if (parsed.value() < 0) {
+    failure = Status(ErrorCode::kRateInvalid, "rate must not be negative");
+  } else if (parsed.value() > config_.max_rate_per_hour) {
+    failure = Status(ErrorCode::kRateInvalid,
+                     "rate " + format_amount(parsed.value()) + " is above maxRatePerHour " +
+                         format_amount(config_.max_rate_per_hour));
+  }
+  if (!failure.ok()) {
+    audit_error("set_rate", failure, json{{"rate", rate.substr(0, 40)}});
+    return failure;
+  }
+  const Units previous = state_.base_earning_rate;
+  state_.base_earning_rate = parsed.value();
+  audit("rate_change", AuditSource::kLocal, previous, parsed.value(), json::object());
+  return Status::Ok();
+}
+
+Status Engine::set_active(bool active, std::int64_t wall, std::int64_t mono) {
+  auto observed = observe(wall, mono);
+  if (!observed.ok()) return observed.status();
+  if (state_.is_active == active) return Status::Ok();
+  state_.is_active = active;
+  audit(active ? "mining_started" : "mining_stopped", AuditSource::kLocal, state_.current_earnings,
+        state_.current_earnings, json{{"rate", format_amount(state_.base_earning_rate)}});
+  return Status::Ok();
+}
+
+Result<bool> Engine::tick(std::int64_t wall, std::int64_t mono) {
+  const Units current = state_.current_earnings;
+  const Units held = state_.held_for_verification;
+  auto observed = observe(wall, mono);
+  if (!observed.ok()) return observed.status();
+  return state_.current_earnings != current || state_.held_for_verification != held;
+}
+
+Status Engine::add_earnings(const std::string& amount_text, std::int64_t wall, std::int64_t mono) {
+  auto parsed = parse_non_negative_amount(amount_text);
+  Status failure = parsed.status();
+  if (failure.ok() && parsed.value() == 0) {
+    failure = Status(ErrorCode::kAmountNegative, "earnings must be greater than 0");
+  }
+  if (!failure.ok()) {
+    audit_error("add_earnings", failure, json{{"amount", amount_text.substr(0, 40)}});
+    return failure;
+  }
+  auto observed = observe(wall, mono);
+  if (!observed.ok()) return observed.status();
+  const Units amount = parsed.value();
+  const ValidationResult check =
+      validate_amount(amount, state_.base_earning_rate, state_.budget_ms, 0);
+  Status rejected = check.status();
+  if (rejected.ok() && !add_amounts(state_.current_earnings, amount).ok()) {
+    rejected = Status(ErrorCode::kAmountOverflow, "earnings would exceed the largest amount");
+  }
+  if (!rejected.ok()) {
+    audit_error("add_earnings", rejected,
+                json{{"amount", format_amount(amount)},
+                     {"budgetMs", state_.budget_ms},
+                     {"flagForReview", check.flag_for_review}});
+    return rejected;
+  }
+  const std::int64_t spent_ms = ms_to_earn(amount, state_.base_earning_rate);
+  const std::int64_t from = std::max(state_.start_date, state_.last_update - spent_ms);
+  Status added = outbox_.add(OpType::kEarningsUpdate, amount, from, state_.last_update,
+                             state_.base_earning_rate, 0);
+  if (!added.ok()) {
+    audit_error("add_earnings", added, json{{"amount", format_amount(amount)}});
+    return added;
+  }
+  state_.budget_ms -= std::min(spent_ms, state_.budget_ms);
+  if (dirty_since_ < 0) dirty_since_ = state_.last_update;
+  const Units before = state_.current_earnings;
+  refresh_from_outbox();
+  audit("earnings_update", AuditSource::kLocal, before, state_.current_earnings,
+        json{{"amount", format_amount(amount)}, {"spentMs", spent_ms}, {"budgetMs", state_.budget_ms}});
+  return Status::Ok();
+}
+
+Result<std::string> Engine::next_sync_request(std::int64_t wall, std::int64_t mono, bool force) {
+  auto observed = observe(wall, mono);
+  if (!observed.ok()) return observed.status();
+  const std::int64_t now = state_.last_update;
+  if (!force && backoff_.ms_until_retry(now) > 0) return std::string();
+  const std::vector<OutboxOp> batch = outbox_.take_batch(static_cast<std::size_t>(config_.max_batch));
+  if (outbox_.open(OpType::kAccrual).empty() && outbox_.open(OpType::kEarningsUpdate).empty() &&
+      outbox_.open(OpType::kVerification).empty()) {
+    dirty_since_ = -1;
+  }
+  refresh_from_outbox();
+  if (batch.empty()) return std::string();
+  request_at_ = now;
+  sync_now_ = false;
+  metrics_.record_sync_attempt();
+  metrics_.record_ops_sent(batch.size());
+  if (backoff_.failures() > 0) metrics_.record_retry();
+  json ops = json::array();
+  Units total = 0;
+  for (const OutboxOp& op : batch) {
+    ops.push_back(outbox_.op_to_wire(op));
+    total += op.amount;
+  }
+  audit("sync_request", AuditSource::kSync, state_.current_earnings, state_.current_earnings,
+        json{{"ops", batch.size()},
+             {"firstSeq", batch.front().seq},
+             {"lastSeq", batch.back().seq},
+             {"amount", format_amount(total)},
+             {"attempt", backoff_.failures()}});
+  return json{{"clientId", outbox_.client_id()}, {"ops", std::move(ops)}}.dump();
+}
+
+void Engine::set_server_offset(std::int64_t server_time, std::int64_t wall, json* events) {
+  const std::int64_t offset = server_time - wall;
+  const std::int64_t previous = state_.has_server_time ? state_.server_offset_ms : 0;
+  if (state_.has_server_time) {
+    const std::int64_t latency = request_at_ >= 0 ? state_.last_update - request_at_ : 0;
+    const std::int64_t drift = offset > previous ? offset - previous : previous - offset;
+    if (drift > config_.clock_jump_tolerance_ms + latency) {
+      metrics_.record_clock_jump();
+      json detail{{"kind", "server_offset"}, {"offsetMs", offset}, {"previousOffsetMs", previous}};
+      audit("clock_jump", AuditSource::kSync, std::nullopt, std::nullopt, detail);
+      detail["type"] = "clock_jump";
+      if (events != nullptr) events->push_back(detail);
+    }
+  }
+  // The anchor moves with the offset, so the next judgement compares like with like.
+  std::int64_t anchor = state_.last_wall + (offset - previous);
+  if (anchor < 0) anchor = 0;
+  if (anchor > kMaxSafeInteger) anchor = kMaxSafeInteger;
+  state_.last_wall = anchor;
+  state_.server_offset_ms = offset;
+  state_.has_server_time = true;
+}
+
+Result<std::string> Engine::apply_sync_response(const std::string& json_text, std::int64_t wall,
+                                                std::int64_t mono) {
+  auto observed = observe(wall, mono);
+  if (!observed.ok()) return observed.status();
+  const std::int64_t now = state_.last_update;
+  auto invalid = [&](const std::string& message) -> Status {
+    Status status(ErrorCode::kResponseInvalid, message);
+    invalid_response_ = true;
+    audit_error("apply_sync_response", status, json{{"bytes", json_text.size()}});
+    return status;
+  };
+  const json doc = json::parse(json_text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return invalid("sync response is not a JSON object");
+  auto results_field = doc.find("results");
+  auto state_field = doc.find("state");
+  if (results_field == doc.end() || !results_field->is_array()) return invalid("results must be an array");
+  if (state_field == doc.end()) return invalid("state is missing");
+  auto server_time = record_fields::integer(doc, "serverTime", 0, kMaxSafeInteger, ErrorCode::kResponseInvalid);
+  if (!server_time.ok()) return invalid(server_time.status().message());
+  auto server = parse_server_state(*state_field);
+  if (!server.ok()) return invalid(server.status().message());
+  if (server.value().user_id != state_.user_id) {
+    return invalid("sync response is for user " + std::to_string(server.value().user_id));
+  }
+  std::vector<OpResult> results;
+  for (const json& entry : *results_field) {
+    auto result = parse_op_result(entry);
+    if (!result.ok()) return invalid(result.status().message());
+    results.push_back(std::move(result.value()));
+  }
+
+  // Everything is computed on copies first: a response that fails any check changes nothing.
+  Outbox next_outbox = outbox_;
+  auto answers = next_outbox.apply_results(results, now);
+  if (!answers.ok()) return invalid(answers.status().message());
+  next_outbox.observe_server_last_seq(server.value().last_seq);
+  Units credited = 0;
+  for (const OpAnswer& answer : answers.value()) {
+    if (answer.result.status == OpOutcome::kApplied) credited += answer.result.credited;
+  }
+  auto expected = add_amounts(state_.synced_total, credited);
+  if (!expected.ok()) return invalid("credited amounts overflow");
+  EarningsState candidate = state_;
+  candidate.pending = next_outbox.pending_units();
+  auto resolution = resolve_conflicts(candidate, server.value(), expected.value(), tolerance_units(), now);
+  if (!resolution.ok()) return invalid(resolution.status().message());
+
+  invalid_response_ = false;
+  json events = json::array();
+  set_server_offset(server_time.value(), wall, &events);
+  const Units before = state_.current_earnings;
+  outbox_ = std::move(next_outbox);
+  const EarningsState resolved = resolution.value().state;
+  state_.synced_total = resolved.synced_total;
+  state_.under_review = resolved.under_review;
+  state_.base_earning_rate = resolved.base_earning_rate;
+  state_.review_flag = resolved.review_flag;
+
+  json counts{{"applied", 0}, {"duplicate", 0}, {"rejected", 0}, {"review", 0}, {"gap", 0}};
+  for (const OpAnswer& answer : answers.value()) {
+    const OpResult& r = answer.result;
+    metrics_.record_op_outcome(r.status);
+    const char* name = to_string(r.status);
+    counts[name] = counts[name].get<int>() + 1;
+    json event = op_summary(outbox_, answer.op);
+    event["id"] = r.id;
+    event["seq"] = r.seq;
+    event["type"] = name;
+    switch (r.status) {
+      case OpOutcome::kApplied:
+      case OpOutcome::kDuplicate:
+        event["credited"] = format_amount(r.credited);
+        event["review"] = format_amount(r.review);
+        break;
+      case OpOutcome::kReview:
+        event["type"] = "review_needed";
+        event["review"] = format_amount(r.review != 0 ? r.review : answer.op.amount);
+        break;
+      case OpOutcome::kRejected:
+        event["code"] = r.code;
+        event["reason"] = r.reason;
+        audit("sync_rejected", AuditSource::kSync, answer.op.amount, std::nullopt,
+              json{{"id", r.id}, {"code", r.code}, {"reason", r.reason}});
+        break;
+      case OpOutcome::kGap:
+        event["expectedSeq"] = r.expected_seq;
+        break;
+    }
+    events.push_back(std::move(event));
+    if (r.status == OpOutcome::kApplied && r.review > 0) {
+      events.push_back(json{{"type", "review_needed"}, {"id", r.id}, {"review", format_amount(r.review)}});
+    }
+    if (answer.inconsistent) {
+      ConflictRecord record;
+      record.at = now;
+      record.kind = "inconsistent_answer";
+      record.local_synced = state_.synced_total;
+      record.local_current = before;
+      record.server_total = server.value().total_earned;
+      record.expected_total = expected.value();
+      record.difference = answer.op.amount - r.credited - r.review;
+      record.context = json{{"reason", "credited + review does not match the amount sent"},
+                            {"op", op_summary(outbox_, answer.op)},
+                            {"status", to_string(r.status)},
+                            {"credited", format_amount(r.credited)},
+                            {"review", format_amount(r.review)}};
+      state_.review_flag = true;
+      metrics_.record_conflict();
+      audit("conflict", AuditSource::kReconciliation, before, std::nullopt, record.context);
+      events.push_back(json{{"type", "conflict"}, {"kind", record.kind}, {"id", r.id},
+                            {"difference", format_amount(record.difference)}});
+      conflicts_.add(std::move(record));
+    }
+  }
+  if (resolution.value().conflict) {
+    ConflictRecord record = *resolution.value().conflict;
+    metrics_.record_conflict();
+    audit("conflict", AuditSource::kReconciliation, record.local_current, record.server_total,
+          record.context);
+    events.push_back(json{{"type", "conflict"}, {"kind", record.kind},
+                          {"difference", format_amount(record.difference)}});
+    conflicts_.add(std::move(record));
+  }
+
+  const std::int64_t latency = request_at_ >= 0 ? now - request_at_ : 0;
+  metrics_.record_sync_success(latency);
+  request_at_ = -1;
+  backoff_.reset();
+  refresh_from_outbox();
+  audit("sync_applied", AuditSource::kSync, before, state_.current_earnings,
+        json{{"counts", counts},
+             {"credited", format_amount(credited)},
+             {"serverTotal", format_amount(server.value().total_earned)},
+             {"pendingReview", format_amount(server.value().pending_review)},
+             {"lastSeq", server.value().last_seq},
+             {"latencyMs", latency}});
+  return json{{"events", std::move(events)}}.dump();
+}
+
+Result<std::string> Engine::apply_sync_failure(std::int64_t http_status, std::int64_t wall,
+                                               std::int64_t mono) {
+  if (http_status != 0 && (http_status < 100 || http_status > 599)) {
+    Status status(ErrorCode::kRequestInvalid, "http status must be 0 (network) or 100..599");
+    audit_error("apply_sync_failure", status, json{{"httpStatus", http_status}});
+    return status;
+  }
+  auto observed = observe(wall, mono);
+  if (!observed.ok()) return observed.status();
+  SyncFailureKind kind = SyncFailureKind::kServer;
+  if (invalid_response_) {
+    kind = SyncFailureKind::kResponseInvalid;
+  } else if (http_status == 0) {
+    kind = SyncFailureKind::kNetwork;
+  } else if (http_status == 408) {
+    kind = SyncFailureKind::kTimeout;
+  } else if (http_status == 429) {
+    kind = SyncFailureKind::kRateLimited;
+  } else if (http_status >= 400 && http_status < 500) {
+    kind = SyncFailureKind::kRejected;
+  }
+  invalid_response_ = false;
+  // 401/403 mean the identity needs refreshing (Telegram initData expires), not that the
+  // earnings are wrong: retried like a server error instead of rejecting the earnings.
+  const bool permanent = kind == SyncFailureKind::kRejected && http_status != 401 && http_status != 403;
+  return fail_attempt(kind, http_status, permanent);
+}
+
+Result<std::string> Engine::fail_attempt(SyncFailureKind kind, std::int64_t http_status, bool permanent) {
+  const std::int64_t now = state_.last_update;
+  metrics_.record_sync_failure(kind);
+  json events = json::array();
+  std::int64_t retry_in = 0;
+  if (permanent) {
+    const std::string code = "HTTP_" + std::to_string(http_status);
+    const std::vector<OutboxOp> rejected =
+        outbox_.reject_sent(code, "the server refused the whole request", now);
+    for (const OutboxOp& op : rejected) {
+      metrics_.record_op_outcome(OpOutcome::kRejected);
+      json event = op_summary(outbox_, op);
+      event["type"] = "rejected";
+      event["code"] = code;
+      events.push_back(event);
+      audit("sync_rejected", AuditSource::kSync, op.amount, std::nullopt,
+            json{{"id", outbox_.op_id(op)}, {"code", code}, {"httpStatus", http_status}});
+    }
+    backoff_.reset();
+  } else {
+    retry_in = backoff_.on_failure(backoff_policy(), now, random_);
+  }
+  request_at_ = -1;
+  const bool failed = backoff_.failed(backoff_policy());
+  refresh_from_outbox();
+  json conditions{{"httpStatus", http_status},
+                  {"kind", to_string(kind)},
+                  {"permanent", permanent},
+                  {"attempt", backoff_.failures()},
+                  {"retryInMs", retry_in},
+                  {"failed", failed}};
+  conditions["state"] = state_to_json(state_);
+  conditions["queueDepth"] = outbox_.depth();
+  audit("sync_failed", AuditSource::kSync, std::nullopt, std::nullopt, std::move(conditions));
+  return json{{"retryInMs", retry_in}, {"failed", failed}, {"events", std::move(events)}}.dump();
+}
+
+Result<std::int64_t> Engine::sync_due_in_ms(std::int64_t wall, std::int64_t mono) const {
+  const ClockAnchor last{state_.has_clock, state_.last_wall, state_.last_mono};
+  auto judged = judge_elapsed(last, ClockReading{wall, mono}, state_.server_offset_ms,
+                              state_.has_server_time, config_.clock_jump_tolerance_ms, new_session_);
+  if (!judged.ok()) return judged.status();
+  std::int64_t now = saturating_add_ms(state_.last_update, judged.value().elapsed_ms);
+  if (judged.value().event == ClockEvent::kFirst && now < judged.value().anchor.wall) {
+    now = judged.value().anchor.wall;
+  }
+  if (backoff_.waiting() && backoff_.ms_until_retry(now) > 0) return backoff_.ms_until_retry(now);
+  if (outbox_.empty()) return config_.sync_interval_ms;
+  if (sync_now_ || backoff_.waiting() || outbox_.has_unsent()) return 0;
+  if (outbox_.has_outstanding()) {
+    // Sent and never answered (the page may have been closed mid-request): ask again after an
+    // interval; the ids are the same, so the server answers duplicates where it already applied.
+    return request_at_ < 0 ? 0 : std::max<std::int64_t>(0, request_at_ + config_.sync_interval_ms - now);
+  }
+  if (dirty_since_ < 0) return 0;
+  return std::max<std::int64_t>(0, dirty_since_ + config_.sync_interval_ms - now);
+}
+
+Status Engine::on_online(std::int64_t wall, std::int64_t mono) {
+  auto observed = observe(wall, mono);
+  if (!observed.ok()) return observed.status();
+  backoff_.release(state_.last_update);
+  sync_now_ = true;
+  return Status::Ok();
+}
+
+Result<std::string> Engine::recover_from_server(const std::string& json_text,
+                                                const std::string& new_client_id,
+                                                std::int64_t wall, std::int64_t mono) {
+  auto reject = [&](ErrorCode code, const std::string& message) -> Status {
+    Status status(code, message);
+    audit_error("recover_from_server", status, json{{"bytes", json_text.size()}});
+    return status;
+  };
+  const json doc = json::parse(json_text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return reject(ErrorCode::kResponseInvalid, "server state is not a JSON object");
+  }
+  auto state_field = doc.find("state");
+  const json& row = state_field != doc.end() ? *state_field : doc;
+  std::int64_t server_time = -1;
+  if (doc.find("serverTime") != doc.end()) {
+    auto parsed = record_fields::integer(doc, "serverTime", 0, kMaxSafeInteger, ErrorCode::kResponseInvalid);
+    if (!parsed.ok()) return reject(ErrorCode::kResponseInvalid, parsed.status().message());
+    server_time = parsed.value();
+  }
+  auto server = parse_server_state(row);
+  if (!server.ok()) return reject(ErrorCode::kResponseInvalid, server.status().message());
+  if (server.value().user_id != state_.user_id) {
+    return reject(ErrorCode::kRecordUserMismatch,
+                  "server state is for user " + std::to_string(server.value().user_id));
+  }
+  const bool new_client = !new_client_id.empty() && new_client_id != outbox_.client_id();
+  if (!new_client_id.empty() && !is_valid_client_id(new_client_id)) {
+    return reject(ErrorCode::kRequestInvalid, "clientId must be 1 to 64 characters of [A-Za-z0-9_-]");
+  }
+  if (wall < 0 || wall > kMaxSafeInteger || mono < 0 || mono > kMaxSafeInteger) {
+    return reject(ErrorCode::kTimeInvalid, "wall and mono must be safe integers >= 0 ms");
+  }
+  const ServerState& s = server.value();
+  json events = json::array();
+
+  if (!state_.has_clock) {
+    // Nothing was ever observed here: the local record was lost or corrupt, or this is a new
+    // device. Start from the server's row; when its clock is known, the time since the row's
+    // lastUpdate is offline time like any other (accrued, capped, held beyond the cap).
+    auto recovered = recover_state_from_server(s, state_.user_id, s.last_update);
+    if (!recovered.ok()) return reject(recovered.status().code(), recovered.status().message());
+    const ValidationResult check = validate_recovered_data(recovered.value());
+    if (!check.ok) return reject(check.code, check.message);
+    Outbox fresh(new_client ? new_client_id : outbox_.client_id());
+    fresh.rebind(fresh.client_id(), s.last_seq + 1);
+    outbox_ = std::move(fresh);
+    state_ = recovered.value();
+    state_.budget_ms = config_.tolerance_ms;
+    if (server_time >= 0) {
+      state_.server_offset_ms = server_time - wall;
+      state_.has_server_time = true;
+      if (s.last_update > 0) {
+        state_.has_clock = true;
+        state_.last_wall = s.last_update;
+        state_.last_mono = mono;
+        new_session_ = true;
+      }
+    }
+    audit("recovery", AuditSource::kReconciliation, std::nullopt, state_.current_earnings,
+          json{{"serverTotal", format_amount(s.total_earned)},
+               {"lastSeq", s.last_seq},
+               {"clientId", outbox_.client_id()}});
+    auto observed = observe(wall, mono);
+    if (!observed.ok()) return observed.status();
+    refresh_from_outbox();
+    events.push_back(json{{"type", "recovered"}, {"total", format_amount(s.total_earned)}});
+    return json{{"events", std::move(events)}}.dump();
+  }
+
+  auto observed = observe(wall, mono);
+  if (!observed.ok()) return observed.status();
+  const std::int64_t now = state_.last_update;
+  if (server_time >= 0) set_server_offset(server_time, wall, &events);
+  const Units before = state_.current_earnings;
+  if (new_client) {
+    const std::vector<OutboxOp> orphaned = outbox_.take_sent();
+    if (!orphaned.empty()) {
+      ConflictRecord record;
+      record.at = now;
+      record.kind = "orphaned_ops";
+      record.local_synced = state_.synced_total;
+      record.local_current = before;
+      record.server_total = s.total_earned;
+      record.expected_total = state_.synced_total;
+      json ops = json::array();
+      for (const OutboxOp& op : orphaned) {
+        record.difference += op.amount;
+        ops.push_back(op_summary(outbox_, op));
+      }
+      record.context = json{{"reason", "sent under the previous client id and never answered; "
+                                       "resending under a new id could credit them twice"},
+                            {"ops", ops},
+                            {"newClientId", new_client_id}};
+      metrics_.record_conflict();
+      audit("conflict", AuditSource::kReconciliation, before, std::nullopt, record.context);
+      events.push_back(json{{"type", "conflict"}, {"kind", record.kind},
+                            {"difference", format_amount(record.difference)}});
+      conflicts_.add(std::move(record));
+      state_.review_flag = true;
+    }
+    outbox_.rebind(new_client_id, s.last_seq + 1);
+  } else {
+    outbox_.observe_server_last_seq(s.last_seq);
+  }
+  refresh_from_outbox();
+  auto resolution = resolve_conflicts(state_, s, state_.synced_total, tolerance_units(), now);
+  if (!resolution.ok()) return reject(resolution.status().code(), resolution.status().message());
+  if (resolution.value().conflict) {
+    ConflictRecord record = *resolution.value().conflict;
+    metrics_.record_conflict();
+    audit("conflict", AuditSource::kReconciliation, record.local_current, record.server_total,
+          record.context);
+    events.push_back(json{{"type", "conflict"}, {"kind", record.kind},
+                          {"difference", format_amount(record.difference)}});
+    conflicts_.add(std::move(record));
+  }
+  const EarningsState& resolved = resolution.value().state;
+  state_.synced_total = resolved.synced_total;
+  state_.under_review = resolved.under_review;
+  state_.base_earning_rate = resolved.base_earning_rate;
+  state_.review_flag = state_.review_flag || resolved.review_flag;
+  refresh_from_outbox();
+  audit("reconciliation", AuditSource::kReconciliation, before, state_.current_earnings,
+        json{{"serverTotal", format_amount(s.total_earned)},
+             {"lastSeq", s.last_seq},
+             {"clientId", outbox_.client_id()}});
+  return json{{"events", std::move(events)}}.dump();
+}
+
+void Engine::report_corruption(const std::string& detail) {
+  metrics_.record_corruption();
+  audit("corruption_detected", AuditSource::kLocal, std::nullopt, std::nullopt,
+        json{{"detail", detail.substr(0, 256)}});
+  push_event(json{{"type", "corruption"}, {"detail", detail.substr(0, 256)}});
+}
+
+// ---- storage ----
+
+json Engine::to_document() {
+  flush_accrual_audit();
+  return json{{kRecordUserKey, state_.user_id},
+              {"state", state_to_json(state_)},
+              {"outbox", outbox_.to_json()},
+              {"audit", audit_.to_json()},
+              {"metrics", metrics_.to_json()},
+              {"conflicts", conflicts_.to_json()},
+              {"backoff", backoff_.to_json()},
+              {"rng", rng_to_text(random_.state())},
+              {"dirtySince", dirty_since_},
+              {"requestAt", request_at_},
+              {"syncNow", sync_now_}};
+}
+
+Result<Bytes> Engine::serialize() { return encode_record(to_document()); }
+
+Result<Engine> Engine::restore(const Bytes& bytes, std::int64_t user_id, const EngineConfig& config) {
+  if (user_id <= 0 || user_id > kMaxSafeInteger) {
+    return Status(ErrorCode::kUserIdInvalid, "userId must be a positive safe integer");
+  }
+  Status valid = validate_config(config);
+  if (!valid.ok()) return valid;
+  auto decoded = decode_record_for_user(bytes, user_id);
+  if (!decoded.ok()) return decoded.status();
+  const json& doc = decoded.value();
+  auto corrupt = [](const std::string& message) {
+    return Status(ErrorCode::kRecordCorrupt, "record: " + message);
+  };
+  auto part = [&doc](const char* key) -> const json* {
+    auto found = doc.find(key);
+    return found == doc.end() ? nullptr : &*found;
+  };
+  const char* required[] = {"state", "outbox", "audit", "metrics", "conflicts", "backoff", "rng"};
+  for (const char* key : required) {
+    if (part(key) == nullptr) return corrupt(std::string(key) + " is missing");
+  }
+  auto state = state_from_json(*part("state"));
+  if (!state.ok()) return corrupt(state.status().message());
+  if (state.value().user_id != user_id) {
+    return Status(ErrorCode::kRecordUserMismatch, "record state belongs to another user");
+  }
+  auto outbox = Outbox::from_json(*part("outbox"));
+  if (!outbox.ok()) return corrupt(outbox.status().message());
+  auto audit = AuditLog::from_json(*part("audit"));
+  if (!audit.ok()) return corrupt(audit.status().message());
+  auto metrics = Metrics::from_json(*part("metrics"));
+  if (!metrics.ok()) return corrupt(metrics.status().message());
+  auto conflicts = ConflictLog::from_json(*part("conflicts"));
+  if (!conflicts.ok()) return corrupt(conflicts.status().message());
+  auto backoff = Backoff::from_json(*part("backoff"));
+  if (!backoff.ok()) return corrupt(backoff.status().message());
+  std::uint64_t rng_state = 0;
+  if (!part("rng")->is_string() || !rng_from_text(part("rng")->get_ref<const std::string&>(), &rng_state)) {
+    return corrupt("rng must be 16 lowercase hex digits");
+  }
+  auto dirty = record_fields::integer(doc, "dirtySince", -1, kMaxSafeInteger, ErrorCode::kRecordCorrupt);
+  auto request_at = record_fields::integer(doc, "requestAt", -1, kMaxSafeInteger, ErrorCode::kRecordCorrupt);
+  auto sync_now = record_fields::boolean(doc, "syncNow", ErrorCode::kRecordCorrupt);
+  if (!dirty.ok() || !request_at.ok() || !sync_now.ok()) {
+    return corrupt("dirtySince, requestAt or syncNow is missing or mistyped");
+  }
+  const EarningsState& s = state.value();
+  if (s.pending != outbox.value().pending_units() || s.held_for_verification != outbox.value().held_units() ||
+      s.unsynced_ms != outbox.value().accrued_ms()) {
+    return corrupt("state totals do not match the outbox");
+  }
+  Engine engine;
+  engine.config_ = config;
+  engine.state_ = s;
+  engine.outbox_ = std::move(outbox.value());
+  engine.audit_ = std::move(audit.value());
+  engine.metrics_ = std::move(metrics.value());
+  engine.conflicts_ = std::move(conflicts.value());
+  engine.backoff_ = backoff.value();
+  engine.random_ = SeededRandom(rng_state);
+  engine.dirty_since_ = dirty.value();
+  engine.request_at_ = request_at.value();
+  engine.sync_now_ = sync_now.value();
+  engine.new_session_ = true;
+  return engine;
+}
+
+Status Engine::detect_corruption(const Bytes& bytes, std::int64_t user_id) {
+  return restore(bytes, user_id, EngineConfig()).status();
+}
+
+std::string Engine::audit_json() {
+  flush_accrual_audit();
+  json entries = json::array();
+  for (const AuditEntry& entry : audit_.entries()) entries.push_back(audit_entry_to_json(entry));
+  return entries.dump();
+}
+
+std::string Engine::metrics_json() const {
+  json doc = metrics_.to_json();
+  auto at_risk = add_amounts(state_.pending, state_.held_for_verification);
+  doc["kpis"] = kpis_to_json(metrics_.kpis(at_risk.ok() ? at_risk.value() : kMaxUnits));
+  return doc.dump();
+}
+
+std::string Engine::conflicts_json() const {
+  json records = json::array();
+  for (const ConflictRecord& record : conflicts_.records()) records.push_back(conflict_to_json(record));
+  return records.dump();
+}
+
+}  // namespace earnings

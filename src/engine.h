@@ -1,0 +1,179 @@
+// One user's earnings engine: state + outbox + backoff + audit + metrics + conflict log, and the
+// client-side API that js/core.js binds one to one (DESIGN.md "JS core wrapper").
+//
+// Time: every call that takes (wall, mono) first observes the clocks (clock_guard.h) and
+// advances "engine time" (state.last_update) by the judged elapsed time, accruing while mining
+// is on. Engine time never goes backwards; every time stored inside the engine (op spans,
+// backoff deadlines, audit timestamps) is engine time. The first observation after create() or
+// restore() is a new session: a reload restarts performance.now(), so only the wall delta can
+// say how long the app was closed.
+//
+// Money enters and leaves as decimal strings, JSON as text; nothing throws, every failure is a
+// Status with a stable code and changes nothing but the audit log and metrics, which record it
+// with the state at that moment (Properties 11, 30).
+//
+// Not thread-safe; one engine per user per tab (the JS layer elects a leader tab).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "amount.h"
+#include "audit.h"
+#include "backoff.h"
+#include "clock_guard.h"
+#include "codec.h"
+#include "conflict.h"
+#include "metrics.h"
+#include "outbox.h"
+#include "state.h"
+#include "status.h"
+
+namespace earnings {
+
+struct EngineConfig {
+  std::int64_t offline_cap_ms = 8 * kMsPerHour;
+  std::int64_t tolerance_ms = 30000;
+  std::int64_t clock_jump_tolerance_ms = 2000;
+  std::int64_t max_retries = 8;
+  std::int64_t backoff_base_ms = 1000;
+  std::int64_t backoff_cap_ms = 60000;
+  std::int64_t sync_interval_ms = 60000;
+  std::int64_t max_batch = 100;
+  std::int64_t audit_capacity = 200;
+  Units max_rate_per_hour = 1000 * kUnitsPerTon;
+};
+
+// Ranges (kConfigInvalid otherwise): offlineCapMs [60000, 30 days], toleranceMs [0, 1 h],
+// clockJumpToleranceMs [0, 1 h], maxRetries [0, 1000], backoffBaseMs [1, 1 h],
+// backoffCapMs [backoffBaseMs, 1 day], syncIntervalMs [1000, 1 day], maxBatch [1, 1000],
+// auditCapacity [10, 100000], maxRatePerHour (0, 9999999999.99999999].
+Status validate_config(const EngineConfig& config);
+// "" or a JSON object with any of the camelCase keys above (maxRatePerHour a decimal string);
+// unknown keys and wrong types are kConfigInvalid.
+Result<EngineConfig> parse_engine_config(const std::string& json_text);
+nlohmann::json config_to_json(const EngineConfig& config);
+
+class Engine {
+ public:
+  // An empty engine (user 0) that only exists so Result<Engine> can hold one; use create() or
+  // restore().
+  Engine() = default;
+
+  // kUserIdInvalid, kRequestInvalid (client id), kConfigInvalid.
+  static Result<Engine> create(std::int64_t user_id, const std::string& client_id,
+                               std::uint64_t seed, const EngineConfig& config);
+  // Loads a serialized engine: kRecordCorrupt / kRecordVersion from the codec or from any field
+  // or cross-check that fails (never half-loads); kRecordUserMismatch when the record is another
+  // user's (Property 7). The config is the caller's, not the record's.
+  static Result<Engine> restore(const Bytes& bytes, std::int64_t user_id, const EngineConfig& config);
+  // The seed's RecoveryManager.detectCorruption: ok when `bytes` restore cleanly for `user_id`,
+  // otherwise the reason.
+  static Status detect_corruption(const Bytes& bytes, std::int64_t user_id);
+
+  // Rate per hour from the last observation on (tick first for an exact switch point).
+  // kRateInvalid: malformed, negative or above maxRatePerHour.
+  Status set_rate(const std::string& rate);
+  Status set_active(bool active, std::int64_t wall, std::int64_t mono);
+  // Accrues up to now. True when the balance (current or held) changed. kTimeInvalid only.
+  Result<bool> tick(std::int64_t wall, std::int64_t mono);
+  // The seed's updateEarnings: an app-reported earning drawn on the local budget (earning time
+  // not already accrued, plus the tolerance). kAmount* / kAmountExceedsBudget change nothing.
+  Status add_earnings(const std::string& amount, std::int64_t wall, std::int64_t mono);
+
+  const EarningsState& state() const { return state_; }
+  std::string state_json() const;
+
+  // The body of POST /v1/sync, or "" when there is nothing to send or a backoff is running
+  // (unless `force`). Freezes the open deltas when no op is outstanding.
+  Result<std::string> next_sync_request(std::int64_t wall, std::int64_t mono, bool force);
+  // A 200 answer. Returns {"events":[...]} (applied, duplicate, rejected, review, gap, conflict,
+  // clock_change). kResponseInvalid when the answer does not match what was sent; then nothing
+  // of it is applied and the attempt counts as a failure with backoff.
+  Result<std::string> apply_sync_response(const std::string& json_text, std::int64_t wall,
+                                          std::int64_t mono);
+  // http_status 0 = network failure. Returns {"retryInMs":n,"failed":bool,"events":[...]}.
+  // 5xx, 408, 429, 401, 403 and network failures are retried with backoff; other 4xx reject the
+  // sent ops permanently (recorded with the reason, never silently dropped).
+  Result<std::string> apply_sync_failure(std::int64_t http_status, std::int64_t wall,
+                                         std::int64_t mono);
+  // Milliseconds until a sync should run (0 = now); syncIntervalMs when nothing is owed. Pure:
+  // it judges the clocks without recording the observation.
+  Result<std::int64_t> sync_due_in_ms(std::int64_t wall, std::int64_t mono) const;
+  // The network came back (Property 14): any backoff wait ends and, if anything is owed,
+  // sync_due_in_ms is 0 until the next request is built.
+  Status on_online(std::int64_t wall, std::int64_t mono);
+  // GET /v1/state's answer {"state":{...},"serverTime":n} (Property 8). `new_client_id` ""
+  // keeps the current client id; another id renumbers what is owed from the server's lastSeq
+  // (for the queried client) + 1, and ops already sent under the old id move to the conflict log
+  // for review instead of being resent under a new id (which could credit them twice).
+  // Returns {"events":[...]}.
+  Result<std::string> recover_from_server(const std::string& json_text,
+                                          const std::string& new_client_id, std::int64_t wall,
+                                          std::int64_t mono);
+  // The JS layer found this user's stored record corrupt and started over: audit + metric.
+  void report_corruption(const std::string& detail);
+
+  // Events raised outside sync answers (clock jumps) since the last call: a JSON array.
+  std::string take_events();
+
+  Result<Bytes> serialize();
+  nlohmann::json to_document();
+  std::string audit_json();        // array of entries, oldest first
+  std::string metrics_json() const;  // {"counters":{...},"kpis":{...},...}
+  std::string conflicts_json() const;  // array of conflict records, oldest first
+
+  const Outbox& outbox() const { return outbox_; }
+  const AuditLog& audit() const { return audit_; }
+  const Metrics& metrics() const { return metrics_; }
+  const ConflictLog& conflicts() const { return conflicts_; }
+  const Backoff& backoff() const { return backoff_; }
+  const EngineConfig& config() const { return config_; }
+
+ private:
+  // Earnings accrued since the accrual audit entry was last written; kept out of JSON so that
+  // tick() stays cheap, and written out before anything else is audited or stored.
+  struct AccrualTally {
+    std::int64_t ticks = 0;
+    Units credited = 0;
+    Units held = 0;
+    std::int64_t ms = 0;
+    std::int64_t from = 0;
+    std::int64_t to = 0;
+    Units old_value = 0;
+  };
+
+  Result<ClockJudgement> observe(std::int64_t wall, std::int64_t mono);
+  Status accrue(std::int64_t elapsed_ms, std::int64_t from, std::int64_t to);
+  void refresh_from_outbox();
+  Units tolerance_units() const;
+  BackoffPolicy backoff_policy() const;
+  void flush_accrual_audit();
+  void audit(const char* operation, AuditSource source, std::optional<Units> old_value,
+             std::optional<Units> new_value, nlohmann::json metadata);
+  void audit_error(const char* operation, const Status& status, nlohmann::json conditions);
+  void push_event(nlohmann::json event);
+  void set_server_offset(std::int64_t server_time, std::int64_t wall, nlohmann::json* events);
+  Result<std::string> fail_attempt(SyncFailureKind kind, std::int64_t http_status, bool permanent);
+
+  EngineConfig config_;
+  EarningsState state_;
+  Outbox outbox_;
+  AuditLog audit_;
+  Metrics metrics_;
+  ConflictLog conflicts_;
+  Backoff backoff_;
+  SeededRandom random_;
+  AccrualTally tally_;
+  nlohmann::json events_ = nlohmann::json::array();
+  std::int64_t dirty_since_ = -1;   // engine time of the oldest change not yet frozen
+  std::int64_t request_at_ = -1;    // engine time the outstanding request was built
+  bool sync_now_ = false;           // the network came back: sync at once
+  bool invalid_response_ = false;   // the last answer was refused; its failure is that kind
+  bool new_session_ = true;         // not stored: every load is a new page session
+};
+
+}  // namespace earnings

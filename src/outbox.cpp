@@ -1,0 +1,469 @@
+#include "outbox.h"
+
+#include <unordered_map>
+
+#include "state.h"
+
+namespace earnings {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr ErrorCode kCorrupt = ErrorCode::kRecordCorrupt;
+constexpr ErrorCode kInvalid = ErrorCode::kResponseInvalid;
+
+Result<OpOutcome> parse_outcome(const std::string& text) {
+  if (text == "applied") return OpOutcome::kApplied;
+  if (text == "duplicate") return OpOutcome::kDuplicate;
+  if (text == "review") return OpOutcome::kReview;
+  if (text == "rejected") return OpOutcome::kRejected;
+  if (text == "gap") return OpOutcome::kGap;
+  return Status(kInvalid, "result status must be applied, duplicate, review, rejected or gap");
+}
+
+Units optional_amount(const json& object, const char* key, Status* failure) {
+  if (object.find(key) == object.end()) return 0;
+  auto read = record_fields::amount(object, key, 0, kInvalid);
+  if (!read.ok()) {
+    *failure = read.status();
+    return 0;
+  }
+  return read.value();
+}
+
+std::string optional_text(const json& object, const char* key, std::size_t max_length) {
+  auto found = object.find(key);
+  if (found == object.end() || !found->is_string()) return "";
+  return found->get_ref<const std::string&>().substr(0, max_length);
+}
+
+json open_to_json(OpType type, const OpenDelta& open) {
+  return json{{"type", to_string(type)},          {"amount", format_amount(open.amount)},
+              {"from", open.from},                {"to", open.to},
+              {"rate", format_amount(open.rate)}, {"accruedMs", open.accrued_ms}};
+}
+
+json op_to_json(const OutboxOp& op) {
+  return json{{"seq", op.seq},       {"type", to_string(op.type)},   {"amount", format_amount(op.amount)},
+              {"from", op.from},     {"to", op.to},                  {"rate", format_amount(op.rate)},
+              {"accruedMs", op.accrued_ms}, {"sent", op.sent}};
+}
+
+// The fields shared by open deltas and ops.
+Status read_span(const json& value, OpType* type, Units* amount, std::int64_t* from, std::int64_t* to,
+                 Units* rate, std::int64_t* accrued_ms) {
+  if (!value.is_object()) return Status(kCorrupt, "outbox entry must be an object");
+  auto type_text = record_fields::text(value, "type", kCorrupt);
+  if (!type_text.ok()) return type_text.status();
+  auto parsed_type = parse_op_type(type_text.value());
+  if (!parsed_type.ok()) return Status(kCorrupt, parsed_type.status().message());
+  auto parsed_amount = record_fields::amount(value, "amount", 0, kCorrupt);
+  if (!parsed_amount.ok()) return parsed_amount.status();
+  auto parsed_from = record_fields::integer(value, "from", 0, kMaxSafeInteger, kCorrupt);
+  if (!parsed_from.ok()) return parsed_from.status();
+  auto parsed_to = record_fields::integer(value, "to", 0, kMaxSafeInteger, kCorrupt);
+  if (!parsed_to.ok()) return parsed_to.status();
+  auto parsed_rate = record_fields::amount(value, "rate", 0, kCorrupt);
+  if (!parsed_rate.ok()) return parsed_rate.status();
+  auto parsed_ms = record_fields::integer(value, "accruedMs", 0, kMaxSafeInteger, kCorrupt);
+  if (!parsed_ms.ok()) return parsed_ms.status();
+  if (parsed_from.value() > parsed_to.value()) return Status(kCorrupt, "outbox entry has from > to");
+  *type = parsed_type.value();
+  *amount = parsed_amount.value();
+  *from = parsed_from.value();
+  *to = parsed_to.value();
+  *rate = parsed_rate.value();
+  *accrued_ms = parsed_ms.value();
+  return Status::Ok();
+}
+
+}  // namespace
+
+const char* to_string(OpType type) {
+  switch (type) {
+    case OpType::kAccrual: return "accrual";
+    case OpType::kEarningsUpdate: return "earnings_update";
+    case OpType::kVerification: return "verification";
+  }
+  return "accrual";
+}
+
+Result<OpType> parse_op_type(const std::string& text) {
+  if (text == "accrual") return OpType::kAccrual;
+  if (text == "earnings_update") return OpType::kEarningsUpdate;
+  if (text == "verification") return OpType::kVerification;
+  return Status(ErrorCode::kRequestInvalid, "op type must be accrual, earnings_update or verification");
+}
+
+const char* to_string(OpOutcome outcome) {
+  switch (outcome) {
+    case OpOutcome::kApplied: return "applied";
+    case OpOutcome::kDuplicate: return "duplicate";
+    case OpOutcome::kRejected: return "rejected";
+    case OpOutcome::kReview: return "review";
+    case OpOutcome::kGap: return "gap";
+  }
+  return "applied";
+}
+
+bool is_valid_client_id(const std::string& client_id) {
+  if (client_id.empty() || client_id.size() > 64) return false;
+  for (char c : client_id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool operator==(const OutboxOp& a, const OutboxOp& b) {
+  return a.seq == b.seq && a.type == b.type && a.amount == b.amount && a.from == b.from &&
+         a.to == b.to && a.rate == b.rate && a.accrued_ms == b.accrued_ms && a.sent == b.sent;
+}
+
+Result<OpResult> parse_op_result(const json& value) {
+  if (!value.is_object()) return Status(kInvalid, "each result must be an object");
+  OpResult result;
+  auto id = record_fields::text(value, "id", kInvalid);
+  if (!id.ok()) return id.status();
+  result.id = id.value();
+  auto seq = record_fields::integer(value, "seq", 1, kMaxSafeInteger, kInvalid);
+  if (!seq.ok()) return seq.status();
+  result.seq = seq.value();
+  auto status_text = record_fields::text(value, "status", kInvalid);
+  if (!status_text.ok()) return status_text.status();
+  auto status = parse_outcome(status_text.value());
+  if (!status.ok()) return status.status();
+  result.status = status.value();
+  Status failure;
+  result.credited = optional_amount(value, "credited", &failure);
+  result.review = optional_amount(value, "review", &failure);
+  if (!failure.ok()) return failure;
+  if (result.status == OpOutcome::kRejected) {
+    result.code = optional_text(value, "code", 64);
+    result.reason = optional_text(value, "reason", 512);
+    if (result.code.empty()) result.code = to_string(ErrorCode::kRequestInvalid);
+  }
+  if (result.status == OpOutcome::kGap) {
+    auto expected = record_fields::integer(value, "expectedSeq", 1, kMaxSafeInteger, kInvalid);
+    if (!expected.ok()) return expected.status();
+    result.expected_seq = expected.value();
+  }
+  return result;
+}
+
+Outbox::Outbox(std::string client_id) : client_id_(std::move(client_id)) {}
+
+Status Outbox::add(OpType type, Units amount, std::int64_t from, std::int64_t to, Units rate,
+                   std::int64_t accrued_ms) {
+  if (amount < 0 || rate < 0 || accrued_ms < 0 || from < 0 || to < from) {
+    return Status(ErrorCode::kStateInvalid, "outbox: negative amount or time, or from > to");
+  }
+  OpenDelta& open = open_[static_cast<std::size_t>(type)];
+  if (!open.empty() && open.rate != rate) {
+    freeze(type);
+  }
+  auto sum = add_amounts(open.amount, amount);
+  if (!sum.ok()) return sum.status();
+  if (open.empty()) {
+    open.from = from;
+    open.rate = rate;
+  }
+  open.amount = sum.value();
+  open.to = to > open.to ? to : open.to;
+  open.accrued_ms = accrued_ms > kMaxSafeInteger - open.accrued_ms ? kMaxSafeInteger
+                                                                   : open.accrued_ms + accrued_ms;
+  return Status::Ok();
+}
+
+void Outbox::freeze(OpType type) {
+  OpenDelta& open = open_[static_cast<std::size_t>(type)];
+  if (open.amount == 0) return;
+  OutboxOp op;
+  op.seq = next_seq_++;
+  op.type = type;
+  op.amount = open.amount;
+  op.from = open.from;
+  op.to = open.to;
+  op.rate = open.rate;
+  op.accrued_ms = open.accrued_ms;
+  ops_.push_back(op);
+  open = OpenDelta();
+}
+
+std::int64_t Outbox::freeze_open() {
+  std::int64_t released_ms = 0;
+  for (std::size_t i = 0; i < kOpTypes; ++i) {
+    if (open_[i].amount == 0) {
+      released_ms += open_[i].accrued_ms;
+      open_[i] = OpenDelta();
+    } else {
+      freeze(static_cast<OpType>(i));
+    }
+  }
+  return released_ms;
+}
+
+std::vector<OutboxOp> Outbox::take_batch(std::size_t max_batch) {
+  if (!has_outstanding()) freeze_open();
+  std::vector<OutboxOp> batch;
+  for (OutboxOp& op : ops_) {
+    if (batch.size() >= max_batch) break;
+    op.sent = true;
+    batch.push_back(op);
+  }
+  return batch;
+}
+
+bool Outbox::has_unsent() const {
+  for (const OutboxOp& op : ops_) {
+    if (!op.sent) return true;
+  }
+  return false;
+}
+
+std::vector<OutboxOp> Outbox::reject_sent(const std::string& code, const std::string& reason,
+                                          std::int64_t now) {
+  std::vector<OutboxOp> removed = take_sent();
+  for (const OutboxOp& op : removed) {
+    rejected_.push_back(RejectedOp{op, code, reason, now});
+    while (rejected_.size() > kRejectedLogCapacity) rejected_.pop_front();
+  }
+  return removed;
+}
+
+std::vector<OutboxOp> Outbox::take_sent() {
+  std::vector<OutboxOp> removed;
+  std::deque<OutboxOp> kept;
+  for (const OutboxOp& op : ops_) {
+    if (op.sent) removed.push_back(op); else kept.push_back(op);
+  }
+  ops_.swap(kept);
+  return removed;
+}
+
+std::int64_t Outbox::accrued_ms() const {
+  std::int64_t total = 0;
+  auto add = [&total](std::int64_t ms) {
+    total = ms > kMaxSafeInteger - total ? kMaxSafeInteger : total + ms;
+  };
+  for (const OpenDelta& open : open_) add(open.accrued_ms);
+  for (const OutboxOp& op : ops_) add(op.accrued_ms);
+  return total;
+}
+
+bool Outbox::has_outstanding() const {
+  for (const OutboxOp& op : ops_) {
+    if (op.sent) return true;
+  }
+  return false;
+}
+
+Result<std::vector<OpAnswer>> Outbox::apply_results(const std::vector<OpResult>& results,
+                                                     std::int64_t now) {
+  std::unordered_map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < ops_.size(); ++i) index.emplace(op_id(ops_[i]), i);
+  std::unordered_map<std::string, bool> seen;
+  for (const OpResult& result : results) {
+    auto found = index.find(result.id);
+    if (found == index.end()) {
+      return Status(kInvalid, "result for op " + result.id.substr(0, 80) + " that is not owed");
+    }
+    if (ops_[found->second].seq != result.seq) {
+      return Status(kInvalid, "result for " + result.id + " carries seq " + std::to_string(result.seq));
+    }
+    if (!seen.emplace(result.id, true).second) {
+      return Status(kInvalid, "two results for op " + result.id);
+    }
+  }
+
+  std::vector<OpAnswer> answers;
+  std::vector<std::string> settled;
+  for (const OpResult& result : results) {
+    const OutboxOp op = ops_[index[result.id]];
+    OpAnswer answer{op, result, false};
+    if (result.status == OpOutcome::kGap) {
+      answers.push_back(answer);
+      break;
+    }
+    if (result.status == OpOutcome::kApplied) {
+      answer.inconsistent = result.credited + result.review != op.amount;
+    } else if (result.status == OpOutcome::kReview) {
+      answer.inconsistent = result.credited != 0 || (result.review != 0 && result.review != op.amount);
+    } else if (result.status == OpOutcome::kDuplicate) {
+      answer.inconsistent = result.credited + result.review > op.amount;
+    } else if (result.status == OpOutcome::kRejected) {
+      rejected_.push_back(RejectedOp{op, result.code, result.reason, now});
+      while (rejected_.size() > kRejectedLogCapacity) rejected_.pop_front();
+    }
+    settled.push_back(result.id);
+    answers.push_back(answer);
+  }
+  for (const std::string& id : settled) {
+    for (auto it = ops_.begin(); it != ops_.end(); ++it) {
+      if (op_id(*it) == id) {
+        ops_.erase(it);
+        break;
+      }
+    }
+  }
+  if (!answers.empty() && answers.back().result.status == OpOutcome::kGap) {
+    // Everything still owed follows the server's last applied seq, in the same order.
+    std::int64_t seq = answers.back().result.expected_seq;
+    for (OutboxOp& op : ops_) {
+      op.seq = seq++;
+      op.sent = false;
+    }
+    next_seq_ = seq;
+  }
+  return answers;
+}
+
+void Outbox::observe_server_last_seq(std::int64_t last_seq) {
+  if (last_seq >= next_seq_ && last_seq < kMaxSafeInteger) next_seq_ = last_seq + 1;
+}
+
+void Outbox::rebind(const std::string& client_id, std::int64_t first_seq) {
+  client_id_ = client_id;
+  next_seq_ = first_seq;
+  for (OutboxOp& op : ops_) {
+    op.seq = next_seq_++;
+    op.sent = false;
+  }
+}
+
+namespace {
+
+// Saturating: a record can hold many ops near the largest amount; the caller's invariant check
+// then fails instead of the sum overflowing.
+Units saturating_add(Units total, Units amount) {
+  return amount > kMaxUnits - total ? kMaxUnits + 1 : total + amount;
+}
+
+}  // namespace
+
+Units Outbox::pending_units() const {
+  Units total = saturating_add(open(OpType::kAccrual).amount, open(OpType::kEarningsUpdate).amount);
+  for (const OutboxOp& op : ops_) {
+    if (op.type != OpType::kVerification) total = saturating_add(total, op.amount);
+  }
+  return total;
+}
+
+Units Outbox::held_units() const {
+  Units total = open(OpType::kVerification).amount;
+  for (const OutboxOp& op : ops_) {
+    if (op.type == OpType::kVerification) total = saturating_add(total, op.amount);
+  }
+  return total;
+}
+
+std::size_t Outbox::depth() const {
+  std::size_t depth = ops_.size();
+  for (const OpenDelta& open : open_) {
+    if (!open.empty()) ++depth;
+  }
+  return depth;
+}
+
+json Outbox::op_to_wire(const OutboxOp& op) const {
+  return json{{"id", op_id(op)},  {"seq", op.seq}, {"type", to_string(op.type)},
+              {"amount", format_amount(op.amount)}, {"from", op.from}, {"to", op.to},
+              {"rate", format_amount(op.rate)}};
+}
+
+json Outbox::to_json() const {
+  json open = json::array();
+  for (std::size_t i = 0; i < kOpTypes; ++i) {
+    if (!open_[i].empty()) open.push_back(open_to_json(static_cast<OpType>(i), open_[i]));
+  }
+  json ops = json::array();
+  for (const OutboxOp& op : ops_) ops.push_back(op_to_json(op));
+  json rejected = json::array();
+  for (const RejectedOp& entry : rejected_) {
+    rejected.push_back(json{{"op", op_to_json(entry.op)}, {"code", entry.code},
+                            {"reason", entry.reason}, {"at", entry.at}});
+  }
+  return json{{"clientId", client_id_}, {"nextSeq", next_seq_}, {"open", open}, {"ops", ops},
+              {"rejected", rejected}};
+}
+
+Result<Outbox> Outbox::from_json(const json& value) {
+  if (!value.is_object()) return Status(kCorrupt, "outbox must be an object");
+  auto client_id = record_fields::text(value, "clientId", kCorrupt);
+  if (!client_id.ok()) return client_id.status();
+  if (!is_valid_client_id(client_id.value())) return Status(kCorrupt, "outbox clientId is invalid");
+  Outbox outbox(client_id.value());
+  auto next_seq = record_fields::integer(value, "nextSeq", 1, kMaxSafeInteger, kCorrupt);
+  if (!next_seq.ok()) return next_seq.status();
+  outbox.next_seq_ = next_seq.value();
+
+  auto open = value.find("open");
+  if (open == value.end() || !open->is_array() || open->size() > kOpTypes) {
+    return Status(kCorrupt, "outbox open must be an array of at most 3 deltas");
+  }
+  std::array<bool, kOpTypes> seen{};
+  for (const json& entry : *open) {
+    OpType type;
+    OpenDelta delta;
+    Status read = read_span(entry, &type, &delta.amount, &delta.from, &delta.to, &delta.rate,
+                            &delta.accrued_ms);
+    if (!read.ok()) return Status(kCorrupt, "outbox open: " + read.message());
+    const std::size_t slot = static_cast<std::size_t>(type);
+    if (seen[slot]) return Status(kCorrupt, "outbox open holds two deltas of one type");
+    seen[slot] = true;
+    outbox.open_[slot] = delta;
+  }
+
+  auto ops = value.find("ops");
+  if (ops == value.end() || !ops->is_array()) return Status(kCorrupt, "outbox ops must be an array");
+  std::int64_t previous_seq = 0;
+  for (const json& entry : *ops) {
+    OutboxOp op;
+    Status read = read_span(entry, &op.type, &op.amount, &op.from, &op.to, &op.rate, &op.accrued_ms);
+    if (!read.ok()) return Status(kCorrupt, "outbox op: " + read.message());
+    auto seq = record_fields::integer(entry, "seq", 1, kMaxSafeInteger, kCorrupt);
+    if (!seq.ok()) return seq.status();
+    auto sent = record_fields::boolean(entry, "sent", kCorrupt);
+    if (!sent.ok()) return sent.status();
+    op.seq = seq.value();
+    op.sent = sent.value();
+    if (op.seq <= previous_seq) return Status(kCorrupt, "outbox ops are not in increasing seq order");
+    if (op.amount == 0) return Status(kCorrupt, "outbox op with a zero amount");
+    previous_seq = op.seq;
+    outbox.ops_.push_back(op);
+  }
+  if (previous_seq >= outbox.next_seq_) return Status(kCorrupt, "outbox nextSeq is not above every op");
+
+  auto rejected = value.find("rejected");
+  if (rejected == value.end() || !rejected->is_array() || rejected->size() > kRejectedLogCapacity) {
+    return Status(kCorrupt, "outbox rejected must be an array of at most 50 entries");
+  }
+  for (const json& entry : *rejected) {
+    if (!entry.is_object()) return Status(kCorrupt, "outbox rejected entry must be an object");
+    RejectedOp record;
+    auto op = entry.find("op");
+    if (op == entry.end()) return Status(kCorrupt, "outbox rejected entry lacks op");
+    Status read = read_span(*op, &record.op.type, &record.op.amount, &record.op.from, &record.op.to,
+                            &record.op.rate, &record.op.accrued_ms);
+    if (!read.ok()) return Status(kCorrupt, "outbox rejected op: " + read.message());
+    auto seq = record_fields::integer(*op, "seq", 1, kMaxSafeInteger, kCorrupt);
+    auto sent = record_fields::boolean(*op, "sent", kCorrupt);
+    auto code = record_fields::text(entry, "code", kCorrupt);
+    auto reason = record_fields::text(entry, "reason", kCorrupt);
+    auto at = record_fields::integer(entry, "at", 0, kMaxSafeInteger, kCorrupt);
+    if (!seq.ok() || !sent.ok() || !code.ok() || !reason.ok() || !at.ok()) {
+      return Status(kCorrupt, "outbox rejected entry has a missing or mistyped field");
+    }
+    record.op.seq = seq.value();
+    record.op.sent = sent.value();
+    record.code = code.value();
+    record.reason = reason.value();
+    record.at = at.value();
+    outbox.rejected_.push_back(record);
+  }
+  return outbox;
+}
+
+}  // namespace earnings

@@ -1,0 +1,75 @@
+// One user's earnings as the client holds them: the seed's `EarningsState` fields plus what
+// integrity needs (server-confirmed baseline, server clock offset, last clock observation,
+// accrual remainder, held and under-review amounts, offline-cap bookkeeping).
+//
+// Money is Units (10^-8 TON), never floating point; times are int64 ms. The invariant the rest of
+// the core leans on is `current_earnings == synced_total + pending`: what the server confirmed
+// plus what is accepted locally and not yet acknowledged. Held-for-verification and under-review
+// amounts are shown beside it, never inside it.
+//
+// JSON form (stored and exported): camelCase keys, money as decimal strings with 8 decimals,
+// times as integers. from_json trusts nothing: a wrong type or out-of-range value is
+// kRecordCorrupt, a broken invariant kStateInvalid; it never returns a half-read state.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "amount.h"
+#include "status.h"
+
+namespace earnings {
+
+constexpr std::int64_t kMaxSafeInteger = 9007199254740991;  // 2^53 - 1: exact in a JS number
+
+enum class SyncStatus { kSynced, kPending, kFailed };
+
+// "synced" | "pending" | "failed" (seed names).
+const char* to_string(SyncStatus status);
+Result<SyncStatus> parse_sync_status(const std::string& text);
+
+struct EarningsState {
+  // Seed fields.
+  std::int64_t user_id = 0;
+  Units current_earnings = 0;
+  Units base_earning_rate = 0;  // per hour
+  std::int64_t last_update = 0;  // engine time (see clock_guard.h) of the last observation
+  std::int64_t start_date = 0;
+  bool is_active = false;
+  SyncStatus sync_status = SyncStatus::kSynced;
+
+  // Integrity fields.
+  Units synced_total = 0;           // the server's totalEarned as last seen
+  Units pending = 0;                // outbox: open deltas + frozen ops, except verification
+  Units held_for_verification = 0;  // beyond the offline cap, sent whole for manual review
+  Units under_review = 0;           // the server's pendingReview
+  bool review_flag = false;         // a discrepancy awaits a human
+  std::int64_t server_offset_ms = 0;  // serverTime - device wall at the last response
+  bool has_server_time = false;
+  bool has_clock = false;           // false until the first (wall, mono) observation
+  std::int64_t last_wall = 0;       // corrected wall of the last observation
+  std::int64_t last_mono = 0;
+  std::int64_t accrual_remainder = 0;  // in [0, kMsPerHour), see amount.h accrue()
+  std::int64_t unsynced_ms = 0;        // accrued time not yet acknowledged (offline cap)
+  std::int64_t budget_ms = 0;          // earning time available to add_earnings claims
+};
+
+bool operator==(const EarningsState& a, const EarningsState& b);
+inline bool operator!=(const EarningsState& a, const EarningsState& b) { return !(a == b); }
+
+nlohmann::json state_to_json(const EarningsState& state);
+Result<EarningsState> state_from_json(const nlohmann::json& value);
+
+// Checked reads of untrusted JSON members for the core's records; every failure carries `code`
+// and names the key. REQUIRES: object.is_object().
+namespace record_fields {
+Result<std::int64_t> integer(const nlohmann::json& object, const char* key, std::int64_t min,
+                             std::int64_t max, ErrorCode code);
+Result<Units> amount(const nlohmann::json& object, const char* key, Units min, ErrorCode code);
+Result<bool> boolean(const nlohmann::json& object, const char* key, ErrorCode code);
+Result<std::string> text(const nlohmann::json& object, const char* key, ErrorCode code);
+}  // namespace record_fields
+
+}  // namespace earnings
