@@ -1,9 +1,10 @@
 // Typed events the manager raises so an app can react: `sync`, `conflict`, `corruption` (with
-// recovery options), `review-needed`, `storage-degraded`, `quota`, `clock-jump`, `error`.
+// recovery options), `review-needed`, `rejected` (an op the server refused for good, with its
+// reason), `recovered`, `storage-degraded`, `quota`, `clock-jump`, `error`.
 // A listener that throws is reported on `error` and never breaks the manager or other listeners.
 export const EVENT_TYPES = Object.freeze([
-  'sync', 'conflict', 'corruption', 'review-needed', 'storage-degraded', 'quota', 'clock-jump',
-  'leader', 'error',
+  'sync', 'conflict', 'corruption', 'review-needed', 'rejected', 'recovered', 'storage-degraded', 'quota',
+  'clock-jump', 'error',
 ]);
 
 export class EarningsEvents {

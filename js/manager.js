@@ -22,6 +22,14 @@ import { clientKey, quarantineKey, recordKey, RECORD_PREFIX, QUARANTINE_PREFIX, 
 // less often because accrual is a function of time and is recomputed from the stored anchor.
 const TICK_MS = 1000;
 const CHECKPOINT_MS = 30_000;
+const ENGINE_EVENTS = Object.freeze({
+  review_needed: 'review-needed',
+  review: 'review-needed',
+  conflict: 'conflict',
+  clock_jump: 'clock-jump',
+  rejected: 'rejected',
+  recovered: 'recovered',
+});
 const RECORD_ERRORS = new Set(['RECORD_CORRUPT', 'RECORD_VERSION', 'RECORD_USER_MISMATCH', 'STATE_INVALID']);
 
 export function requireUserId(userId) {
@@ -223,43 +231,40 @@ export class EarningsManager {
   async lead(session) {
     await session.run(async () => {
       const { userId } = session;
-      session.clientId = await this.clientIdFor(userId);
-      const engine = this.core.createEngine({ userId, clientId: session.clientId, seed: this.seed, config: this.engineConfig });
       let bytes = null;
       try {
         bytes = await this.store.get(recordKey(userId));
       } catch (error) {
         this.storageFailed(session, error);
       }
+      session.clientId = this.clientIdOfRecord(bytes) ?? await this.clientIdFor(userId);
+      let engine = this.createEngine(session);
       let corruption = null;
       if (bytes) {
         try {
           engine.restore(bytes);
         } catch (error) {
-          if (!RECORD_ERRORS.has(error.code)) {
-            engine.dispose();
-            throw error;
-          }
+          engine.dispose();
+          if (!RECORD_ERRORS.has(error.code)) throw error;
           corruption = { error, key: await this.quarantine(userId, bytes) };
+          // The damaged outbox's sequence numbers are unknown: a new client id keeps new ops from
+          // colliding with ops the server may already hold under the old one.
+          session.clientId = await this.clientIdFor(userId, { renew: true });
+          engine = this.createEngine(session);
+          engine.reportCorruption(`${error.code}: ${error.message}`);
         }
       }
       session.engine = engine;
       session.mirror = null;
-      if (corruption) {
-        // The corrupt record's outbox is unreadable, so its sequence numbers are unknown: a new
-        // client id keeps new ops from colliding with ops the server may already hold.
-        session.clientId = await this.clientIdFor(userId, { renew: true });
-        engine.dispose();
-        session.engine = this.core.createEngine({ userId, clientId: session.clientId, seed: this.seed, config: this.engineConfig });
-      }
-      session.engine.tick(this.now());
+      engine.tick(this.now());
       await this.persist(session);
-      session.isFresh = !bytes || corruption !== null;
       session.corruption = corruption;
+      session.isFresh = !bytes;
     });
     if (session.corruption) {
       const { error, key } = session.corruption;
-      const recovered = await this.recoverSession(session);
+      session.corruption = null;
+      const recovered = await this.recoverSession(session).catch(() => false);
       this.events.emit('corruption', {
         userId: session.userId,
         code: error.code,
@@ -273,11 +278,30 @@ export class EarningsManager {
         },
       });
     } else if (session.isFresh) {
-      this.track(this.recoverSession(session).catch(() => false));
+      // A new device of an existing user learns the server's total without waiting for its first
+      // sync; an unknown user has nothing to recover and keeps its local settings.
+      this.track(this.recoverSession(session, { onlyKnownUser: true }).catch(() => false));
     }
+    this.takeEngineEvents(session);
     this.scheduleTick(session);
     this.scheduleSync(session);
     this.broadcast(session);
+  }
+
+  createEngine(session) {
+    return this.core.createEngine({ userId: session.userId, clientId: session.clientId, seed: this.seed, config: this.engineConfig });
+  }
+
+  // The record carries the client id its outbox numbers ops under; after a restore that id is the
+  // one the server knows, whatever the separately stored id says.
+  clientIdOfRecord(bytes) {
+    if (!bytes) return null;
+    try {
+      const clientId = this.core.decodeRecord(bytes)?.outbox?.clientId;
+      return typeof clientId === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(clientId) ? clientId : null;
+    } catch {
+      return null;
+    }
   }
 
   async serveFollower(session, method, args) {
@@ -375,7 +399,7 @@ export class EarningsManager {
     const request = await session.run(async () => {
       const now = this.now();
       session.engine.tick(now);
-      const next = session.engine.nextSyncRequest(now);
+      const next = session.engine.nextSyncRequest(now, { force: true });
       if (next) await this.persist(session);
       return next;
     });
@@ -390,15 +414,15 @@ export class EarningsManager {
           const applied = session.engine.applySyncResponse(body, now);
           outcome = { status: 'synced', results: body.results, events: applied?.events ?? [] };
         } catch (error) {
-          const failure = session.engine.applySyncFailure({ status: 0 }, now);
-          outcome = { status: 'failed', error: { code: error.code, message: error.message }, ...failure };
+          const { events, ...failure } = session.engine.applySyncFailure({ status: 0 }, now);
+          outcome = { status: 'failed', error: { code: error.code, message: error.message }, ...failure, events: events ?? [] };
         }
       } else {
-        const failure = session.engine.applySyncFailure({ status: reply.status }, now);
+        const { events, ...failure } = session.engine.applySyncFailure({ status: reply.status }, now);
         const error = reply.status === 0
           ? { code: ClientErrorCode.NETWORK, message: reply.error ?? 'network failure' }
           : parseJson(reply.text)?.error ?? { code: `HTTP_${reply.status}`, message: reply.text.slice(0, 200) };
-        outcome = { status: 'failed', httpStatus: reply.status, error, ...failure };
+        outcome = { status: 'failed', httpStatus: reply.status, error, ...failure, events: events ?? [] };
       }
       await this.persist(session);
       outcome.state = session.engine.state();
@@ -410,11 +434,15 @@ export class EarningsManager {
     });
   }
 
+  // The core's event names (snake_case) become the manager's typed events; per-op outcomes
+  // (applied, duplicate, gap) are reported inside the `sync` event only.
   forwardEngineEvent(session, event) {
-    const type = typeof event?.type === 'string' ? event.type.replaceAll('_', '-') : null;
-    if (type === 'conflict' || type === 'review-needed' || type === 'clock-jump') {
-      this.events.emit(type, { userId: session.userId, ...event });
-    }
+    const type = ENGINE_EVENTS[event?.type];
+    if (type) this.events.emit(type, { userId: session.userId, ...event });
+  }
+
+  takeEngineEvents(session) {
+    for (const event of session.engine.takeEvents()) this.forwardEngineEvent(session, event);
   }
 
   // The seed's offline switch: stop trying the network until the browser reports `online` or the
@@ -439,19 +467,22 @@ export class EarningsManager {
     return { recovered, state: session.engine.state(), conflicts };
   }
 
-  async recoverSession(session) {
+  async recoverSession(session, { onlyKnownUser = false } = {}) {
     session.pendingRecovery = true;
     const reply = await this.transport.fetchState(session.clientId, { userId: session.userId });
     const body = reply.status === 200 ? parseJson(reply.text) : null;
     if (!body?.state) return false;
+    const known = body.state.lastSeq > 0 || body.state.totalEarned !== '0.00000000'
+      || body.state.pendingReview !== '0.00000000';
+    if (onlyKnownUser && !known) {
+      session.pendingRecovery = false;
+      return false;
+    }
     return session.run(async () => {
-      const before = session.engine.conflicts().length;
-      session.engine.recoverFromServer(body, this.now());
+      const { events } = session.engine.recoverFromServer(body, this.now());
       session.pendingRecovery = false;
       await this.persist(session);
-      for (const conflict of session.engine.conflicts().slice(before)) {
-        this.events.emit('conflict', { userId: session.userId, ...conflict });
-      }
+      for (const event of events ?? []) this.forwardEngineEvent(session, event);
       this.changed(session);
       return true;
     });
@@ -555,40 +586,49 @@ export class EarningsManager {
     this.events.emit('storage-degraded', { userId: session.userId, store: this.store.kind, durable: false, error });
   }
 
-  // Frees space by the core's eviction plan (Properties 9, 10, 23): other users' fully synced
-  // records and quarantined copies go first; the active user's unsynced earnings are never
+  // Frees space by the core's eviction plan (Properties 9, 10, 23): quarantined copies and other
+  // users' fully synced records go first; nothing unsynced and nothing of the active user is ever
   // evicted. Returns the bytes freed.
   async cleanUp(activeUserId) {
-    const records = await this.store.list(RECORD_PREFIX);
-    const quarantined = await this.store.list(QUARANTINE_PREFIX);
-    const described = [];
-    for (const { key, bytes } of records) {
+    const records = [];
+    for (const { key, bytes } of await this.store.list(RECORD_PREFIX)) {
       const userId = userIdOfRecordKey(key);
-      if (userId === null) continue;
-      const live = this.sessions.get(userId)?.engine;
-      let stored = null;
-      try {
-        stored = live ? null : this.core.decodeRecord(await this.store.get(key));
-      } catch {
-        stored = null;
-      }
-      described.push({ key, userId, bytes, record: stored, state: live ? live.state() : null });
+      const live = userId !== null ? this.sessions.get(userId)?.engine : null;
+      const state = live ? live.state() : this.storedState(await this.store.get(key).catch(() => null));
+      records.push({
+        key,
+        userId,
+        bytes,
+        fullySynced: state !== null && state.pending === '0.00000000' && state.heldForVerification === '0.00000000',
+        lastAccess: state?.lastUpdate ?? 0,
+        isActive: userId === activeUserId || Boolean(live),
+        quarantined: false,
+      });
+    }
+    for (const { key, bytes } of await this.store.list(QUARANTINE_PREFIX)) {
+      const [owner, at] = key.slice(QUARANTINE_PREFIX.length).split(':').map(Number);
+      records.push({ key, userId: Number.isSafeInteger(owner) && owner > 0 ? owner : null, bytes, lastAccess: at || 0, quarantined: true, fullySynced: true });
     }
     const plan = this.core.planStorageCleanup({
-      records: described.map(({ key, userId, bytes, record, state }) => ({ key, userId, bytes, record, state })),
-      quarantined,
-      budgetBytes: this.storageBudgetBytes,
-      activeUserId,
+      records, budgetBytes: this.storageBudgetBytes, activeUserId, now: this.clock.wall(),
     });
     let freed = 0;
-    for (const key of plan.evict ?? []) {
-      const userId = userIdOfRecordKey(key);
-      if (userId === activeUserId || this.sessions.has(userId)) continue;
-      const entry = [...records, ...quarantined].find((candidate) => candidate.key === key);
-      await this.store.delete(key);
-      freed += entry?.bytes ?? 0;
+    for (const eviction of plan.evictions ?? []) {
+      await this.store.delete(eviction.key);
+      freed += eviction.bytes;
     }
     return freed;
+  }
+
+  // A stored record's state without loading an engine; null when unreadable (then it counts as
+  // unsynced and is kept).
+  storedState(bytes) {
+    if (!bytes) return null;
+    try {
+      return this.core.decodeRecord(bytes)?.state ?? null;
+    } catch {
+      return null;
+    }
   }
 
   changed(session) {
@@ -619,6 +659,7 @@ export class EarningsManager {
     if (this.disposed || !session.engine) return;
     await session.run(async () => {
       const changed = session.engine.tick(this.now());
+      this.takeEngineEvents(session);
       if (changed) {
         this.broadcast(session);
         this.notify(session);
@@ -658,11 +699,16 @@ export class EarningsManager {
   }
 
   wireLifecycle() {
-    const flushAll = ({ keepalive }) => {
+    const flushAll = ({ keepalive, online = false }) => {
       for (const session of this.sessions.values()) {
         if (!session.engine) continue;
-        session.offline = false;
-        this.track(this.syncToDatabase(session.userId, true, { keepalive }).catch((error) => {
+        if (online) session.offline = false;
+        if (session.offline) continue;
+        const flush = (async () => {
+          if (online) await session.run(async () => session.engine.onOnline(this.now()));
+          return this.syncToDatabase(session.userId, true, { keepalive });
+        })();
+        this.track(flush.catch((error) => {
           this.events.emit('error', { userId: session.userId, source: 'sync', error });
         }));
       }
@@ -670,7 +716,8 @@ export class EarningsManager {
     const on = (source, type, handler) => {
       if (source?.on) this.detach.push(source.on(type, handler));
     };
-    on(this.lifecycle, 'online', () => flushAll({ keepalive: false }));
+    on(this.lifecycle, 'online', () => flushAll({ keepalive: false, online: true }));
+    // The page may be gone a moment later: keepalive lets the request outlive it.
     on(this.lifecycle, 'hidden', () => flushAll({ keepalive: true }));
     on(this.lifecycle, 'pagehide', () => flushAll({ keepalive: true }));
     on(this.lifecycle, 'offline', () => {

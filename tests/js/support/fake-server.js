@@ -20,8 +20,10 @@ export function fromUnits(units) {
 
 export class FakeServer {
   // `now()` is the server's clock (ms). `fault(request)` picks a fault for each request or null.
-  constructor({ now, fault = () => null } = {}) {
+  // The server, not the client, owns each user's rate (`rate`, TON per hour).
+  constructor({ now, fault = () => null, rate = '3.60000000' } = {}) {
     this.now = now;
+    this.rate = rate;
     this.fault = fault;
     this.users = new Map();
     this.log = [];
@@ -31,7 +33,7 @@ export class FakeServer {
   user(userId) {
     if (!this.users.has(userId)) {
       this.users.set(userId, {
-        credited: 0n, review: 0n, lastSeq: new Map(), opOutcome: new Map(), applied: [], rate: '0.00000000',
+        credited: 0n, review: 0n, lastSeq: new Map(), opOutcome: new Map(), applied: [], rate: this.rate,
         startDate: this.now(), lastUpdate: this.now(), isActive: false,
       });
     }
@@ -115,7 +117,6 @@ export class FakeServer {
         const toReview = op.type === 'verification';
         if (toReview) user.review += units;
         else user.credited += units;
-        if (op.rate) user.rate = op.rate;
         user.isActive = true;
         user.lastUpdate = this.now();
         user.lastSeq.set(body.clientId, op.seq);
