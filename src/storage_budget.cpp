@@ -1,0 +1,286 @@
+#include "storage_budget.h"
+
+#include <algorithm>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "json_fields.h"
+
+namespace earnings {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::int64_t kMaxSize = json_fields::kMaxSafeInteger;
+
+std::int64_t clamp_size(std::int64_t v) { return std::min(std::max<std::int64_t>(v, 0), kMaxSize); }
+
+// Sizes stay at or below 2^53 each; a sum of many saturates instead of wrapping.
+std::int64_t add_size(std::int64_t a, std::int64_t b) {
+  return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+Status config_invalid(const std::string& what) { return Status(ErrorCode::kConfigInvalid, what); }
+
+struct Candidate {
+  StoredRecord record;
+  bool evicted = false;
+  std::int64_t audit_entries_left = 0;
+  std::int64_t audit_bytes_left = 0;
+};
+
+bool least_recent_first(const Candidate* a, const Candidate* b) {
+  if (a->record.last_access_ms != b->record.last_access_ms) {
+    return a->record.last_access_ms < b->record.last_access_ms;
+  }
+  return a->record.key < b->record.key;
+}
+
+Result<std::int64_t> size_member(const json& object, const char* key, const std::string& field,
+                                 bool required, std::int64_t fallback) {
+  auto found = object.find(key);
+  if (found == object.end() || found->is_null()) {
+    if (required) return config_invalid(field + " is missing");
+    return fallback;
+  }
+  auto value = json_fields::safe_integer_value(*found, field, 0);
+  if (!value.ok()) return config_invalid(value.status().message());
+  return value;
+}
+
+Result<bool> flag_member(const json& object, const char* key, const std::string& field) {
+  auto found = object.find(key);
+  if (found == object.end() || found->is_null()) return false;
+  if (!found->is_boolean()) return config_invalid(field + " must be a boolean");
+  return found->get<bool>();
+}
+
+Result<StoredRecord> record_from_json(const json& item, const std::string& field) {
+  if (!item.is_object()) return config_invalid(field + " must be an object");
+  StoredRecord record;
+  auto key = item.find("key");
+  if (key == item.end() || !key->is_string() || key->get_ref<const std::string&>().empty()) {
+    return config_invalid(field + ".key must be a non-empty string");
+  }
+  record.key = key->get<std::string>();
+  auto user = item.find("userId");
+  if (user != item.end() && !user->is_null()) {
+    auto id = json_fields::safe_integer_value(*user, field + ".userId", 1);
+    if (!id.ok()) return config_invalid(id.status().message());
+    record.user_id = id.value();
+  }
+  struct SizeField {
+    const char* key;
+    std::int64_t* target;
+    bool required;
+  };
+  const SizeField sizes[] = {{"bytes", &record.bytes, true},
+                             {"lastAccess", &record.last_access_ms, false},
+                             {"auditEntries", &record.audit_entries, false},
+                             {"auditBytes", &record.audit_bytes, false}};
+  for (const SizeField& size : sizes) {
+    auto value = size_member(item, size.key, field + "." + size.key, size.required, 0);
+    if (!value.ok()) return value.status();
+    *size.target = value.value();
+  }
+  if (record.audit_bytes > record.bytes) {
+    return config_invalid(field + ".auditBytes must not exceed .bytes");
+  }
+  struct FlagField {
+    const char* key;
+    bool* target;
+  };
+  const FlagField flags[] = {{"fullySynced", &record.fully_synced},
+                             {"isActive", &record.is_active},
+                             {"quarantined", &record.quarantined}};
+  for (const FlagField& flag : flags) {
+    auto value = flag_member(item, flag.key, field + "." + flag.key);
+    if (!value.ok()) return value.status();
+    *flag.target = value.value();
+  }
+  return record;
+}
+
+}  // namespace
+
+const char* to_string(EvictionReason reason) {
+  switch (reason) {
+    case EvictionReason::kExpired:
+      return "expired";
+    case EvictionReason::kQuarantined:
+      return "quarantined";
+    case EvictionReason::kBudget:
+      return "budget";
+  }
+  return "budget";
+}
+
+Status validate_storage_budget_config(const StorageBudgetConfig& config) {
+  if (config.budget_bytes < 1 || config.budget_bytes > kMaxSize) {
+    return config_invalid("budgetBytes must be a positive safe integer");
+  }
+  if (config.high_water_permille < 1 || config.high_water_permille > 1000) {
+    return config_invalid("highWaterPermille must be between 1 and 1000");
+  }
+  if (config.active_audit_floor < 0 || config.active_audit_floor > kMaxSize) {
+    return config_invalid("activeAuditFloor must be a non-negative safe integer");
+  }
+  if (config.expire_after_ms < 0 || config.expire_after_ms > kMaxSize) {
+    return config_invalid("expireAfterMs must be a non-negative safe integer");
+  }
+  return Status::Ok();
+}
+
+Result<StoragePlan> plan_storage_cleanup(const std::vector<StoredRecord>& records,
+                                         std::int64_t active_user_id, std::int64_t now_ms,
+                                         const StorageBudgetConfig& config) {
+  Status status = validate_storage_budget_config(config);
+  if (!status.ok()) return status;
+  std::vector<Candidate> candidates;
+  candidates.reserve(records.size());
+  StoragePlan plan;
+  for (const StoredRecord& record : records) {
+    Candidate c;
+    c.record = record;
+    c.record.bytes = clamp_size(record.bytes);
+    c.record.audit_bytes = std::min(clamp_size(record.audit_bytes), c.record.bytes);
+    c.record.audit_entries = clamp_size(record.audit_entries);
+    c.record.last_access_ms = clamp_size(record.last_access_ms);
+    c.audit_entries_left = c.record.audit_entries;
+    c.audit_bytes_left = c.record.audit_bytes;
+    plan.usage_before = add_size(plan.usage_before, c.record.bytes);
+    candidates.push_back(std::move(c));
+  }
+  auto is_protected = [&](const StoredRecord& r) {
+    return r.is_active || (active_user_id != 0 && r.user_id == active_user_id);
+  };
+  // The unsynced earnings of any user and the active user's state are never evicted;
+  // quarantined copies are unreadable, and their owner's data is rebuilt from the server.
+  auto evictable = [&](const StoredRecord& r) {
+    return r.quarantined || (r.fully_synced && !is_protected(r));
+  };
+  std::int64_t usage = plan.usage_before;
+  auto evict = [&](Candidate& c, EvictionReason reason) {
+    c.evicted = true;
+    usage -= std::min(usage, c.record.bytes);
+    plan.evictions.push_back(Eviction{c.record.key, c.record.user_id, c.record.bytes, reason});
+  };
+
+  std::vector<Candidate*> by_age;
+  for (Candidate& c : candidates) by_age.push_back(&c);
+  std::stable_sort(by_age.begin(), by_age.end(), least_recent_first);
+
+  for (Candidate* c : by_age) {
+    const bool expired = clamp_size(now_ms) - c->record.last_access_ms > config.expire_after_ms;
+    if (expired && evictable(c->record)) evict(*c, EvictionReason::kExpired);
+  }
+
+  plan.high_water = static_cast<std::int64_t>(static_cast<__int128>(config.budget_bytes) *
+                                              config.high_water_permille / 1000);
+  plan.cleanup_needed = plan.usage_before > plan.high_water;
+  auto over = [&] { return usage > plan.high_water; };
+
+  for (Candidate* c : by_age) {
+    if (over() && !c->evicted && c->record.quarantined) evict(*c, EvictionReason::kQuarantined);
+  }
+  for (Candidate* c : by_age) {
+    if (over() && !c->evicted && evictable(c->record)) evict(*c, EvictionReason::kBudget);
+  }
+
+  // Drops the oldest audit entries of `c`, keeping at least `floor`, until usage is under the
+  // high-water mark; sizes are estimated from the record's average entry.
+  auto trim_audit = [&](Candidate& c, std::int64_t floor) {
+    if (!over() || c.evicted || c.audit_entries_left <= floor || c.audit_bytes_left <= 0) return;
+    const std::int64_t entries = c.audit_entries_left;
+    const std::int64_t excess = usage - plan.high_water;
+    const __int128 needed =
+        (static_cast<__int128>(excess) * entries + c.audit_bytes_left - 1) / c.audit_bytes_left;
+    const std::int64_t drop =
+        static_cast<std::int64_t>(std::min<__int128>(needed, entries - floor));
+    const std::int64_t freed =
+        static_cast<std::int64_t>(static_cast<__int128>(c.audit_bytes_left) * drop / entries);
+    c.audit_entries_left -= drop;
+    c.audit_bytes_left -= freed;
+    usage -= std::min(usage, freed);
+    plan.audit_trims.push_back(AuditTrim{c.record.key, c.record.user_id, c.audit_entries_left, freed});
+  };
+  for (Candidate* c : by_age) {
+    if (!is_protected(c->record)) trim_audit(*c, 0);
+  }
+  for (Candidate* c : by_age) {
+    if (is_protected(c->record)) trim_audit(*c, config.active_audit_floor);
+  }
+
+  plan.usage_after = usage;
+  plan.budget_met = usage <= config.budget_bytes;
+  return plan;
+}
+
+Result<std::string> plan_storage_cleanup_json(const std::string& text) {
+  json input = json::parse(text, nullptr, false);
+  if (input.is_discarded() || !input.is_object()) return config_invalid("input must be a JSON object");
+  StorageBudgetConfig config;
+  struct ConfigField {
+    const char* key;
+    std::int64_t* target;
+    bool required;
+  };
+  std::int64_t now_ms = 0;
+  std::int64_t active_user_id = 0;
+  const ConfigField fields[] = {{"budgetBytes", &config.budget_bytes, true},
+                                {"highWaterPermille", &config.high_water_permille, false},
+                                {"activeAuditFloor", &config.active_audit_floor, false},
+                                {"expireAfterMs", &config.expire_after_ms, false},
+                                {"now", &now_ms, true}};
+  for (const ConfigField& field : fields) {
+    auto value = size_member(input, field.key, field.key, field.required, *field.target);
+    if (!value.ok()) return value.status();
+    *field.target = value.value();
+  }
+  auto active = input.find("activeUserId");
+  if (active != input.end() && !active->is_null()) {
+    auto id = json_fields::safe_integer_value(*active, "activeUserId", 1);
+    if (!id.ok()) return config_invalid(id.status().message());
+    active_user_id = id.value();
+  }
+  auto list = input.find("records");
+  if (list == input.end() || !list->is_array()) return config_invalid("records must be an array");
+  std::vector<StoredRecord> records;
+  records.reserve(list->size());
+  for (std::size_t k = 0; k < list->size(); ++k) {
+    auto record = record_from_json((*list)[k], "records[" + std::to_string(k) + "]");
+    if (!record.ok()) return record.status();
+    records.push_back(std::move(record).value());
+  }
+  auto plan = plan_storage_cleanup(records, active_user_id, now_ms, config);
+  if (!plan.ok()) return plan.status();
+  json evict = json::array();
+  json evictions = json::array();
+  for (const Eviction& e : plan.value().evictions) {
+    evict.push_back(e.key);
+    evictions.push_back({{"key", e.key},
+                         {"userId", e.user_id == 0 ? json(nullptr) : json(e.user_id)},
+                         {"bytes", e.bytes},
+                         {"reason", to_string(e.reason)}});
+  }
+  json trims = json::array();
+  for (const AuditTrim& t : plan.value().audit_trims) {
+    trims.push_back({{"key", t.key},
+                     {"userId", t.user_id == 0 ? json(nullptr) : json(t.user_id)},
+                     {"keepEntries", t.keep_entries},
+                     {"freedBytes", t.freed_bytes}});
+  }
+  json out = json::object();
+  out["evict"] = std::move(evict);
+  out["evictions"] = std::move(evictions);
+  out["trimAudit"] = std::move(trims);
+  out["usageBefore"] = plan.value().usage_before;
+  out["usageAfter"] = plan.value().usage_after;
+  out["highWater"] = plan.value().high_water;
+  out["cleanupNeeded"] = plan.value().cleanup_needed;
+  out["budgetMet"] = plan.value().budget_met;
+  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace earnings

@@ -1,0 +1,97 @@
+// Which stored records to drop when a device's storage fills up (Properties 9, 10, 23). Pure
+// planning: the caller lists what it stores, this answers what to delete or shrink, and the
+// caller does it.
+//
+// Nothing that is not yet on the server is ever evicted, for any user, and the active user's
+// record is never evicted at all. Cleanup starts when usage passes the high-water mark (80% of
+// the budget by default) and aims to bring usage back under it, in this order:
+//   1. quarantined copies (unreadable records kept for diagnosis), least recently used first;
+//   2. other users' fully synced records, least recently used first;
+//   3. audit entries of other users' remaining records, oldest entries first (whole audit);
+//   4. the active user's audit entries, oldest first, down to a floor.
+// Independently of the budget (Property 23), records of other users that are fully synced and
+// have not been accessed for longer than the expiry, and quarantined copies equally old, are
+// evicted. The plan says whether usage ends within the budget; when it does not, what is left
+// is data that must not be dropped, and the app should tell the user.
+//
+// JSON entry point (for the wasm binding), plan_storage_cleanup_json:
+//   in:  {"records":[{"key":"teg:42","userId":42|null,"bytes":1234,"fullySynced":true,
+//                     "lastAccess":1700000000000,"auditEntries":120,"auditBytes":900,
+//                     "isActive":false,"quarantined":false}],
+//         "budgetBytes":1048576,"activeUserId":42|null,"now":1700000000000,
+//         "highWaterPermille":800,"activeAuditFloor":50,"expireAfterMs":2592000000}
+//        (fullySynced, auditEntries, auditBytes, isActive, quarantined, lastAccess and the last
+//         four top-level members are optional; a record without fullySynced counts as unsynced)
+//   out: {"evict":["teg:7",...],
+//         "evictions":[{"key","userId","bytes","reason":"expired|quarantined|budget"}],
+//         "trimAudit":[{"key","userId","keepEntries","freedBytes"}],
+//         "usageBefore","usageAfter","highWater","cleanupNeeded","budgetMet"}
+//   Errors: CONFIG_INVALID naming the field.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "status.h"
+
+namespace earnings {
+
+struct StoredRecord {
+  std::string key;
+  std::int64_t user_id = 0;  // 0: no user (a quarantined copy whose owner is unknown)
+  std::int64_t bytes = 0;    // the whole record, audit included
+  bool fully_synced = false;
+  std::int64_t last_access_ms = 0;
+  std::int64_t audit_entries = 0;
+  std::int64_t audit_bytes = 0;  // part of `bytes`
+  bool is_active = false;        // belongs to the user of this session
+  bool quarantined = false;
+};
+
+struct StorageBudgetConfig {
+  std::int64_t budget_bytes = 1024 * 1024;
+  std::int64_t high_water_permille = 800;
+  std::int64_t active_audit_floor = 50;
+  std::int64_t expire_after_ms = 30LL * 24 * 3600 * 1000;
+};
+
+Status validate_storage_budget_config(const StorageBudgetConfig& config);
+
+enum class EvictionReason { kExpired, kQuarantined, kBudget };
+const char* to_string(EvictionReason reason);
+
+struct Eviction {
+  std::string key;
+  std::int64_t user_id = 0;
+  std::int64_t bytes = 0;
+  EvictionReason reason = EvictionReason::kBudget;
+};
+
+struct AuditTrim {
+  std::string key;
+  std::int64_t user_id = 0;
+  std::int64_t keep_entries = 0;  // keep the newest this many
+  std::int64_t freed_bytes = 0;   // estimated from the record's average entry size
+};
+
+struct StoragePlan {
+  std::vector<Eviction> evictions;
+  std::vector<AuditTrim> audit_trims;
+  std::int64_t usage_before = 0;
+  std::int64_t usage_after = 0;
+  std::int64_t high_water = 0;
+  bool cleanup_needed = false;  // usage_before above the high-water mark
+  bool budget_met = false;      // usage_after within budget_bytes
+};
+
+// `active_user_id` (0 for none) and each record's is_active both protect a record. REQUIRES:
+// non-negative sizes with audit_bytes <= bytes (others are clamped into range; the JSON entry
+// point refuses them). now_ms is the wall clock used for expiry.
+Result<StoragePlan> plan_storage_cleanup(const std::vector<StoredRecord>& records,
+                                         std::int64_t active_user_id, std::int64_t now_ms,
+                                         const StorageBudgetConfig& config);
+
+Result<std::string> plan_storage_cleanup_json(const std::string& text);
+
+}  // namespace earnings
