@@ -118,7 +118,7 @@ Units budget_left(Units rate, std::int64_t anchor, std::int64_t now, std::int64_
   return budget_for(rate, now + tolerance_ms - anchor);
 }
 
-json op_result_to_json(const OpResult& result) {
+json op_result_to_json(const CreditResult& result) {
   json out = json::object();
   out["id"] = result.id;
   out["seq"] = result.seq;
@@ -318,7 +318,7 @@ Result<CreditPlan> plan_credit(const CreditRow& row, const std::vector<SyncOp>& 
   bool gap = false;
 
   for (const SyncOp& op : ops) {
-    OpResult result;
+    CreditResult result;
     result.id = op.id;
     result.seq = op.seq;
     if (gap || op.seq > plan.row.last_seq + 1) {
@@ -503,7 +503,7 @@ Result<CreditRow> credit_row_from_json(const json& value) {
 
 json credit_plan_to_json(const CreditPlan& plan) {
   json results = json::array();
-  for (const OpResult& result : plan.results) results.push_back(op_result_to_json(result));
+  for (const CreditResult& result : plan.results) results.push_back(op_result_to_json(result));
   json audit = json::array();
   for (const CreditAudit& record : plan.audit) audit.push_back(audit_to_json(record));
   json reviews = json::array();

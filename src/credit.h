@@ -99,7 +99,7 @@ Status validate_credit_config(const CreditConfig& config);
 enum class OpStatus { kApplied, kDuplicate, kReview, kRejected, kGap };
 const char* to_string(OpStatus status);
 
-struct OpResult {
+struct CreditResult {
   std::string id;
   std::int64_t seq = 0;
   OpStatus status = OpStatus::kApplied;
@@ -132,7 +132,7 @@ struct ReviewItem {
 };
 
 struct CreditPlan {
-  std::vector<OpResult> results;
+  std::vector<CreditResult> results;
   CreditRow row;
   std::vector<CreditAudit> audit;
   std::vector<ReviewItem> reviews;
