@@ -214,6 +214,9 @@ export class EarningsManager {
       services: this.tabServices,
       onLeader: () => this.lead(session),
       onCall: (method, args) => this.serveFollower(session, method, args),
+      onFollower: () => {
+        if (session.tickTimer.handle === null) this.scheduleTick(session);
+      },
       onState: (state) => {
         if (state && !state.error) {
           session.mirror = state;
@@ -282,6 +285,10 @@ export class EarningsManager {
       // sync; an unknown user has nothing to recover and keeps its local settings.
       this.track(this.recoverSession(session, { onlyKnownUser: true }).catch(() => false));
     }
+    // Property 10: other users' old synced records are trimmed to the budget before it is hit.
+    this.track(this.cleanUp(session.userId).catch((error) => {
+      this.events.emit('error', { userId: session.userId, source: 'cleanup', error });
+    }));
     this.takeEngineEvents(session);
     this.scheduleTick(session);
     this.scheduleSync(session);
@@ -324,8 +331,9 @@ export class EarningsManager {
   }
 
   stateOf(session) {
-    if (session.engine) return session.engine.state();
-    return session.mirror;
+    if (!session.engine) return session.mirror;
+    session.engine.tick(this.now());
+    return session.engine.state();
   }
 
   state(userId) {
@@ -558,7 +566,10 @@ export class EarningsManager {
         this.storageFailed(session, error);
         return;
       }
-      const freed = await this.cleanUp(session.userId).catch(() => 0);
+      // The browser's quota, not our budget, ran out: plan as if half of what we store were
+      // allowed, which still never evicts anything unsynced.
+      const freed = await this.cleanUp(session.userId, { budgetBytes: (usage) => Math.max(1, Math.floor(usage / 2)) })
+        .catch(() => 0);
       if (freed > 0) {
         try {
           await this.store.put(recordKey(session.userId), bytes);
@@ -589,7 +600,7 @@ export class EarningsManager {
   // Frees space by the core's eviction plan (Properties 9, 10, 23): quarantined copies and other
   // users' fully synced records go first; nothing unsynced and nothing of the active user is ever
   // evicted. Returns the bytes freed.
-  async cleanUp(activeUserId) {
+  async cleanUp(activeUserId, { budgetBytes = this.storageBudgetBytes } = {}) {
     const records = [];
     for (const { key, bytes } of await this.store.list(RECORD_PREFIX)) {
       const userId = userIdOfRecordKey(key);
@@ -609,8 +620,9 @@ export class EarningsManager {
       const [owner, at] = key.slice(QUARANTINE_PREFIX.length).split(':').map(Number);
       records.push({ key, userId: Number.isSafeInteger(owner) && owner > 0 ? owner : null, bytes, lastAccess: at || 0, quarantined: true, fullySynced: true });
     }
+    if (typeof budgetBytes === 'function') budgetBytes = budgetBytes(records.reduce((sum, record) => sum + record.bytes, 0));
     const plan = this.core.planStorageCleanup({
-      records, budgetBytes: this.storageBudgetBytes, activeUserId, now: this.clock.wall(),
+      records, budgetBytes, activeUserId, now: this.clock.wall(),
     });
     let freed = 0;
     for (const eviction of plan.evictions ?? []) {
@@ -650,8 +662,11 @@ export class EarningsManager {
     }), this.clock.mono());
   }
 
+  // Ticks only feed someone watching (a subscriber, a follower tab): accrual is a function of
+  // time, so an unwatched engine is brought up to date when it is next used.
   scheduleTick(session) {
     if (this.disposed || !session.engine) return;
+    if (session.subscribers.size === 0 && !session.tabs?.hasFollowers) return;
     session.tickTimer.schedule(TICK_MS, () => this.tick(session), this.clock.mono(), { replace: true });
   }
 
@@ -675,6 +690,7 @@ export class EarningsManager {
     const session = this.session(userId);
     if (typeof listener !== 'function') throw new TypeError('listener must be a function');
     session.subscribers.add(listener);
+    if (session.tickTimer.handle === null) this.scheduleTick(session);
     return () => session.subscribers.delete(listener);
   }
 

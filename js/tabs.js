@@ -28,7 +28,10 @@ export class TabCoordinator {
   // `onLeader()` runs once when this tab wins the lock and resolves when it is ready to serve;
   // `onCall(method, args)` serves a follower's forwarded write on the leader; `onState(state)`
   // mirrors the leader's state on a follower.
-  constructor({ userId, tabId, services, onLeader, onCall, onState }) {
+  // `onFollower()` tells the leader that some tab mirrors its state.
+  constructor({ userId, tabId, services, onLeader, onCall, onState, onFollower = () => {} }) {
+    this.onFollower = onFollower;
+    this.hasFollowers = false;
     this.userId = userId;
     this.tabId = tabId;
     this.locks = services.locks;
@@ -103,6 +106,10 @@ export class TabCoordinator {
 
   async receive(message) {
     if (this.disposed || !message || typeof message !== 'object') return;
+    if ((message.type === 'call' || message.type === 'hello') && this.isLeader) {
+      this.hasFollowers = true;
+      this.onFollower();
+    }
     if (message.type === 'call' && this.isLeader) {
       await this.leaderReady;
       let reply;
