@@ -96,7 +96,8 @@ class UserSession {
 
 export class EarningsManager {
   constructor({ core, store, transport, clock, timers, lifecycle, telegram, tabServices, seed, randomBytes, engineConfig,
-    storageBudgetBytes, degraded }) {
+    storageBudgetBytes, degraded, initialStateTimeoutMs = 5000 }) {
+    this.initialStateTimeoutMs = initialStateTimeoutMs;
     this.core = core;
     this.store = store;
     this.transport = transport;
@@ -281,9 +282,7 @@ export class EarningsManager {
         },
       });
     } else if (session.isFresh) {
-      // A new device of an existing user learns the server's total without waiting for its first
-      // sync; an unknown user has nothing to recover and keeps its local settings.
-      this.track(this.recoverSession(session, { onlyKnownUser: true }).catch(() => false));
+      await this.adoptServerState(session);
     }
     // Property 10: other users' old synced records are trimmed to the budget before it is hit.
     this.track(this.cleanUp(session.userId).catch((error) => {
@@ -475,17 +474,27 @@ export class EarningsManager {
     return { recovered, state: session.engine.state(), conflicts };
   }
 
-  async recoverSession(session, { onlyKnownUser = false } = {}) {
+  // A user new to this device starts from the server's row (total, rate, mining on or off: the
+  // server owns them) before the app changes anything. A server that does not answer in time is
+  // not waited for: the first sync answer brings the same row.
+  async adoptServerState(session) {
+    const cancel = { cancelled: false };
+    let timer;
+    const timeout = new Promise((resolve) => {
+      timer = this.timers.setTimeout(() => resolve(false), this.initialStateTimeoutMs);
+    });
+    const recovery = this.recoverSession(session, { cancel }).catch(() => false);
+    const recovered = await Promise.race([recovery, timeout]);
+    this.timers.clearTimeout(timer);
+    cancel.cancelled = true;
+    return recovered;
+  }
+
+  async recoverSession(session, { cancel = null } = {}) {
     session.pendingRecovery = true;
     const reply = await this.transport.fetchState(session.clientId, { userId: session.userId });
     const body = reply.status === 200 ? parseJson(reply.text) : null;
-    if (!body?.state) return false;
-    const known = body.state.lastSeq > 0 || body.state.totalEarned !== '0.00000000'
-      || body.state.pendingReview !== '0.00000000';
-    if (onlyKnownUser && !known) {
-      session.pendingRecovery = false;
-      return false;
-    }
+    if (!body?.state || cancel?.cancelled) return false;
     return session.run(async () => {
       const { events } = session.engine.recoverFromServer(body, this.now());
       session.pendingRecovery = false;
@@ -699,7 +708,13 @@ export class EarningsManager {
     const mono = this.clock.mono();
     const wait = session.lastEmitAt === null ? 0 : session.lastEmitAt + TICK_MS - mono;
     if (wait > 0) {
-      session.trailingEmit.schedule(wait, () => this.notify(session), mono);
+      // When the timer fires the throttle has been waited out in real time; clearing lastEmitAt
+      // delivers the last change even if the injected clock did not move meanwhile (a paused or
+      // manual clock), instead of rescheduling forever.
+      session.trailingEmit.schedule(wait, () => {
+        session.lastEmitAt = null;
+        this.notify(session);
+      }, mono);
       return;
     }
     session.lastEmitAt = mono;
