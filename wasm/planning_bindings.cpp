@@ -7,6 +7,7 @@
 
 #include "boundary.h"
 #include "credit.h"
+#include "storage_budget.h"
 
 namespace earnings {
 namespace {
@@ -20,6 +21,10 @@ Reply plan_review_decision_reply(const std::string& text) {
   return reply_of(plan_review_decision_json(text));
 }
 
+Reply plan_storage_cleanup_reply(const std::string& text) {
+  return reply_of(plan_storage_cleanup_json(text));
+}
+
 }  // namespace
 }  // namespace earnings
 
@@ -29,4 +34,5 @@ EMSCRIPTEN_BINDINGS(earnings_planning) {
 
   function("_planCredit", &plan_credit_reply);
   function("_planReviewDecision", &plan_review_decision_reply);
+  function("_planStorageCleanup", &plan_storage_cleanup_reply);
 }
