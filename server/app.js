@@ -11,7 +11,7 @@ import { loadCore } from '../js/core.js';
 import { createAdminCheck, createAuthenticator } from './auth.js';
 import { resolveConfig } from './config.js';
 import { openDatabase } from './db.js';
-import { decideReview, listReviews } from './earnings-store.js';
+import { listReviews } from './earnings-store.js';
 import { ServerError, requestInvalid } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { migrate } from './migrate.js';
@@ -203,8 +203,7 @@ export async function createServer(options = {}) {
       checkAdmin(req.headers.authorization);
       const note = reviewNote(parseJsonObject(await readBody(req, config.maxBodyBytes), { allowEmpty: true }));
       const approve = action[2] === 'approve';
-      const decision = await decideReview(db, { id: Number(action[1]), approve, note, nowMs: config.now() });
-      metrics.reviews.inc({ event: decision.status });
+      const decision = await service.decideReview(Number(action[1]), { approve, note });
       logger.info({ review: decision }, `review ${decision.status}`);
       return send(res, 200, { review: decision });
     }

@@ -2,9 +2,9 @@
 // state answer, and the review queue. It decides nothing about how much to credit (that is the
 // core's planCredit); it only makes each decision durable atomically.
 //
-// Round trips per sync on a real server: BEGIN, lock (plus one insert on first contact), one
-// statement that writes everything, COMMIT. Set-valued writes go through jsonb_to_recordset so
-// a 100-op batch costs the same number of round trips as one op.
+// Round trips per sync on a real server: BEGIN, lock, sequence read (plus an insert on first
+// contact), one statement that writes everything, COMMIT. Set-valued writes go through
+// jsonb_to_recordset so a 100-op batch costs the same number of round trips as one op.
 import { ServerError } from './errors.js';
 
 const msToTimestamp = (param) => `(TIMESTAMP WITH TIME ZONE 'epoch' + ${param}::bigint * INTERVAL '1 millisecond')`;
@@ -58,14 +58,15 @@ export function stateAnswer(row) {
 
 // Locks the user's row for the rest of the transaction, creating it on first contact. Every
 // write for a user happens under this lock, so a user's syncs and review decisions serialise
-// while different users never wait for each other.
+// while different users never wait for each other. `clientId` null: no client sequence needed.
+//
+// The client's last_seq is read by a second statement on purpose: under READ COMMITTED a
+// statement that waited for the lock re-reads only the locked row, not joined rows, so a
+// sequence row inserted by the transaction it waited for would be invisible to it and a raced
+// duplicate would be credited twice.
 export async function lockUser(tx, { userId, clientId, nowMs, defaultRatePerHour }) {
-  const select = `SELECT ${ROW_COLUMNS}, COALESCE(s.last_seq, 0)::text AS last_seq
-    FROM user_earnings u
-    LEFT JOIN sync_client_sequences s ON s.user_id = u.user_id AND s.client_id = $2
-    WHERE u.user_id = $1
-    FOR UPDATE OF u`;
-  let rows = await tx.query(select, [userId, clientId]);
+  const select = `SELECT ${ROW_COLUMNS} FROM user_earnings u WHERE u.user_id = $1 FOR UPDATE`;
+  let rows = await tx.query(select, [userId]);
   if (rows.length === 0) {
     // The budget starts at first contact: the server has no evidence of mining before it.
     await tx.query(
@@ -76,9 +77,14 @@ export async function lockUser(tx, { userId, clientId, nowMs, defaultRatePerHour
        ON CONFLICT (user_id) DO NOTHING`,
       [userId, defaultRatePerHour, nowMs],
     );
-    rows = await tx.query(select, [userId, clientId]);
+    rows = await tx.query(select, [userId]);
   }
-  return rowFromSql(rows[0], toNumber(rows[0].last_seq));
+  if (clientId === null) return rowFromSql(rows[0], 0);
+  const sequence = await tx.query(
+    'SELECT last_seq::text AS last_seq FROM sync_client_sequences WHERE user_id = $1 AND client_id = $2',
+    [userId, clientId],
+  );
+  return rowFromSql(rows[0], sequence.length ? Number(sequence[0].last_seq) : 0);
 }
 
 // What the server answered for ops it already processed, by seq, so a resent op gets the same
@@ -180,57 +186,60 @@ export async function listReviews(db, { status = 'pending', limit = 100, afterId
   }));
 }
 
-// Approves (credits the amount, once) or rejects a pending review item. The user row is locked
-// before the item, the same order as a sync, so a decision and a sync never deadlock.
-export async function decideReview(db, { id, approve, note, nowMs }) {
-  return db.transaction(async (tx) => {
-    const found = await tx.query('SELECT user_id::text AS user_id FROM earnings_review_queue WHERE id = $1', [id]);
-    if (found.length === 0) throw new ServerError('NOT_FOUND', `review ${id} does not exist`, 404);
-    const userId = Number(found[0].user_id);
-    const [before] = await tx.query(
-      `SELECT total_earned::text AS total_earned FROM user_earnings WHERE user_id = $1 FOR UPDATE`,
-      [userId],
-    );
-    const [item] = await tx.query(
-      `SELECT id::text AS id, client_id, op_id, seq::text AS seq, amount::text AS amount, status
-       FROM earnings_review_queue WHERE id = $1 FOR UPDATE`,
-      [id],
-    );
-    if (item.status !== 'pending') {
-      throw new ServerError('REVIEW_DECIDED', `review ${id} was already ${item.status}`, 409);
-    }
-    const status = approve ? 'approved' : 'rejected';
-    await tx.query(
-      `UPDATE earnings_review_queue SET status = $2, decided_at = ${msToTimestamp('$3')}, decided_note = $4 WHERE id = $1`,
-      [id, status, nowMs, note],
-    );
-    // NUMERIC arithmetic in SQL is exact; an approval that would pass NUMERIC(18,8) fails with
-    // 22003 and the whole decision rolls back.
-    const [after] = await tx.query(
-      `UPDATE user_earnings SET
-         pending_review = pending_review - $2::numeric,
-         total_earned = total_earned + CASE WHEN $3 THEN $2::numeric ELSE 0 END,
-         current_earnings = current_earnings + CASE WHEN $3 THEN $2::numeric ELSE 0 END,
-         updated_at = ${msToTimestamp('$4')}
-       WHERE user_id = $1
-       RETURNING total_earned::text AS total_earned`,
-      [userId, item.amount, approve, nowMs],
-    );
-    await tx.query(
-      `INSERT INTO earnings_audit_log (user_id, operation_type, old_value, new_value, timestamp, source, metadata,
-         client_id, op_id)
-       VALUES ($1, $2, $3::numeric, $4::numeric, ${msToTimestamp('$5')}, 'reconciliation', $6::jsonb, $7, $8)`,
-      [
-        userId,
-        approve ? 'review_approved' : 'review_rejected',
-        before.total_earned,
-        after.total_earned,
-        nowMs,
-        JSON.stringify({ reviewId: Number(item.id), amount: item.amount, seq: Number(item.seq), note }),
-        item.client_id,
-        item.op_id,
-      ],
-    );
-    return { id: Number(item.id), userId, status, amount: item.amount, totalEarned: after.total_earned };
-  });
+// The review item, locked for the rest of the transaction.
+// REQUIRES: the owner's row already locked (lockUser), the order every writer uses, so a
+// decision and a sync never deadlock.
+export async function lockReviewItem(tx, id) {
+  const rows = await tx.query(
+    `SELECT id::text AS id, user_id::text AS user_id, client_id, op_id, seq::text AS seq,
+       amount::text AS amount, status
+     FROM earnings_review_queue WHERE id = $1 FOR UPDATE`,
+    [id],
+  );
+  if (rows.length === 0) return null;
+  const [item] = rows;
+  return { ...item, id: Number(item.id), userId: Number(item.user_id), seq: Number(item.seq) };
+}
+
+export async function reviewOwner(tx, id) {
+  const rows = await tx.query('SELECT user_id::text AS user_id FROM earnings_review_queue WHERE id = $1', [id]);
+  return rows.length === 0 ? null : Number(rows[0].user_id);
+}
+
+// Writes a review decision the core planned: the item's status, the row's new money, the audit.
+export async function writeReviewDecision(tx, { item, status, note, row, audit, nowMs }) {
+  await tx.query(
+    `UPDATE earnings_review_queue SET status = $2, decided_at = ${msToTimestamp('$3')}, decided_note = $4
+     WHERE id = $1`,
+    [item.id, status, nowMs, note],
+  );
+  const [stored] = await tx.query(
+    `WITH audit AS (
+       INSERT INTO earnings_audit_log (user_id, operation_type, old_value, new_value, timestamp, source,
+         metadata, client_id, op_id)
+       SELECT $1, a.operation_type, a.old_value, a.new_value, ${msToTimestamp('$5')}, a.source,
+         COALESCE(a.metadata, '{}'::jsonb) || jsonb_build_object('note', $7::text), $8, $9
+       FROM jsonb_to_recordset($6::jsonb) AS a(operation_type text, old_value numeric, new_value numeric,
+         source text, metadata jsonb)
+     )
+     UPDATE user_earnings SET
+       total_earned = $2::numeric,
+       current_earnings = $3::numeric,
+       pending_review = $4::numeric,
+       updated_at = ${msToTimestamp('$5')}
+     WHERE user_id = $1
+     RETURNING total_earned::text AS total_earned, pending_review::text AS pending_review`,
+    [
+      item.userId,
+      row.totalEarned,
+      row.currentEarnings,
+      row.pendingReview,
+      nowMs,
+      JSON.stringify(audit),
+      note,
+      item.client_id,
+      item.op_id,
+    ],
+  );
+  return stored;
 }

@@ -3,7 +3,15 @@
 // the decision written back atomically. Nothing here computes money: amounts pass through as
 // decimal strings from the database to the core and back.
 import { ServerError, requestInvalid } from './errors.js';
-import { lockUser, previousResults, stateAnswer, writePlan } from './earnings-store.js';
+import {
+  lockReviewItem,
+  lockUser,
+  previousResults,
+  reviewOwner,
+  stateAnswer,
+  writePlan,
+  writeReviewDecision,
+} from './earnings-store.js';
 
 const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -98,5 +106,49 @@ export function createSyncService({ db, core, config, metrics }) {
     return { state: stateAnswer(row), serverTime: serverNow };
   }
 
-  return { sync, state };
+  // Approving credits the amount once; rejecting only takes it out of pending review. The second
+  // decision on an item is REVIEW_DECIDED and changes nothing.
+  async function decideReview(id, { approve, note }) {
+    const serverNow = config.now();
+    return db.transaction(async (tx) => {
+      const userId = await reviewOwner(tx, id);
+      if (userId === null) throw new ServerError('NOT_FOUND', `review ${id} does not exist`, 404);
+      const row = await lockUser(tx, { userId, clientId: null, nowMs: serverNow, defaultRatePerHour: config.defaultRatePerHour });
+      const item = await lockReviewItem(tx, id);
+      if (item.status !== 'pending') {
+        throw new ServerError('REVIEW_DECIDED', `review ${id} was already ${item.status}`, 409);
+      }
+      let plan;
+      try {
+        plan = core.planReviewDecision({
+          row,
+          item: { id: item.id, amount: item.amount, status: item.status },
+          approve,
+          serverNow,
+        });
+      } catch (error) {
+        throw planError(error);
+      }
+      const stored = await writeReviewDecision(tx, {
+        item,
+        status: plan.status,
+        note,
+        row: plan.row,
+        audit: plan.audit,
+        nowMs: serverNow,
+      });
+      metrics.reviews.inc({ event: plan.status });
+      return {
+        id: item.id,
+        userId,
+        opId: item.op_id,
+        status: plan.status,
+        amount: item.amount,
+        totalEarned: stored.total_earned,
+        pendingReview: stored.pending_review,
+      };
+    });
+  }
+
+  return { sync, state, decideReview };
 }

@@ -451,7 +451,7 @@ test('Property 29: Sync Metrics Logging / Property 32: KPI Tracking - metrics co
 
 test('Property 31: Discrepancy Reporting - every review item reports what was claimed, when, and the budget it exceeded', async () => {
   await fc.assert(
-    fc.asyncProperty(fc.integer({ min: 0, max: HOUR_MS }), fc.bigInt({ min: 10n ** 8n, max: 10n ** 10n }), async (elapsed, claim) => {
+    fc.asyncProperty(fc.integer({ min: 0, max: HOUR_MS }), fc.bigInt({ min: 2n * 10n ** 8n, max: 10n ** 10n }), async (elapsed, claim) => {
       const userId = (nextUser += 1);
       const clientId = 'c-prop31';
       server.clock.set(START_MS);

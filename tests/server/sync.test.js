@@ -130,7 +130,7 @@ describe('crediting', () => {
     await state(userId);
     await sync(userId, { clientId: 'c-1', ops: [accrualOp('c-1', 1, '3.00000000', { type: 'verification' })] });
     const [item] = (await admin('/v1/admin/reviews')).json.reviews.filter((r) => r.userId === userId);
-    const rejected = await admin(`/v1/admin/reviews/${item.id}/reject`);
+    const rejected = await admin(`/v1/admin/reviews/${item.id}/reject`, {});
     assert.equal(rejected.status, 200);
     const after = (await state(userId)).json.state;
     assert.equal(after.totalEarned, '0.00000000');
