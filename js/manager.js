@@ -213,7 +213,11 @@ export class EarningsManager {
       userId: session.userId,
       tabId: this.tabId ??= this.newId('t'),
       services: this.tabServices,
-      onLeader: () => this.lead(session),
+      onLeader: () => {
+        const leading = this.lead(session);
+        this.track(leading);
+        return leading;
+      },
       onCall: (method, args) => this.serveFollower(session, method, args),
       onFollower: () => {
         if (session.tickTimer.handle === null) this.scheduleTick(session);
@@ -263,6 +267,8 @@ export class EarningsManager {
       engine.tick(this.now());
       await this.persist(session);
       session.corruption = corruption;
+      // Until the server's row is in, the record's earnings are unknown: every sync retries it.
+      session.pendingRecovery = corruption !== null;
       session.isFresh = !bytes;
     });
     if (session.corruption) {
@@ -491,7 +497,6 @@ export class EarningsManager {
   }
 
   async recoverSession(session, { cancel = null } = {}) {
-    session.pendingRecovery = true;
     const reply = await this.transport.fetchState(session.clientId, { userId: session.userId });
     const body = reply.status === 200 ? parseJson(reply.text) : null;
     if (!body?.state || cancel?.cancelled) return false;

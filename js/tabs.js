@@ -5,6 +5,9 @@
 // Without Web Locks (old browsers) the tab leads on its own: correct in one tab.
 import { ClientError, ClientErrorCode } from './client-errors.js';
 
+// Calls whose repetition changes nothing: reads, setting mining on/off, syncing, reconciling.
+const REPEATABLE = new Set(['state', 'setMining', 'syncToDatabase', 'reconcileData']);
+
 export function leaderLockName(userId) {
   return `ton-earnings-guard:leader:${userId}`;
 }
@@ -82,8 +85,7 @@ export class TabCoordinator {
     this.isLeader = true;
     this.leaderReady = Promise.resolve(this.onLeader());
     await this.leaderReady;
-    // Calls forwarded to a dead leader have no answer coming; the caller decides whether to retry.
-    this.failPending('this tab became the leader before the previous leader answered');
+    this.leaderChanged('this tab became the leader before the previous leader answered');
     this.channel?.postMessage({ type: 'leader', tabId: this.tabId });
   }
 
@@ -99,7 +101,7 @@ export class TabCoordinator {
     const id = this.nextCallId;
     this.nextCallId += 1;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, method, args });
       this.channel.postMessage({ type: 'call', id, tabId: this.tabId, method, args });
     });
   }
@@ -131,16 +133,30 @@ export class TabCoordinator {
       await this.leaderReady;
       this.onCall('state', []).then((state) => this.broadcastState(state), () => {});
     } else if (message.type === 'leader' && !this.isLeader) {
-      // A new leader means the old one died; its unanswered calls will never be answered.
-      this.failPending('the leader tab went away before answering');
+      this.leaderChanged('the leader tab went away before answering');
+    }
+  }
+
+  // A new leader means the old one died, and calls it took with it will never be answered. Calls
+  // that are safe to repeat are asked again (of this tab, if it now leads); an earning is not, as
+  // the dead leader may have stored it: its caller gets TAB_LEADER_LOST and decides.
+  leaderChanged(reason) {
+    for (const [id, call] of this.pending) {
+      if (!REPEATABLE.has(call.method)) {
+        this.pending.delete(id);
+        call.reject(new ClientError(ClientErrorCode.TAB_LEADER_LOST,
+          `${reason}; the earning may or may not have been recorded, check the state before retrying`));
+      } else if (this.isLeader) {
+        this.pending.delete(id);
+        Promise.resolve(this.onCall(call.method, call.args)).then(call.resolve, call.reject);
+      } else {
+        this.channel.postMessage({ type: 'call', id, tabId: this.tabId, method: call.method, args: call.args });
+      }
     }
   }
 
   failPending(reason) {
-    for (const call of this.pending.values()) {
-      call.reject(new ClientError(ClientErrorCode.TAB_LEADER_LOST,
-        `${reason}; the write may or may not have been recorded, check the state before retrying`));
-    }
+    for (const call of this.pending.values()) call.reject(new ClientError(ClientErrorCode.TAB_LEADER_LOST, reason));
     this.pending.clear();
   }
 

@@ -13,8 +13,10 @@ import { toUnits } from '../support/fake-server.js';
 import { IndexedDbStore } from '../../../js/storage/indexeddb.js';
 import { recordKey, QUARANTINE_PREFIX } from '../../../js/storage/keys.js';
 
-const RUNS = { numRuns: 100 };
+// Fixed seed: every run explores the same 100 cases (FC_SEED=n explores others).
+const RUNS = { numRuns: 100, seed: Number(process.env.FC_SEED ?? 20260124), includeErrorInReport: true };
 // The fake server's rate: 3.6 TON per hour is exactly 100 units (1e-8 TON) per millisecond.
+const RATE = '3.6';
 const UNITS_PER_MS = 100n;
 const USER = 77;
 
@@ -37,11 +39,17 @@ function serverUnits(device, userId) {
   return user ? user.credited + user.review : 0n;
 }
 
+// The lock of a killed leader passes on asynchronously; a few event-loop turns (not time) later a
+// live tab leads.
 async function leaderOf(device, userId) {
-  for (const tab of device.liveTabs()) {
-    if (tab.manager.sessions.get(userId)?.isLeader) return tab;
+  for (let turn = 0; turn < 50; turn += 1) {
+    for (const tab of device.liveTabs()) {
+      await tab.manager.settled();
+      if (tab.manager.sessions.get(userId)?.isLeader) return tab;
+    }
+    await new Promise((resolve) => setImmediate(resolve));
   }
-  return null;
+  throw new Error('no live tab took the lead');
 }
 
 // Heals the network, lets every live tab settle, and makes the leader send what it owes until
@@ -83,7 +91,7 @@ async function runSchedule(device, steps, faults) {
   device.fault = () => faults[faultIndex++ % faults.length] ?? null;
   const first = await device.openTab();
   await first.manager.initializeUser(USER);
-  await first.manager.setMining(USER, { active: true });
+  await first.manager.setMining(USER, { active: true, rate: RATE });
   const startedAt = device.time.wallMs;
   let accepted = 0n;
   for (const step of steps) {
@@ -125,7 +133,7 @@ test('Property 6: Network Interruption Resilience - random faults, offline perio
       const expected = minedMs * UNITS_PER_MS + accepted;
       assert.equal(serverUnits(device, USER), expected);
       assert.equal(units(final.currentEarnings), device.server.creditedUnits(USER));
-      const ids = device.server.users.get(USER).applied.map((op) => op.id);
+      const ids = (device.server.users.get(USER)?.applied ?? []).map((op) => op.id);
       assert.equal(new Set(ids).size, ids.length);
     },
   ), RUNS);
@@ -138,7 +146,7 @@ test('Property 2: Earnings Sync Timing - while online, every local change reache
       const device = await createDevice();
       const { manager } = await device.openTab();
       await manager.initializeUser(USER);
-      await manager.setMining(USER, { active: true });
+      await manager.setMining(USER, { active: true, rate: RATE });
       for (const { wait, earn } of changes) {
         await device.time.advance(wait);
         if (earn) await manager.updateEarnings(USER, '0.0001').catch((error) => assert.equal(error.code, 'AMOUNT_EXCEEDS_BUDGET'));
@@ -159,15 +167,16 @@ test('Property 3: Retry Exponential Backoff - failed syncs are retried exactly w
     device.fault = (request) => (request.path === '/v1/sync' && failed++ < failures ? { kind: 'fail', status: 503 } : null);
     const { manager } = await device.openTab();
     await manager.initializeUser(USER);
-    await manager.setMining(USER, { active: true });
+    await manager.setMining(USER, { active: true, rate: RATE });
     const attempts = [];
     manager.on('sync', (event) => attempts.push({ at: device.time.monoMs, status: event.status, retryInMs: event.retryInMs }));
     await device.time.advance(60_000);
-    for (let i = 0; i < failures + 1 && attempts.at(-1)?.status !== 'synced'; i += 1) {
-      await device.time.advance(600_000);
+    for (let i = 0; i < failures + 1 && !attempts.some((attempt) => attempt.status === 'synced'); i += 1) {
+      await device.time.advance(60_000);
     }
-    assert.equal(attempts.filter((attempt) => attempt.status === 'failed').length, failures);
-    assert.equal(attempts.at(-1).status, 'synced');
+    const firstSuccess = attempts.findIndex((attempt) => attempt.status === 'synced');
+    assert.equal(firstSuccess, failures, 'every injected failure is one attempt, then the retry succeeds');
+    attempts.length = firstSuccess + 1;
     const config = { base: 1000, cap: 60_000 };
     for (let n = 0; n < attempts.length - 1; n += 1) {
       const waited = attempts[n + 1].at - attempts[n].at;
@@ -185,7 +194,7 @@ test('Property 4: Data Queuing Under Failure - during any run of sync failures t
       const device = await createDevice();
       const tab = await device.openTab();
       await tab.manager.initializeUser(USER);
-      await tab.manager.setMining(USER, { active: true });
+      await tab.manager.setMining(USER, { active: true, rate: RATE });
       const startedAt = device.time.wallMs;
       let accepted = 0n;
       for (const { wait, fault } of rounds) {
@@ -212,7 +221,7 @@ test('Property 5: Offline Data Reconciliation - an offline period followed by re
       const device = await createDevice();
       const { manager } = await device.openTab();
       await manager.initializeUser(USER);
-      await manager.setMining(USER, { active: true });
+      await manager.setMining(USER, { active: true, rate: RATE });
       const startedAt = device.time.wallMs;
       await device.time.advance(before);
       device.lifecycle.emit('offline');
@@ -239,7 +248,7 @@ test('Property 14: Automatic Sync Resume - when the connection returns, sync res
     const device = await createDevice();
     const { manager } = await device.openTab();
     await manager.initializeUser(USER);
-    await manager.setMining(USER, { active: true });
+    await manager.setMining(USER, { active: true, rate: RATE });
     device.lifecycle.emit('offline');
     device.fault = () => ({ kind: 'drop-request' });
     await device.time.advance(outageMs);
@@ -259,7 +268,7 @@ test('Property 8: Local Storage Recovery - any damage to a stored record is dete
       const device = await createDevice();
       const first = await device.openTab();
       await first.manager.initializeUser(USER);
-      await first.manager.setMining(USER, { active: true });
+      await first.manager.setMining(USER, { active: true, rate: RATE });
       await device.time.advance(minedMs);
       await first.manager.syncToDatabase(USER, true);
       await first.manager.dispose();
@@ -321,7 +330,7 @@ test('two tabs of one user, with random kills and reopenings, never count time t
       const b = await device.openTab();
       await a.manager.initializeUser(USER);
       await b.manager.initializeUser(USER);
-      await a.manager.setMining(USER, { active: true });
+      await a.manager.setMining(USER, { active: true, rate: RATE });
       const startedAt = device.time.wallMs;
       let accepted = 0n;
       for (const step of steps) {
