@@ -28,9 +28,20 @@ async function openPostgres(connectionString, poolSize) {
   // An idle client losing its connection (server restart) must not crash the process; the next
   // query gets a fresh connection.
   pool.on('error', () => {});
+  // Every statement text is fixed, so each is prepared once per connection under a stable name
+  // and later executions skip parsing and planning.
+  const names = new Map();
+  const nameOf = (text) => {
+    let name = names.get(text);
+    if (!name) {
+      name = `s${names.size + 1}`;
+      names.set(text, name);
+    }
+    return name;
+  };
   const scope = (client) => ({
     async query(text, params = []) {
-      return (await client.query(text, params)).rows;
+      return (await client.query({ name: nameOf(text), text, values: params })).rows;
     },
     async exec(text) {
       await client.query(text);

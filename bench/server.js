@@ -1,0 +1,219 @@
+// Sync server throughput and latency on loopback against a real PostgreSQL, next to what the same
+// cluster does under `pgbench -N` in the same run (npm run bench:server). Prints tables; asserts
+// nothing. Without DATABASE_URL it starts a throwaway PostgreSQL 15 cluster (default durability:
+// fsync on, one WAL flush per commit, like production) through scripts/pg-throwaway.sh.
+//
+//   BENCH_SECONDS=10   length of each timed phase
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import http from 'node:http';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+import pg from 'pg';
+
+const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const PGBENCH_CLIENTS = 8;
+
+if (!process.env.DATABASE_URL) {
+  const run = spawnSync('bash', [path.join(ROOT, 'scripts/pg-throwaway.sh'), process.execPath, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+  });
+  process.exit(run.status ?? 1);
+}
+
+async function createDatabase(name) {
+  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(process.env.DATABASE_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+function pgbench() {
+  const url = new URL(process.env.DATABASE_URL);
+  const env = { ...process.env, PGHOST: url.hostname, PGPORT: url.port, PGUSER: url.username, PGDATABASE: 'pgbench' };
+  execFileSync(path.join(PG_BIN, 'pgbench'), ['-i', '-q', '-s', '1'], { env, stdio: 'ignore' });
+  const out = execFileSync(
+    path.join(PG_BIN, 'pgbench'),
+    ['-N', '-c', String(PGBENCH_CLIENTS), '-j', '2', '-T', String(SECONDS)],
+    { env, encoding: 'utf8' },
+  );
+  const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(out)?.[1]);
+  const latency = Number(/latency average = ([\d.]+) ms/.exec(out)?.[1]);
+  return { tps, latency };
+}
+
+function startServer(databaseUrl) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'server/main.js')], {
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DEV_IDENTITY: '1',
+      // Claims below are tiny and the rate high, so every op takes the full crediting path
+      // (applied, audited) rather than the shorter review path.
+      DEFAULT_RATE_PER_HOUR: '1000',
+      DB_POOL_SIZE: '16',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = new Promise((resolve, reject) => {
+    readline.createInterface({ input: child.stdout }).on('line', (line) => {
+      const entry = JSON.parse(line);
+      if (entry.url) resolve(entry.url);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return { child, url };
+}
+
+function createClient(baseUrl, sockets) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
+  const { hostname, port } = new URL(baseUrl);
+  return function post(pathname, auth, body) {
+    const text = JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        {
+          agent,
+          hostname,
+          port,
+          path: pathname,
+          method: 'POST',
+          headers: { Authorization: auth, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) },
+        },
+        (res) => {
+          const chunks = [];
+          res.on('data', (chunk) => chunks.push(chunk));
+          res.on('end', () => {
+            if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode}: ${Buffer.concat(chunks)}`));
+            else resolve(JSON.parse(Buffer.concat(chunks)));
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(text);
+    });
+  };
+}
+
+let nextUser = 1;
+function newSyncer(post, opsPerRequest) {
+  const userId = nextUser;
+  nextUser += 1;
+  const clientId = `bench-${userId}`;
+  let seq = 0;
+  let covered = Date.now();
+  return async function syncOnce() {
+    const now = Date.now();
+    const ops = [];
+    for (let i = 0; i < opsPerRequest; i += 1) {
+      seq += 1;
+      ops.push({ id: `${clientId}:${seq}`, seq, type: 'accrual', amount: '0.00000001', from: covered, to: now, rate: '1000' });
+      covered = now;
+    }
+    const answer = await post('/v1/sync', `dev ${userId}`, { clientId, ops });
+    if (answer.results.some((r) => r.status !== 'applied')) throw new Error(`unexpected ${JSON.stringify(answer.results[0])}`);
+  };
+}
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+// `users` closed-loop users for `seconds`; each sends its next request when the previous answered.
+async function closedLoop(post, { users, opsPerRequest, seconds }) {
+  const syncers = Array.from({ length: users }, () => newSyncer(post, opsPerRequest));
+  const latencies = [];
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    syncers.map(async (syncOnce) => {
+      while (performance.now() < deadline) {
+        const t0 = performance.now();
+        await syncOnce();
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    perSecond: latencies.length / elapsed,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}
+
+// One client: 100 single-op requests in a row versus one 100-op request, alternated.
+async function batchVersusSingles(post, rounds) {
+  let singles = 0;
+  let batches = 0;
+  const single = newSyncer(post, 1);
+  const batch = newSyncer(post, 100);
+  for (let round = 0; round < rounds; round += 1) {
+    let t0 = performance.now();
+    for (let i = 0; i < 100; i += 1) await single();
+    singles += performance.now() - t0;
+    t0 = performance.now();
+    await batch();
+    batches += performance.now() - t0;
+  }
+  return { singlesMs: singles / rounds, batchMs: batches / rounds };
+}
+
+function table(title, header, rows) {
+  const cells = [header, ...rows].map((row) => row.map(String));
+  const widths = header.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
+  const line = (row) => `| ${row.map((cell, i) => cell.padStart(widths[i])).join(' | ')} |`;
+  console.log(`\n${title}\n${line(cells[0])}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const row of cells.slice(1)) console.log(line(row));
+}
+
+const fixed = (value, digits = 1) => value.toFixed(digits);
+
+async function main() {
+  console.log(`server bench: PostgreSQL on loopback, ${SECONDS} s phases, node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
+  await createDatabase('pgbench');
+  const pgb = pgbench();
+  const server = startServer(await createDatabase('earnings_bench'));
+  try {
+    const url = await server.url;
+    const post = createClient(url, 1100);
+    await closedLoop(post, { users: 8, opsPerRequest: 1, seconds: 1 });
+    const single = await closedLoop(post, { users: PGBENCH_CLIENTS, opsPerRequest: 1, seconds: SECONDS });
+    const batched = await closedLoop(post, { users: PGBENCH_CLIENTS, opsPerRequest: 100, seconds: SECONDS });
+    table(
+      `Throughput, ${PGBENCH_CLIENTS} concurrent clients (pgbench -N -c ${PGBENCH_CLIENTS} -j 2 on the same cluster)`,
+      ['workload', 'requests/s', 'ops/s', 'p50 ms', 'p99 ms', 'vs pgbench TPS'],
+      [
+        ['pgbench -N (1 txn = 5 statements)', fixed(pgb.tps), fixed(pgb.tps), fixed(pgb.latency, 2), '-', '1.00'],
+        ['POST /v1/sync, 1 op', fixed(single.perSecond), fixed(single.perSecond), fixed(single.p50, 2), fixed(single.p99, 2), fixed(single.perSecond / pgb.tps, 2)],
+        ['POST /v1/sync, 100 ops', fixed(batched.perSecond), fixed(batched.perSecond * 100), fixed(batched.p50, 2), fixed(batched.p99, 2), fixed(batched.perSecond / pgb.tps, 2)],
+      ],
+    );
+    const versus = await batchVersusSingles(post, 10);
+    table('One client: 100 single-op requests in a row vs one 100-op request (mean of 10 rounds)', ['100 x 1 op, ms', '1 x 100 ops, ms', 'speed-up'], [
+      [fixed(versus.singlesMs), fixed(versus.batchMs, 2), `${fixed(versus.singlesMs / versus.batchMs)} x`],
+    ]);
+    const scaling = [];
+    for (const users of [1, 10, 100, 1000]) {
+      const result = await closedLoop(post, { users, opsPerRequest: 1, seconds: Math.max(3, SECONDS / 2) });
+      scaling.push([users, fixed(result.perSecond), fixed(result.p50, 2), fixed(result.p99, 2)]);
+    }
+    table('How the cost grows: single-op sync, closed-loop concurrent users', ['users', 'requests/s', 'p50 ms', 'p99 ms'], scaling);
+  } finally {
+    server.child.kill('SIGTERM');
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
