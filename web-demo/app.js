@@ -151,6 +151,9 @@ async function main() {
     clock: timeSource,
     faults: { network, storage, clock },
     state: () => manager.state(userId),
+    // The last state the page rendered (what the subscriber delivered): tests wait on this, not on
+    // state(), so they see what the user sees.
+    shown: () => view.state,
     syncNow: () => manager.syncToDatabase(userId, true),
     settled: () => manager.settled(),
     isLeader: () => isLeader(view),

@@ -2,7 +2,7 @@
 // loopback. Time is manual on both sides: the page runs with ?clock=manual and the server with an
 // injected `now`, and the test moves both together, so every expected amount is exact.
 // Screenshots of each state go to test-results/demo/.
-import { after, before, describe, test } from 'node:test';
+import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -43,6 +43,14 @@ before(async () => {
   browser = await launchChromium();
 });
 
+// Every test starts from an empty server, as every browser context starts from empty storage, so
+// each can use the demo's own users.
+beforeEach(async () => {
+  await server.db.query(
+    'TRUNCATE user_earnings, earnings_audit_log, sync_client_sequences, sync_op_results, earnings_review_queue',
+  );
+});
+
 after(async () => {
   await browser?.close();
   await server?.close();
@@ -67,27 +75,27 @@ async function waitReady(page) {
   await page.evaluate(() => window.demo.settled());
 }
 
-// Moves the server's clock and the page's clock by the same amount, then waits for the page's
-// engine to have ticked past it (it ticks once a second).
+// Moves the server's clock and the page's clock by the same amount, then waits until the page has
+// rendered a state accrued up to then (the manager ticks once a second and notifies the page).
 async function advance(page, ms) {
   serverWall += ms;
   const target = await page.evaluate((step) => {
     window.demo.clock.advance(step);
     return window.demo.clock.wall();
   }, ms);
-  await page.waitForFunction((wall) => window.demo.state().lastUpdate >= wall, target);
+  await page.waitForFunction((wall) => window.demo.shown()?.lastUpdate >= wall, target);
 }
 
 const stateOf = (page) => page.evaluate(() => window.demo.state());
 
 async function startMining(page) {
   await page.click('[data-testid="mining-toggle"]');
-  await page.waitForFunction(() => window.demo.state().isActive === true);
+  await page.waitForFunction(() => window.demo.shown()?.isActive === true);
 }
 
 async function stopMining(page) {
   await page.click('[data-testid="mining-toggle"]');
-  await page.waitForFunction(() => window.demo.state().isActive === false);
+  await page.waitForFunction(() => window.demo.shown()?.isActive === false);
 }
 
 async function syncNow(page) {
@@ -103,10 +111,16 @@ async function serverTotal(userId) {
 }
 
 async function waitForText(page, testId, pattern) {
-  await page.waitForFunction(
-    ([id, source]) => new RegExp(source).test(document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ''),
-    [testId, pattern.source],
-  );
+  try {
+    await page.waitForFunction(
+      ([id, source]) => new RegExp(source).test(document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ''),
+      [testId, pattern.source],
+      { timeout: 10_000 },
+    );
+  } catch (error) {
+    const text = await page.textContent(`[data-testid="${testId}"]`);
+    throw new Error(`${testId} never matched ${pattern}; it shows: ${text}`, { cause: error });
+  }
 }
 
 async function shot(page, name) {
@@ -199,15 +213,15 @@ describe('demo page', () => {
 
   test('two users on one device stay isolated, locally and on the server', async () => {
     const context = await browser.newContext();
-    const page = await openDemo(context, 1004);
+    const page = await openDemo(context, 1001);
     await startMining(page);
     await advance(page, MINUTE);
     await stopMining(page);
     await syncNow(page);
 
-    await Promise.all([page.waitForEvent('load'), page.selectOption('[data-testid="user-select"]', '1005')]);
+    await Promise.all([page.waitForEvent('load'), page.selectOption('[data-testid="user-select"]', '1002')]);
     await waitReady(page);
-    assert.equal(await page.evaluate(() => window.demo.userId), 1005);
+    assert.equal(await page.evaluate(() => window.demo.userId), 1002);
     assert.equal((await stateOf(page)).currentEarnings, '0.00000000');
     await startMining(page);
     await advance(page, 3 * MINUTE);
@@ -216,17 +230,17 @@ describe('demo page', () => {
     assert.equal((await stateOf(page)).currentEarnings, '0.05000000');
     await shot(page, '06-second-user');
 
-    await Promise.all([page.waitForEvent('load'), page.selectOption('[data-testid="user-select"]', '1004')]);
+    await Promise.all([page.waitForEvent('load'), page.selectOption('[data-testid="user-select"]', '1001')]);
     await waitReady(page);
     assert.equal((await stateOf(page)).currentEarnings, '0.01666666');
-    assert.equal(await serverTotal(1004), '0.01666666');
-    assert.equal(await serverTotal(1005), '0.05000000');
+    assert.equal(await serverTotal(1001), '0.01666666');
+    assert.equal(await serverTotal(1002), '0.05000000');
     await context.close();
   });
 
   test('a wall-clock jump forward is flagged and not credited', async () => {
     const context = await browser.newContext();
-    const page = await openDemo(context, 1006);
+    const page = await openDemo(context, 1003);
     await startMining(page);
     await advance(page, MINUTE);
     await page.click('[data-testid="clock-forward"]');
@@ -235,7 +249,7 @@ describe('demo page', () => {
     assert.equal((await syncNow(page)).status, 'synced');
     // Two minutes of real (monotonic) time were mined; the hour the wall clock jumped was not.
     assert.equal((await stateOf(page)).currentEarnings, '0.03333333');
-    assert.equal(await serverTotal(1006), '0.03333333');
+    assert.equal(await serverTotal(1003), '0.03333333');
     await waitForText(page, 'happenings', /Detected: clock jump/);
     const flagged = await page.$$eval('[data-testid="audit"] tr[data-operation="clock_jump"]', (rows) => rows.length);
     assert.ok(flagged >= 1);
