@@ -1,0 +1,396 @@
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "engine.h"
+
+namespace earnings {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::int64_t kUser = 7000000001;
+constexpr std::int64_t kT0 = 1700000000000;
+constexpr Units kTon = 100000000;
+
+Engine make_engine(EngineConfig config = EngineConfig()) {
+  auto engine = Engine::create(kUser, "c-test", 99, config);
+  REQUIRE(engine.ok());
+  return std::move(engine.value());
+}
+
+// A server that applies every op and reports `total` (plus what it credits now).
+json server_answer(const std::string& request, Units* total, std::int64_t server_time,
+                   const char* status = "applied") {
+  const json body = json::parse(request);
+  json results = json::array();
+  std::int64_t last_seq = 0;
+  for (const json& op : body["ops"]) {
+    const Units amount = parse_amount(op["amount"].get<std::string>()).value();
+    if (std::string(status) == "applied") *total += amount;
+    results.push_back(json{{"id", op["id"]}, {"seq", op["seq"]}, {"status", status},
+                           {"credited", format_amount(std::string(status) == "applied" ? amount : 0)},
+                           {"review", "0.00000000"}});
+    last_seq = op["seq"].get<std::int64_t>();
+  }
+  return json{{"results", results},
+              {"state", {{"userId", kUser}, {"totalEarned", format_amount(*total)},
+                         {"currentEarnings", format_amount(*total)}, {"baseEarningRate", "0.00000000"},
+                         {"pendingReview", "0.00000000"}, {"lastSeq", last_seq}, {"lastUpdate", server_time},
+                         {"startDate", kT0}, {"isActive", true}, {"syncStatus", "synced"}}},
+              {"serverTime", server_time}};
+}
+
+void start_mining(Engine& engine, const char* rate = "36.00000000") {
+  REQUIRE(engine.set_rate(rate).ok());
+  REQUIRE(engine.set_active(true, kT0, 0).ok());
+}
+
+TEST_CASE("Engine config") {
+  SECTION("defaults are valid and printable") {
+    CHECK(validate_config(EngineConfig()).ok());
+    CHECK(config_to_json(EngineConfig())["maxRatePerHour"] == "1000.00000000");
+  }
+  SECTION("parse: empty is defaults, known keys override, unknown keys and bad values refused") {
+    CHECK(parse_engine_config("").ok());
+    auto c = parse_engine_config(R"({"offlineCapMs":3600000,"maxRatePerHour":"5"})");
+    REQUIRE(c.ok());
+    CHECK(c.value().offline_cap_ms == 3600000);
+    CHECK(c.value().max_rate_per_hour == 5 * kTon);
+    CHECK(parse_engine_config(R"({"offlineCap":1})").status().code() == ErrorCode::kConfigInvalid);
+    CHECK(parse_engine_config(R"({"maxBatch":0})").status().code() == ErrorCode::kConfigInvalid);
+    CHECK(parse_engine_config(R"({"maxBatch":"5"})").status().code() == ErrorCode::kConfigInvalid);
+    CHECK(parse_engine_config(R"({"backoffBaseMs":5000,"backoffCapMs":1000})").status().code() ==
+          ErrorCode::kConfigInvalid);
+    CHECK(parse_engine_config("[1]").status().code() == ErrorCode::kConfigInvalid);
+    CHECK(parse_engine_config("{").status().code() == ErrorCode::kConfigInvalid);
+  }
+  SECTION("create validates user, client and config") {
+    CHECK(Engine::create(0, "c", 1, EngineConfig()).status().code() == ErrorCode::kUserIdInvalid);
+    CHECK(Engine::create(9007199254740992, "c", 1, EngineConfig()).status().code() == ErrorCode::kUserIdInvalid);
+    CHECK(Engine::create(1, "c:1", 1, EngineConfig()).status().code() == ErrorCode::kRequestInvalid);
+    EngineConfig bad;
+    bad.max_batch = 0;
+    CHECK(Engine::create(1, "c", 1, bad).status().code() == ErrorCode::kConfigInvalid);
+  }
+}
+
+TEST_CASE("Engine accrual") {
+  Engine engine = make_engine();
+  start_mining(engine);  // 36 TON/h = 1000 units per ms
+  SECTION("ticks accrue rate x mono time into one open delta") {
+    for (int i = 1; i <= 60; ++i) REQUIRE(engine.tick(kT0 + i * 1000, i * 1000).value());
+    CHECK(engine.state().current_earnings == 60000000);
+    CHECK(engine.state().pending == 60000000);
+    CHECK(engine.state().sync_status == SyncStatus::kPending);
+    CHECK(engine.outbox().depth() == 1);
+    CHECK(engine.state().start_date == kT0);
+    CHECK(engine.state().last_update == kT0 + 60000);
+  }
+  SECTION("no accrual while inactive or at rate 0") {
+    REQUIRE(engine.set_active(false, kT0 + 1000, 1000).ok());
+    CHECK_FALSE(engine.tick(kT0 + 5000, 5000).value());
+    REQUIRE(engine.set_rate("0").ok());
+    REQUIRE(engine.set_active(true, kT0 + 6000, 6000).ok());
+    CHECK_FALSE(engine.tick(kT0 + 9000, 9000).value());
+    CHECK(engine.state().current_earnings == 1000000);
+  }
+  SECTION("a wall clock jump within a session is reported and does not count") {
+    REQUIRE(engine.tick(kT0 + 1000, 1000).ok());
+    REQUIRE(engine.tick(kT0 + 1000 + 3600000, 2000).ok());
+    CHECK(engine.state().current_earnings == 2000000);
+    CHECK(engine.metrics().counters().clock_jumps == 1);
+    const json events = json::parse(engine.take_events());
+    REQUIRE(events.size() == 1);
+    CHECK(events[0]["type"] == "clock_jump");
+    CHECK(events[0]["kind"] == "jump_forward");
+    CHECK(json::parse(engine.take_events()).empty());
+  }
+  SECTION("invalid times are TIME_INVALID and change nothing but the audit") {
+    const EarningsState before = engine.state();
+    CHECK(engine.tick(-1, 0).status().code() == ErrorCode::kTimeInvalid);
+    CHECK(engine.state() == before);
+    CHECK(engine.audit().last()->operation_type == "error");
+  }
+  SECTION("the audit log coalesces ticks into one accrual entry") {
+    for (int i = 1; i <= 100; ++i) REQUIRE(engine.tick(kT0 + i * 1000, i * 1000).ok());
+    const json audit = json::parse(engine.audit_json());
+    const json& last = audit.back();
+    CHECK(last["operationType"] == "accrual");
+    CHECK(last["metadata"]["ticks"] == 100);
+    CHECK(last["metadata"]["credited"] == "1.00000000");
+    CHECK(last["newValue"] == "1.00000000");
+    for (int i = 101; i <= 110; ++i) REQUIRE(engine.tick(kT0 + i * 1000, i * 1000).ok());
+    const json again = json::parse(engine.audit_json());
+    CHECK(again.size() == audit.size());
+    CHECK(again.back()["metadata"]["ticks"] == 110);
+  }
+}
+
+TEST_CASE("Engine offline cap") {
+  EngineConfig config;
+  config.offline_cap_ms = 3600000;
+  Engine engine = make_engine(config);
+  start_mining(engine);
+  SECTION("beyond the cap earnings are held for verification, not pending") {
+    REQUIRE(engine.tick(kT0 + 5400000, 5400000).ok());
+    CHECK(engine.state().pending == 3600000000);
+    CHECK(engine.state().held_for_verification == 1800000000);
+    CHECK(engine.state().current_earnings == 3600000000);
+    const json events = json::parse(engine.take_events());
+    REQUIRE(events.size() == 1);
+    CHECK(events[0]["type"] == "review_needed");
+    const json request = json::parse(engine.next_sync_request(kT0 + 5400000, 5400000, false).value());
+    REQUIRE(request["ops"].size() == 2);
+    CHECK(request["ops"][1]["type"] == "verification");
+    CHECK(request["ops"][1]["amount"] == "18.00000000");
+  }
+}
+
+TEST_CASE("Engine add_earnings") {
+  Engine engine = make_engine();
+  REQUIRE(engine.set_rate("36").ok());
+  REQUIRE(engine.tick(kT0, 0).ok());
+  SECTION("time not spent mining is the budget (plus tolerance)") {
+    REQUIRE(engine.tick(kT0 + 10000, 10000).ok());
+    // 10 s idle + 30 s tolerance at 1000 units/ms.
+    CHECK(engine.add_earnings("0.4", kT0 + 10000, 10000).ok());
+    CHECK(engine.state().current_earnings == 40000000);
+    const Status over = engine.add_earnings("0.00000001", kT0 + 10000, 10000);
+    CHECK(over.code() == ErrorCode::kAmountExceedsBudget);
+    CHECK(engine.state().current_earnings == 40000000);
+    CHECK(engine.audit().last()->operation_type == "error");
+    CHECK(engine.audit().last()->metadata["state"]["currentEarnings"] == "0.40000000");
+  }
+  SECTION("malformed, negative and zero amounts change nothing") {
+    const EarningsState before = engine.state();
+    CHECK(engine.add_earnings("1e3", kT0, 0).code() == ErrorCode::kAmountMalformed);
+    CHECK(engine.add_earnings("-1", kT0, 0).code() == ErrorCode::kAmountNegative);
+    CHECK(engine.add_earnings("0", kT0, 0).code() == ErrorCode::kAmountNegative);
+    CHECK(engine.add_earnings("0.000000001", kT0, 0).code() == ErrorCode::kAmountPrecision);
+    CHECK(engine.state() == before);
+  }
+  SECTION("rates above the configured maximum are refused") {
+    CHECK(engine.set_rate("1000.00000001").code() == ErrorCode::kRateInvalid);
+    CHECK(engine.set_rate("-1").code() == ErrorCode::kRateInvalid);
+    CHECK(engine.set_rate("x").code() == ErrorCode::kRateInvalid);
+    CHECK(engine.state().base_earning_rate == 3600000000);
+  }
+}
+
+TEST_CASE("Engine sync round trip") {
+  Engine engine = make_engine();
+  start_mining(engine);
+  REQUIRE(engine.tick(kT0 + 60000, 60000).ok());
+  Units server_total = 0;
+  SECTION("request, answer, synced; latency measured") {
+    const std::string request = engine.next_sync_request(kT0 + 60000, 60000, false).value();
+    const json body = json::parse(request);
+    CHECK(body["clientId"] == "c-test");
+    REQUIRE(body["ops"].size() == 1);
+    CHECK(body["ops"][0]["id"] == "c-test:1");
+    CHECK(body["ops"][0]["amount"] == "0.60000000");
+    const json answer = server_answer(request, &server_total, kT0 + 60250);
+    auto summary = engine.apply_sync_response(answer.dump(), kT0 + 60250, 60250);
+    REQUIRE(summary.ok());
+    const json events = json::parse(summary.value())["events"];
+    REQUIRE(events.size() == 1);
+    CHECK(events[0]["type"] == "applied");
+    // The 250 ms between request and answer were accrued locally and stay pending.
+    CHECK(engine.state().synced_total == 60000000);
+    CHECK(engine.state().pending == 250000);
+    CHECK(engine.state().current_earnings == 60250000);
+    CHECK(engine.state().has_server_time);
+    CHECK(engine.metrics().counters().sync_successes == 1);
+    CHECK(engine.metrics().latency_window().back() == 250);
+  }
+  SECTION("nothing to send is an empty request") {
+    REQUIRE(engine.set_active(false, kT0 + 60000, 60000).ok());
+    const std::string request = engine.next_sync_request(kT0 + 60000, 60000, false).value();
+    REQUIRE(engine.apply_sync_response(server_answer(request, &server_total, kT0 + 60000).dump(), kT0 + 60000,
+                                       60000)
+                .ok());
+    CHECK(engine.next_sync_request(kT0 + 61000, 61000, false).value().empty());
+    CHECK(engine.state().sync_status == SyncStatus::kSynced);
+    CHECK(engine.sync_due_in_ms(kT0 + 61000, 61000).value() == 60000);
+  }
+  SECTION("an answer that does not match what was sent changes nothing") {
+    const std::string request = engine.next_sync_request(kT0 + 60000, 60000, false).value();
+    json answer = server_answer(request, &server_total, kT0 + 60000);
+    answer["results"][0]["id"] = "c-test:5";
+    const EarningsState before = engine.state();
+    auto result = engine.apply_sync_response(answer.dump(), kT0 + 60000, 60000);
+    CHECK(result.status().code() == ErrorCode::kResponseInvalid);
+    CHECK(engine.state() == before);
+    CHECK(engine.outbox().ops().size() == 1);
+    CHECK(engine.apply_sync_response("not json", kT0 + 60000, 60000).status().code() ==
+          ErrorCode::kResponseInvalid);
+    answer = server_answer(request, &server_total, kT0 + 60000);
+    answer["state"]["userId"] = kUser + 1;
+    CHECK(engine.apply_sync_response(answer.dump(), kT0 + 60000, 60000).status().code() ==
+          ErrorCode::kResponseInvalid);
+    const json failure = json::parse(engine.apply_sync_failure(0, kT0 + 60000, 60000).value());
+    CHECK(engine.metrics().counters().sync_failures[static_cast<int>(SyncFailureKind::kResponseInvalid)] == 1);
+    CHECK(failure["failed"] == false);
+  }
+  SECTION("a rejected op is removed, recorded and surfaced") {
+    const std::string request = engine.next_sync_request(kT0 + 60000, 60000, false).value();
+    json answer = server_answer(request, &server_total, kT0 + 60000, "rejected");
+    answer["results"][0]["code"] = "AMOUNT_EXCEEDS_BUDGET";
+    answer["results"][0]["reason"] = "over budget";
+    const json events = json::parse(engine.apply_sync_response(answer.dump(), kT0 + 60000, 60000).value())["events"];
+    CHECK(events[0]["type"] == "rejected");
+    CHECK(events[0]["reason"] == "over budget");
+    CHECK(engine.state().current_earnings == 0);
+    REQUIRE(engine.outbox().rejected().size() == 1);
+    CHECK(engine.outbox().rejected()[0].op.amount == 60000000);
+  }
+  SECTION("a server holding less than it confirmed goes to the conflict log") {
+    const std::string request = engine.next_sync_request(kT0 + 60000, 60000, false).value();
+    json answer = server_answer(request, &server_total, kT0 + 60000);
+    answer["state"]["totalEarned"] = "0.10000000";
+    const json events = json::parse(engine.apply_sync_response(answer.dump(), kT0 + 60000, 60000).value())["events"];
+    CHECK(events.back()["type"] == "conflict");
+    CHECK(engine.state().review_flag);
+    CHECK(engine.state().synced_total == 10000000);
+    const json conflicts = json::parse(engine.conflicts_json());
+    REQUIRE(conflicts.size() == 1);
+    CHECK(conflicts[0]["kind"] == "lost_credits");
+    CHECK(conflicts[0]["expectedTotal"] == "0.60000000");
+    CHECK(engine.metrics().counters().conflicts == 1);
+  }
+}
+
+TEST_CASE("Engine sync failures") {
+  Engine engine = make_engine();
+  start_mining(engine);
+  REQUIRE(engine.tick(kT0 + 1000, 1000).ok());
+  SECTION("retryable failures back off; the same ops are resent; failed after maxRetries") {
+    std::int64_t now = 1000;
+    const json first = json::parse(engine.next_sync_request(kT0 + now, now, false).value());
+    for (int attempt = 0; attempt < 10; ++attempt) {
+      const json failure = json::parse(engine.apply_sync_failure(503, kT0 + now, now).value());
+      const std::int64_t wait = failure["retryInMs"];
+      CHECK(wait <= backoff_ceiling(BackoffPolicy{1000, 60000, 8}, attempt));
+      CHECK(failure["failed"] == (attempt + 1 >= 8));
+      if (wait > 0) CHECK(engine.next_sync_request(kT0 + now, now, false).value().empty());
+      now += wait;
+      CHECK(engine.sync_due_in_ms(kT0 + now, now).value() == 0);
+      const json retry = json::parse(engine.next_sync_request(kT0 + now, now, false).value());
+      CHECK(retry["ops"] == first["ops"]);
+    }
+    CHECK(engine.state().sync_status == SyncStatus::kFailed);
+    CHECK(engine.metrics().counters().retries == 10);
+    CHECK(engine.outbox().ops().size() == 1);
+  }
+  SECTION("a permanent 4xx rejects the sent ops with the status as reason") {
+    REQUIRE_FALSE(engine.next_sync_request(kT0 + 1000, 1000, false).value().empty());
+    const json failure = json::parse(engine.apply_sync_failure(400, kT0 + 1000, 1000).value());
+    CHECK(failure["retryInMs"] == 0);
+    CHECK(failure["events"][0]["code"] == "HTTP_400");
+    CHECK(engine.outbox().ops().empty());
+    CHECK(engine.outbox().rejected().size() == 1);
+  }
+  SECTION("401 is retried: an expired identity is not bad earnings") {
+    REQUIRE_FALSE(engine.next_sync_request(kT0 + 1000, 1000, false).value().empty());
+    REQUIRE(engine.apply_sync_failure(401, kT0 + 1000, 1000).ok());
+    CHECK(engine.outbox().ops().size() == 1);
+    CHECK(engine.outbox().rejected().empty());
+  }
+  SECTION("on_online ends the wait") {
+    REQUIRE_FALSE(engine.next_sync_request(kT0 + 1000, 1000, false).value().empty());
+    for (int i = 0; i < 6; ++i) REQUIRE(engine.apply_sync_failure(0, kT0 + 1000, 1000).ok());
+    REQUIRE(engine.on_online(kT0 + 1000, 1000).ok());
+    CHECK(engine.sync_due_in_ms(kT0 + 1000, 1000).value() == 0);
+  }
+  SECTION("status codes outside HTTP are refused") {
+    CHECK(engine.apply_sync_failure(42, kT0 + 1000, 1000).status().code() == ErrorCode::kRequestInvalid);
+  }
+}
+
+TEST_CASE("Engine storage") {
+  Engine engine = make_engine();
+  start_mining(engine);
+  REQUIRE(engine.tick(kT0 + 1000, 1000).ok());
+  REQUIRE_FALSE(engine.next_sync_request(kT0 + 1000, 1000, false).value().empty());
+  REQUIRE(engine.tick(kT0 + 2000, 2000).ok());
+  const Bytes bytes = engine.serialize().value();
+  SECTION("restore brings back state, outbox, logs and metrics") {
+    auto back = Engine::restore(bytes, kUser, EngineConfig());
+    REQUIRE(back.ok());
+    CHECK(back.value().state() == engine.state());
+    CHECK(back.value().outbox().to_json() == engine.outbox().to_json());
+    CHECK(back.value().to_document() == engine.to_document());
+  }
+  SECTION("the first observation after restore is a new session judged by wall") {
+    Engine back = Engine::restore(bytes, kUser, EngineConfig()).value();
+    REQUIRE(back.tick(kT0 + 2000 + 600000, 5000).ok());
+    CHECK(back.state().current_earnings == engine.state().current_earnings + 600000000);
+    CHECK(back.metrics().counters().offline_ms == 600000);
+  }
+  SECTION("another user's record is RECORD_USER_MISMATCH (Property 7)") {
+    CHECK(Engine::restore(bytes, kUser + 1, EngineConfig()).status().code() == ErrorCode::kRecordUserMismatch);
+  }
+  SECTION("any flipped byte is detected") {
+    for (std::size_t i = 0; i < bytes.size(); i += 7) {
+      Bytes broken = bytes;
+      broken[i] ^= 0x20;
+      CHECK_FALSE(Engine::detect_corruption(broken, kUser).ok());
+    }
+    CHECK(Engine::detect_corruption(bytes, kUser).ok());
+  }
+  SECTION("a consistent-looking record whose totals disagree with the outbox is corrupt") {
+    json doc = engine.to_document();
+    doc["state"]["pending"] = "0.00000000";
+    doc["state"]["currentEarnings"] = doc["state"]["syncedTotal"];
+    const Bytes forged = encode_record(doc).value();
+    CHECK(Engine::restore(forged, kUser, EngineConfig()).status().code() == ErrorCode::kRecordCorrupt);
+  }
+}
+
+TEST_CASE("Engine recovery from the server") {
+  const json row = {{"state", {{"userId", kUser}, {"totalEarned", "5.00000000"}, {"currentEarnings", "5.00000000"},
+                               {"baseEarningRate", "36.00000000"}, {"pendingReview", "0.00000000"}, {"lastSeq", 12},
+                               {"lastUpdate", kT0}, {"startDate", kT0 - 1000}, {"isActive", true},
+                               {"syncStatus", "synced"}}},
+                    {"serverTime", kT0 + 60000}};
+  SECTION("a fresh engine takes the server row and accrues the time since its lastUpdate") {
+    Engine engine = make_engine();
+    auto result = engine.recover_from_server(row.dump(), "c-new", kT0 + 60000, 50);
+    REQUIRE(result.ok());
+    CHECK(engine.state().synced_total == 5 * kTon);
+    CHECK(engine.state().pending == 60000000);
+    CHECK(engine.outbox().client_id() == "c-new");
+    CHECK(engine.outbox().next_seq() == 13);
+    CHECK(engine.state().is_active);
+  }
+  SECTION("a live engine keeps what it owes, rebased on the server total") {
+    Engine engine = make_engine();
+    start_mining(engine);
+    REQUIRE(engine.tick(kT0 + 1000, 1000).ok());
+    REQUIRE(engine.recover_from_server(row.dump(), "", kT0 + 1000, 1000).ok());
+    CHECK(engine.state().synced_total == 5 * kTon);
+    CHECK(engine.state().current_earnings == 5 * kTon + 1000000);
+    CHECK(engine.outbox().next_seq() == 13);
+  }
+  SECTION("sent ops under the old client id are kept for review, not resent under the new id") {
+    Engine engine = make_engine();
+    start_mining(engine);
+    REQUIRE(engine.tick(kT0 + 1000, 1000).ok());
+    REQUIRE_FALSE(engine.next_sync_request(kT0 + 1000, 1000, false).value().empty());
+    REQUIRE(engine.recover_from_server(row.dump(), "c-new", kT0 + 1000, 1000).ok());
+    CHECK(engine.outbox().ops().empty());
+    CHECK(engine.state().review_flag);
+    CHECK(json::parse(engine.conflicts_json())[0]["kind"] == "orphaned_ops");
+  }
+  SECTION("another user's row is refused") {
+    Engine engine = make_engine();
+    json other = row;
+    other["state"]["userId"] = 5;
+    CHECK(engine.recover_from_server(other.dump(), "", kT0, 0).status().code() == ErrorCode::kRecordUserMismatch);
+    CHECK(engine.recover_from_server("{}", "", kT0, 0).status().code() == ErrorCode::kResponseInvalid);
+  }
+}
+
+}  // namespace
+}  // namespace earnings
