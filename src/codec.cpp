@@ -196,6 +196,10 @@ Result<Bytes> encode_record(const json& document) {
   if (!within_depth(document, kMaxDocumentDepth)) return corrupt("document nests too deeply");
   Bytes payload = json::to_msgpack(document);
   if (payload.size() > kMaxRecordPayload) return corrupt("document is larger than 4 MiB");
+  // Refuse to write what could never be read back (a string that is not UTF-8, say): a record
+  // that cannot be decoded is lost earnings.
+  Status readable = check_msgpack(payload.data(), payload.size());
+  if (!readable.ok()) return Status(ErrorCode::kRecordCorrupt, "cannot store this document: " + readable.message());
   Bytes out(kEnvelopeHeaderSize);
   out[0] = kMagic[0];
   out[1] = kMagic[1];

@@ -46,8 +46,8 @@ constexpr const char* kRecordUserKey = "u";
 // crc32(b, crc32(a)) == crc32(a + b).
 std::uint32_t crc32(const std::uint8_t* data, std::size_t size, std::uint32_t previous = 0);
 
-// REQUIRES: `document` is not discarded and is at most kMaxDocumentDepth deep. A document whose
-// payload would exceed kMaxRecordPayload is kRecordCorrupt (it could never be read back).
+// A document that could never be read back (discarded, deeper than kMaxDocumentDepth, a string
+// that is not UTF-8, a binary value, a payload above kMaxRecordPayload) is kRecordCorrupt.
 Result<Bytes> encode_record(const nlohmann::json& document);
 
 Result<nlohmann::json> decode_record(const std::uint8_t* data, std::size_t size);

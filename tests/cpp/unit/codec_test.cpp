@@ -56,6 +56,13 @@ TEST_CASE("record envelope bytes", "[codec]") {
     for (std::size_t k = 0; k < kMaxDocumentDepth; ++k) deep = json::array({deep});
     CHECK(encode_record(deep).status().code() == ErrorCode::kRecordCorrupt);
   }
+  SECTION("documents that could not be decoded are refused at encoding") {
+    CHECK(encode_record(json{{"n", std::string("\xC3\x28")}}).status().code() ==
+          ErrorCode::kRecordCorrupt);
+    CHECK(encode_record(json::binary({1, 2})).status().code() == ErrorCode::kRecordCorrupt);
+    json discarded = json::parse("{", nullptr, false);
+    CHECK(encode_record(discarded).status().code() == ErrorCode::kRecordCorrupt);
+  }
 }
 
 TEST_CASE("decoding refuses damaged records", "[codec]") {
