@@ -14,13 +14,18 @@ files=("$@")
 [[ ${#files[@]} -eq 0 ]] && files=(tests/server/*.test.js)
 
 # One file at a time: each opens its own database (PGlite's first open costs seconds and memory),
-# and the concurrency tests want the two cores to themselves.
-run() {
-  node --test --test-concurrency=1 "${files[@]}"
-}
+# and the concurrency tests want the two cores to themselves. Both passes run even when the first
+# fails, so a failure says whether it is specific to one database.
+failed=()
 
 echo "== server suite on PGlite"
-run
+node --test --test-concurrency=1 "${files[@]}" || failed+=(PGlite)
 
 echo "== server suite on PostgreSQL 15 (throwaway cluster)"
-PG_THROWAWAY_FAST=1 scripts/pg-throwaway.sh bash -c 'TEST_DATABASE_URL="$DATABASE_URL" node --test --test-concurrency=1 "$@"' _ "${files[@]}"
+PG_THROWAWAY_FAST=1 scripts/pg-throwaway.sh bash -c 'TEST_DATABASE_URL="$DATABASE_URL" node --test --test-concurrency=1 "$@"' _ "${files[@]}" ||
+  failed+=(PostgreSQL)
+
+if [[ ${#failed[@]} -gt 0 ]]; then
+  echo "test-server: failed on ${failed[*]}" >&2
+  exit 1
+fi
