@@ -58,8 +58,11 @@ function chosenUserId() {
 // after the page came back.
 const feed = {
   items: JSON.parse(sessionStorage.getItem(FEED_KEY) ?? '[]'),
-  add(text, tone = 'info', at = Date.now()) {
-    this.items.unshift({ text, tone, at });
+  // Stamped with the demo's clock, like the audit log, so both read the same time under a test's
+  // manual clock.
+  clock: { wall: () => Date.now() },
+  add(text, tone = 'info') {
+    this.items.unshift({ text, tone, at: this.clock.wall() });
     this.items.length = Math.min(this.items.length, FEED_LIMIT);
     sessionStorage.setItem(FEED_KEY, JSON.stringify(this.items));
     this.render();
@@ -93,6 +96,7 @@ async function main() {
   feed.render();
   const timeSource = timeSourceFromParams();
   const clock = new ClockFaults(timeSource);
+  feed.clock = clock;
   const network = new NetworkFaults({ random: seededRandom(Number(params.get('seed') ?? 7)) });
   const storage = new StorageFaults({
     quotaError: () => new ClientError(ClientErrorCode.STORAGE_QUOTA, 'demo: the device storage quota is full'),
@@ -127,7 +131,7 @@ async function main() {
   });
   for (const failed of degraded) feed.add(`Storage ${failed} unavailable; using ${store.kind}`, 'warn');
 
-  const view = { userId, manager, lastSyncAt: null, lastFailure: null, seenAudit: 0 };
+  const view = { userId, manager, lastSyncAt: null, lastAuditId: null };
   wireEvents(view, core, network, storage, clock);
   await manager.initializeUser(userId);
   manager.subscribe(userId, (state) => renderState(view, state));
@@ -212,8 +216,24 @@ function wireEvents(view, core, network, storage, clock) {
       feed.add('Response lost AFTER the server committed: the client does not know, keeps the ops and will resend them with the same ids', 'warn');
     }
   });
-  storage.onFault(({ kind }) => {
-    if (kind === 'quota-exceeded') view.quotaHit = true;
+  let quotaAnnounced = false;
+  let roomAnnounced = false;
+  storage.onFault(({ kind, key, bytes, whileFull }) => {
+    if (kind === 'quota-filled') {
+      quotaAnnounced = false;
+      roomAnnounced = false;
+    }
+    if (kind === 'stored-while-full' && quotaAnnounced && !roomAnnounced && key === recordKey(view.userId)) {
+      roomAnnounced = true;
+      feed.add('Record of the active user stored again in the freed room: nothing unsynced was evicted', 'good');
+    }
+    if (kind === 'quota-exceeded' && !quotaAnnounced) {
+      quotaAnnounced = true;
+      feed.add('Write refused: QuotaExceededError (device storage full)', 'bad');
+    }
+    if (kind === 'deleted' && whileFull) {
+      feed.add(`Client evicted ${key} (${bytes} bytes, fully synced, not the active user) to make room`, 'warn');
+    }
   });
   clock.onJump(({ jumpedMs }) => {
     feed.add(`Device clock moved ${jumpedMs > 0 ? 'forward' : 'back'} ${Math.abs(jumpedMs / HOUR_MS)} h`, 'warn');
@@ -222,7 +242,6 @@ function wireEvents(view, core, network, storage, clock) {
   manager.on('sync', (outcome) => {
     if (outcome.status === 'synced') {
       view.lastSyncAt = clock.wall();
-      view.lastFailure = null;
       const results = outcome.results ?? [];
       if (results.length === 0) return;
       const byStatus = (status) => results.filter((result) => result.status === status);
@@ -244,9 +263,8 @@ function wireEvents(view, core, network, storage, clock) {
         feed.add(`Server expects seq ${result.expectedSeq}: resending in order`, 'warn');
       }
     } else if (outcome.status === 'failed') {
-      view.lastFailure = outcome;
       const reason = outcome.error?.message ?? outcome.error?.code ?? 'unknown';
-      feed.add(`Sync failed (${reason}); earnings stay queued locally, retry ${formatDuration(outcome.retryInMs)}`, 'bad');
+      feed.add(`Sync failed: ${reason}. Earnings stay queued locally; retry ${formatDuration(outcome.retryInMs)}`, 'bad');
     }
   });
   manager.on('corruption', (event) => {
@@ -304,8 +322,7 @@ function renderSyncDetails(view, clock) {
   $('leader').dataset.leader = String(leader);
   $('last-sync').textContent = formatAgo(view.lastSyncAt, clock.wall());
   const due = leader ? manager.sync.syncDueInMs(userId) : null;
-  const pendingWork = view.state && view.state.syncStatus !== 'synced';
-  $('retry-in').textContent = pendingWork && Number.isSafeInteger(due) && due >= 0 ? formatDuration(due) : '-';
+  $('retry-in').textContent = Number.isSafeInteger(due) && due >= 0 ? formatDuration(due) : '-';
 }
 
 function sampleQueue(view, chart) {
@@ -332,15 +349,22 @@ function renderAudit(view) {
     return;
   }
   const entries = view.manager.recovery.audit(view.userId);
-  for (const entry of entries.slice(view.seenAudit)) {
-    if (AUDIT_NAMES[entry.operationType]) feed.add(`Detected: ${AUDIT_NAMES[entry.operationType]}`, 'warn');
+  // Ids, not positions: the log is bounded and drops its oldest entries. Entries already stored
+  // when the page opened were announced by the page load that saw them happen.
+  const announcedUpTo = view.lastAuditId ?? entries.at(-1)?.id ?? 0;
+  for (const entry of entries) {
+    if (entry.id > announcedUpTo && AUDIT_NAMES[entry.operationType]) {
+      feed.add(`Detected: ${AUDIT_NAMES[entry.operationType]}`, 'warn');
+    }
+    // The stored log remembers the last sync across reloads, before this page load has synced.
+    if (entry.operationType === 'sync_applied' && !(view.lastSyncAt >= entry.timestamp)) view.lastSyncAt = entry.timestamp;
   }
-  view.seenAudit = entries.length;
+  view.lastAuditId = entries.at(-1)?.id ?? announcedUpTo;
   body.replaceChildren(...entries.slice(-50).reverse().map((entry) => {
     const row = document.createElement('tr');
     row.dataset.operation = entry.operationType;
     const cells = [
-      formatClock(entry.timestamp),
+      entry.timestamp > 0 ? formatClock(entry.timestamp) : '-',
       AUDIT_NAMES[entry.operationType] ?? entry.operationType,
       entry.oldValue === undefined ? '' : formatTon(entry.oldValue),
       entry.newValue === undefined ? '' : formatTon(entry.newValue),

@@ -200,15 +200,20 @@ export class StorageFaults {
               throw faults.quotaError();
             }
             await value.call(target, key, bytes);
-            if (faults.full) faults.freedBytes -= needed;
             faults.sizes.set(key, bytes.length);
+            if (faults.full) {
+              faults.freedBytes -= needed;
+              faults.emit('stored-while-full', { key });
+            }
           };
         }
         if (property === 'delete') {
           return async (key) => {
             await value.call(target, key);
-            if (faults.full) faults.freedBytes += faults.sizes.get(key) ?? 0;
+            const bytes = faults.sizes.get(key) ?? 0;
+            if (faults.full) faults.freedBytes += bytes;
             faults.sizes.delete(key);
+            faults.emit('deleted', { key, bytes, whileFull: faults.full });
           };
         }
         if (property === 'get') {

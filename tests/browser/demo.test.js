@@ -256,4 +256,99 @@ describe('demo page', () => {
     await shot(page, '07-clock-jump');
     await context.close();
   });
+  test('beyond the offline cap the excess is queued for review; the operator approves it from the page', async () => {
+    const context = await browser.newContext();
+    const page = await openDemo(context, 1001);
+    await startMining(page);
+    await page.check('[data-testid="fault-offline"]');
+    // Nine hours offline against the default 8 h cap: 8 TON accrue, 1 TON is held for verification.
+    await advance(page, 9 * 60 * MINUTE);
+    await waitForText(page, 'held', /^1\.00000000 TON$/);
+    await stopMining(page);
+    await page.uncheck('[data-testid="fault-offline"]');
+    await page.evaluate(() => window.demo.settled());
+    assert.equal((await syncNow(page)).status, 'synced');
+    assert.equal(await serverTotal(1001), '8.00000000');
+    await waitForText(page, 'happenings', /1\.00000000 TON queued for manual review/);
+
+    await page.fill('[data-testid="admin-token"]', ADMIN_TOKEN);
+    await page.click('[data-testid="admin-load"]');
+    const row = page.locator('[data-testid="reviews"] tbody tr');
+    await row.first().waitFor();
+    assert.equal(await row.count(), 1);
+    assert.match(await row.first().textContent(), /1001.*1\.00000000 TON/);
+    await shot(page, '08-review-queue');
+    await row.first().locator('button[data-action="approve"]').click();
+    await waitForText(page, 'admin-message', /No reviews pending/);
+    assert.equal(await serverTotal(1001), '9.00000000');
+    const [review] = await server.db.query('SELECT status, amount::text AS amount FROM earnings_review_queue');
+    assert.deepEqual({ ...review }, { status: 'approved', amount: '1.00000000' });
+    await context.close();
+  });
+
+  test('the review queue refuses a wrong admin token and says so', async () => {
+    const context = await browser.newContext();
+    const page = await openDemo(context, 1001);
+    await page.fill('[data-testid="admin-token"]', 'not-the-token-at-all');
+    await page.click('[data-testid="admin-load"]');
+    await waitForText(page, 'admin-message', /FORBIDDEN/);
+    assert.equal(await page.locator('[data-testid="reviews"] tbody tr').count(), 0);
+    await context.close();
+  });
+
+  test('a second tab of the same user follows the leader, and takes over when the leader closes', async () => {
+    const context = await browser.newContext();
+    const first = await openDemo(context, 1001);
+    await waitForText(first, 'leader', /^leader/);
+    const second = await openDemo(context, 1001);
+    await waitForText(second, 'leader', /^follower/);
+    await startMining(first);
+    await advance(first, MINUTE);
+    await second.waitForFunction(() => window.demo.shown()?.currentEarnings === '0.01666666');
+    await shot(second, '09-follower-tab');
+    await first.close();
+    await waitForText(second, 'leader', /^leader/);
+    await context.close();
+  });
+
+  test('storage full: another user\'s synced record is evicted, the active user\'s record is kept', async () => {
+    const context = await browser.newContext();
+    const page = await openDemo(context, 1002);
+    await startMining(page);
+    await advance(page, MINUTE);
+    await stopMining(page);
+    assert.equal((await syncNow(page)).status, 'synced');
+
+    await Promise.all([page.waitForEvent('load'), page.selectOption('[data-testid="user-select"]', '1001')]);
+    await waitReady(page);
+    await startMining(page);
+    await advance(page, MINUTE);
+    await page.click('[data-testid="fill-quota"]');
+    await waitForText(page, 'happenings', /QuotaExceededError/);
+    await waitForText(page, 'happenings', /evicted teg:record:1002/);
+    await waitForText(page, 'happenings', /active user stored again/);
+    const keys = await page.evaluate(async () => (await window.demo.manager.store.list('teg:record:')).map((entry) => entry.key));
+    assert.deepEqual(keys, ['teg:record:1001']);
+    await shot(page, '10-storage-full');
+    await stopMining(page);
+    assert.equal((await syncNow(page)).status, 'synced');
+    assert.equal(await serverTotal(1001), '0.01666666');
+    assert.equal(await serverTotal(1002), '0.01666666');
+    await context.close();
+  });
+
+  test('layout: readable on a phone and on a desktop, nothing wider than the screen', async () => {
+    for (const [name, viewport] of [['phone', { width: 390, height: 844 }], ['desktop', { width: 1280, height: 900 }]]) {
+      const context = await browser.newContext({ viewport });
+      const page = await openDemo(context, 1001);
+      await startMining(page);
+      await advance(page, MINUTE);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `${name}: page is ${overflow}px wider than the viewport`);
+      const balanceBox = await page.locator('[data-testid="balance"]').boundingBox();
+      assert.ok(balanceBox.y < viewport.height / 2, `${name}: the balance is above the fold`);
+      await page.screenshot({ path: path.join(SHOTS, `layout-${name}.png`) });
+      await context.close();
+    }
+  });
 });
