@@ -64,7 +64,7 @@ test('earnings persist in IndexedDB across a reload', async () => {
     `${restored.currentEarnings} < ${beforeReload.currentEarnings}`);
   const synced = await page.evaluate(() => window.teg.sync(101));
   assert.equal(synced.status, 'synced');
-  assert.equal(server.sync.creditedUnits(101), units(synced.state.currentEarnings));
+  assert.equal(server.sync.creditedUnits(101), units(synced.state.syncedTotal));
   assert.equal(server.sync.users.get(101).applied.filter((op) => op.type === 'earnings_update').length, 1);
   await context.close();
 });
@@ -119,6 +119,9 @@ test('two tabs of one user: one leader, the follower forwards, nothing is counte
   const final = await a.page.evaluate(() => window.teg.sync(105));
   const applied = server.sync.users.get(105).applied;
   assert.equal(applied.filter((op) => op.type === 'earnings_update').length, 1);
+  // Time accrued by two tabs would show as overlapping spans.
+  const spans = applied.filter((op) => op.type === 'accrual').sort((x, y) => x.from - y.from);
+  for (let i = 1; i < spans.length; i += 1) assert.ok(spans[i].from >= spans[i - 1].to, `overlap ${JSON.stringify(spans.slice(i - 1, i + 1))}`);
   assert.equal(server.sync.creditedUnits(105), units(final.state.syncedTotal ?? final.state.currentEarnings));
   await context.close();
 });
@@ -129,13 +132,17 @@ test('a tab killed between an earning and its sync loses nothing: the next tab s
   await page.evaluate((rate) => window.teg.mine(106, rate), RATE);
   await waitForEarnings(page, 106, units('0.1'));
   await page.evaluate(() => window.teg.earn(106, '0.00004321'));
+  // Page.crash kills the renderer with no unload, pagehide or pending task run; the CDP call itself
+  // never answers, so the crash event is what is awaited.
   const cdp = await context.newCDPSession(page);
-  await cdp.send('Page.crash').catch(() => {});
+  const crashed = page.waitForEvent('crash');
+  cdp.send('Page.crash').catch(() => {});
+  await crashed;
   await page.close().catch(() => {});
   const { page: next } = await openPage(context, { userId: 106 });
   const synced = await next.evaluate(() => window.teg.sync(106));
   const applied = server.sync.users.get(106).applied;
   assert.equal(applied.filter((op) => op.type === 'earnings_update' && op.amount === '0.00004321').length, 1);
-  assert.equal(server.sync.creditedUnits(106), units(synced.state.currentEarnings) - units(synced.state.pending ?? '0'));
+  assert.equal(server.sync.creditedUnits(106), units(synced.state.syncedTotal));
   await context.close();
 });

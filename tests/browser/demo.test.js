@@ -270,6 +270,8 @@ describe('demo page', () => {
     assert.equal((await syncNow(page)).status, 'synced');
     assert.equal(await serverTotal(1001), '8.00000000');
     await waitForText(page, 'happenings', /1\.00000000 TON queued for manual review/);
+    await waitForText(page, 'happenings', /Offline past the 8 h cap/);
+    await page.waitForFunction(() => window.demo.shown()?.syncStatus === 'synced');
 
     await page.fill('[data-testid="admin-token"]', ADMIN_TOKEN);
     await page.click('[data-testid="admin-load"]');
@@ -327,6 +329,7 @@ describe('demo page', () => {
     await waitForText(page, 'happenings', /QuotaExceededError/);
     await waitForText(page, 'happenings', /evicted teg:record:1002/);
     await waitForText(page, 'happenings', /active user stored again/);
+    await page.waitForFunction(() => window.demo.shown()?.syncStatus === 'synced');
     const keys = await page.evaluate(async () => (await window.demo.manager.store.list('teg:record:')).map((entry) => entry.key));
     assert.deepEqual(keys, ['teg:record:1001']);
     await shot(page, '10-storage-full');

@@ -124,7 +124,7 @@ export class FakeServer {
           ? { credited: '0.00000000', review: op.amount }
           : { credited: op.amount, review: '0.00000000' };
         user.opOutcome.set(op.id, outcome);
-        user.applied.push({ id: op.id, type: op.type, amount: op.amount });
+        user.applied.push({ id: op.id, type: op.type, amount: op.amount, from: op.from, to: op.to });
         results.push({ id: op.id, seq: op.seq, status: toReview ? 'review' : 'applied', ...outcome });
       }
     }
