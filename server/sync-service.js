@@ -48,11 +48,10 @@ function opResultRow(result) {
 
 // A duplicate answers what the op got the first time, when the server still has it.
 function answerDuplicate(result, previous) {
-  if (!previous) return result;
-  const answer = { ...result, credited: previous.credited, review: previous.review, original: previous.status };
-  if (previous.code) answer.code = previous.code;
-  return answer;
+  return previous ? { ...result, credited: previous.credited, review: previous.review } : result;
 }
+
+const FRESH = new Set(['applied', 'review', 'rejected']);
 
 export function createSyncService({ db, core, config, metrics }) {
   const creditConfig = {
@@ -65,7 +64,7 @@ export function createSyncService({ db, core, config, metrics }) {
   async function sync(userId, body) {
     const clientId = requireClientId(body.clientId);
     const serverNow = config.now();
-    return db.transaction(async (tx) => {
+    const { response, queued } = await db.transaction(async (tx) => {
       const row = await lockUser(tx, { userId, clientId, nowMs: serverNow, defaultRatePerHour: config.defaultRatePerHour });
       let plan;
       try {
@@ -76,23 +75,28 @@ export function createSyncService({ db, core, config, metrics }) {
       const duplicates = plan.results.filter((r) => r.status === 'duplicate').map((r) => r.seq);
       const previous = await previousResults(tx, { userId, clientId, seqs: duplicates });
       const results = plan.results.map((r) => (r.status === 'duplicate' ? answerDuplicate(r, previous.get(r.seq)) : r));
+      const fresh = results.filter((r) => FRESH.has(r.status));
+      // Only duplicates and gaps: nothing to record, not even a new last_update.
+      if (fresh.length === 0) return { response: { results, state: stateAnswer(row), serverTime: serverNow }, queued: 0 };
       const stored = await writePlan(tx, {
         userId,
         clientId,
         nowMs: serverNow,
         row: plan.row,
         lastSeq: plan.row.lastSeq,
-        opResults: results.filter((r) => r.status === 'applied' || r.status === 'review' || r.status === 'rejected').map(opResultRow),
+        opResults: fresh.map(opResultRow),
         audit: plan.audit,
         reviews: plan.reviews,
       });
-      for (const result of results) {
-        metrics.syncOps.inc({ status: result.status });
-        if (result.status === 'rejected') metrics.rejections.inc({ code: result.code ?? 'UNKNOWN' });
-      }
-      if (plan.reviews.length > 0) metrics.reviews.inc({ event: 'queued' }, plan.reviews.length);
-      return { results, state: stateAnswer(stored), serverTime: serverNow };
+      return { response: { results, state: stateAnswer(stored), serverTime: serverNow }, queued: plan.reviews.length };
     });
+    // Counted after COMMIT, so the metrics never include a batch that rolled back.
+    for (const result of response.results) {
+      metrics.syncOps.inc({ status: result.status });
+      if (result.status === 'rejected') metrics.rejections.inc({ code: result.code ?? 'UNKNOWN' });
+    }
+    if (queued > 0) metrics.reviews.inc({ event: 'queued' }, queued);
+    return response;
   }
 
   async function state(userId, clientId) {
@@ -110,7 +114,7 @@ export function createSyncService({ db, core, config, metrics }) {
   // decision on an item is REVIEW_DECIDED and changes nothing.
   async function decideReview(id, { approve, note }) {
     const serverNow = config.now();
-    return db.transaction(async (tx) => {
+    const decision = await db.transaction(async (tx) => {
       const userId = await reviewOwner(tx, id);
       if (userId === null) throw new ServerError('NOT_FOUND', `review ${id} does not exist`, 404);
       const row = await lockUser(tx, { userId, clientId: null, nowMs: serverNow, defaultRatePerHour: config.defaultRatePerHour });
@@ -137,7 +141,6 @@ export function createSyncService({ db, core, config, metrics }) {
         audit: plan.audit,
         nowMs: serverNow,
       });
-      metrics.reviews.inc({ event: plan.status });
       return {
         id: item.id,
         userId,
@@ -148,6 +151,8 @@ export function createSyncService({ db, core, config, metrics }) {
         pendingReview: stored.pending_review,
       };
     });
+    metrics.reviews.inc({ event: decision.status });
+    return decision;
   }
 
   return { sync, state, decideReview };
