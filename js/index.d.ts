@@ -161,6 +161,8 @@ export interface CreateEarningsManagerOptions {
   engineConfig?: Record<string, unknown>;
   /** Bytes this package may keep on the device before cleaning up (default 1 MiB). */
   storageBudgetBytes?: number;
+  /** Store records deflate-compressed where CompressionStream exists (default true). */
+  compress?: boolean;
   /** The global object to read browser APIs from (default globalThis). */
   env?: object;
 }
@@ -225,7 +227,8 @@ export interface SyncOperations {
 
 /** The seed's RecoveryManager operations. */
 export interface RecoveryOperations {
-  detectCorruption(bytes: Uint8Array): boolean;
+  /** True when `bytes` would not restore as `userId`'s record. */
+  detectCorruption(bytes: Uint8Array, userId: number): boolean;
   recoverFromDatabase(userId: number): Promise<EarningsState>;
   listQuarantine(userId: number): Promise<Array<{ key: string; bytes: number }>>;
   readQuarantine(key: string): Promise<Uint8Array | null>;

@@ -5,6 +5,7 @@ import { ConfigInvalidError } from './errors.js';
 import { loadCore } from './core.js';
 import { EarningsManager } from './manager.js';
 import { browserLifecycle, systemClock, systemTimers } from './scheduler.js';
+import { withCompression } from './storage/compress.js';
 import { detectStore } from './storage/detect.js';
 import { browserTabServices } from './tabs.js';
 import { readTelegram } from './telegram.js';
@@ -50,6 +51,7 @@ function cryptoBytes(count) {
 //   core           a loaded core, or coreOptions passed to loadCore
 //   engineConfig   the core engine's config (rate limits, offline cap, ...)
 //   storageBudgetBytes   total bytes this package may keep on the device
+//   compress       false to store records uncompressed (default: deflate-raw where available)
 export async function createEarningsManager(options = {}) {
   if (options === null || typeof options !== 'object') throw new ConfigInvalidError('options must be an object');
   const env = options.env ?? globalThis;
@@ -68,6 +70,7 @@ export async function createEarningsManager(options = {}) {
   });
   const seed = options.seed ?? new DataView(cryptoBytes(4).buffer).getUint32(0);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ConfigInvalidError('seed must be a 32-bit unsigned integer');
+  if (options.compress !== false) store = withCompression(store, env.CompressionStream ? env : globalThis);
   if (store.durable) requestPersistence(env);
   return new EarningsManager({
     core,

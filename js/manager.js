@@ -125,7 +125,7 @@ export class EarningsManager {
       },
     };
     this.recovery = {
-      detectCorruption: (bytes) => this.detectCorruption(bytes),
+      detectCorruption: (bytes, userId) => this.detectCorruption(bytes, userId),
       recoverFromDatabase: (userId) => this.reconcileData(userId).then((result) => result.state),
       listQuarantine: (userId) => this.listQuarantine(userId),
       readQuarantine: (key) => this.store.get(key),
@@ -510,9 +510,13 @@ export class EarningsManager {
     });
   }
 
-  detectCorruption(bytes) {
+  // The seed's RecoveryManager.detectCorruption: true when `bytes` would not restore as this
+  // user's record (the core runs every check a restore runs).
+  detectCorruption(bytes, userId) {
+    requireUserId(userId);
+    if (!(bytes instanceof Uint8Array)) return true;
     try {
-      this.core.decodeRecord(bytes);
+      this.core.detectCorruption(bytes, userId);
       return false;
     } catch (error) {
       if (RECORD_ERRORS.has(error.code)) return true;

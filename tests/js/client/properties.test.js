@@ -285,7 +285,8 @@ test('Property 8: Local Storage Recovery - any damage to a stored record is dete
       assert.equal(alerts.length, 1);
       assert.equal(alerts[0].recovered, true);
       assert.equal(typeof alerts[0].options.retryRecovery, 'function');
-      assert.deepEqual(await alerts[0].options.readQuarantine(), damaged);
+      // Kept for investigation: the quarantined copy is what failed, and still fails, to load.
+      assert.equal(second.manager.recovery.detectCorruption(await alerts[0].options.readQuarantine(), USER), true);
       assert.equal(state.syncedTotal, second.manager.state(USER).syncedTotal);
       assert.equal(units(state.syncedTotal), device.server.creditedUnits(USER));
       const quarantined = await second.manager.recovery.listQuarantine(USER);
