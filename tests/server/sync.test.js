@@ -150,8 +150,10 @@ describe('exactly once', () => {
     const body = { clientId: 'c-1', ops: contiguousOps('c-1', 1, ['0.01000000', '0.10000000']) };
     const first = await sync(userId, body);
     const before = await tableCounts(database.db);
+    const rowBefore = await database.db.query('SELECT * FROM user_earnings WHERE user_id = $1', [userId]);
     server.clock.advance(MINUTE);
     const second = await sync(userId, body);
+    assert.deepEqual(await database.db.query('SELECT * FROM user_earnings WHERE user_id = $1', [userId]), rowBefore);
     assert.equal(second.status, 200);
     assert.deepEqual(
       second.json.results.map((r) => [r.status, r.credited, r.review]),
