@@ -131,7 +131,7 @@ async function main() {
   });
   for (const failed of degraded) feed.add(`Storage ${failed} unavailable; using ${store.kind}`, 'warn');
 
-  const view = { userId, manager, lastSyncAt: null, lastAuditId: null };
+  const view = { userId, manager, lastSyncAt: null };
   wireEvents(view, core, network, storage, clock);
   await manager.initializeUser(userId);
   manager.subscribe(userId, (state) => renderState(view, state));
@@ -240,6 +240,11 @@ function wireEvents(view, core, network, storage, clock) {
   });
 
   manager.on('sync', (outcome) => {
+    // Sync details change with the outcome, not with the clock: redraw them now.
+    queueMicrotask(() => {
+      renderSyncDetails(view, clock);
+      renderAudit(view);
+    });
     if (outcome.status === 'synced') {
       view.lastSyncAt = clock.wall();
       const results = outcome.results ?? [];
@@ -282,10 +287,14 @@ function wireEvents(view, core, network, storage, clock) {
     showAlert(text, 'bad');
   });
   manager.on('clock-jump', (event) => {
-    feed.add(`Clock jump flagged by the server check${event.message ? `: ${event.message}` : ''}`, 'warn');
+    const skew = Number.isSafeInteger(event.skewMs) ? ` by ${Math.round(Math.abs(event.skewMs) / 60_000)} min` : '';
+    feed.add(`Clock jump detected (${event.kind ?? 'wall vs monotonic'}${skew}): the jumped time is not credited`, 'warn');
   });
+  // Server-side reviews are summed up in the sync message; the local hold has no sync to ride on.
   manager.on('review-needed', (event) => {
-    feed.add(`Review needed${event.amount ? ` for ${formatTon(event.amount)} TON` : ''}: not credited until an operator approves`, 'warn');
+    if (event.reason === 'offline_cap') {
+      feed.add(`Offline past the ${Math.round(event.offlineCapMs / HOUR_MS)} h cap: earnings beyond it are held for verification, not credited`, 'warn');
+    }
   });
   manager.on('conflict', (event) => {
     feed.add(`Conflict with the server (${event.kind ?? event.type ?? 'state'}): server wins, local values kept in the conflict log`, 'warn');
@@ -349,17 +358,10 @@ function renderAudit(view) {
     return;
   }
   const entries = view.manager.recovery.audit(view.userId);
-  // Ids, not positions: the log is bounded and drops its oldest entries. Entries already stored
-  // when the page opened were announced by the page load that saw them happen.
-  const announcedUpTo = view.lastAuditId ?? entries.at(-1)?.id ?? 0;
+  // The stored log remembers the last sync across reloads, before this page load has synced.
   for (const entry of entries) {
-    if (entry.id > announcedUpTo && AUDIT_NAMES[entry.operationType]) {
-      feed.add(`Detected: ${AUDIT_NAMES[entry.operationType]}`, 'warn');
-    }
-    // The stored log remembers the last sync across reloads, before this page load has synced.
     if (entry.operationType === 'sync_applied' && !(view.lastSyncAt >= entry.timestamp)) view.lastSyncAt = entry.timestamp;
   }
-  view.lastAuditId = entries.at(-1)?.id ?? announcedUpTo;
   body.replaceChildren(...entries.slice(-50).reverse().map((entry) => {
     const row = document.createElement('tr');
     row.dataset.operation = entry.operationType;

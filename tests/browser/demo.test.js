@@ -250,7 +250,7 @@ describe('demo page', () => {
     // Two minutes of real (monotonic) time were mined; the hour the wall clock jumped was not.
     assert.equal((await stateOf(page)).currentEarnings, '0.03333333');
     assert.equal(await serverTotal(1003), '0.03333333');
-    await waitForText(page, 'happenings', /Detected: clock jump/);
+    await waitForText(page, 'happenings', /Clock jump detected/);
     const flagged = await page.$$eval('[data-testid="audit"] tr[data-operation="clock_jump"]', (rows) => rows.length);
     assert.ok(flagged >= 1);
     await shot(page, '07-clock-jump');
