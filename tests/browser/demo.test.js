@@ -12,12 +12,16 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 
 import { createServer } from '../../server/app.js';
+import { signInitData } from '../../server/auth.js';
 import { demoServerOptions } from '../../web-demo/launch.js';
 import { launchChromium } from '../js/support/chromium.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SHOTS = path.join(ROOT, 'test-results', 'demo');
 const ADMIN_TOKEN = 'demo-test-admin-token-0123456789';
+const BOT_TOKEN = '123456789:AAdemo-test-bot-token_0123456789';
+// Beyond 32 bits, as real Telegram ids are.
+const TELEGRAM_USER_ID = 5_000_000_001;
 const START_WALL = Date.UTC(2026, 0, 15, 9, 0, 0);
 const MINUTE = 60_000;
 
@@ -36,6 +40,7 @@ before(async () => {
     dataDir,
     devIdentity: true,
     adminToken: ADMIN_TOKEN,
+    botToken: BOT_TOKEN,
     now: () => serverWall,
     logger: pino({ level: 'error' }),
   });
@@ -353,5 +358,65 @@ describe('demo page', () => {
       await page.screenshot({ path: path.join(SHOTS, `layout-${name}.png`) });
       await context.close();
     }
+  });
+  // Telegram's own script is replaced by one that does what it does for the page: expose
+  // Telegram.WebApp with the launch's initData and set the chat's theme colours.
+  async function openInTelegram(context, initData) {
+    const page = await context.newPage();
+    await page.route('https://telegram.org/js/telegram-web-app.js', (route) => route.fulfill({
+      contentType: 'text/javascript',
+      body: `
+        const theme = { bg_color: '#17212b', secondary_bg_color: '#232e3c', text_color: '#f5f5f5',
+          hint_color: '#708499', link_color: '#6ab3f3', button_color: '#5288c1', button_text_color: '#ffffff' };
+        for (const [key, value] of Object.entries(theme)) {
+          document.documentElement.style.setProperty('--tg-theme-' + key.replaceAll('_', '-'), value);
+        }
+        window.Telegram = { WebApp: { initData: ${JSON.stringify(initData)}, initDataUnsafe: {}, themeParams: theme,
+          ready() {}, expand() {}, onEvent() {}, offEvent() {} } };
+      `,
+    }));
+    const launch = new URLSearchParams({ tgWebAppData: initData, tgWebAppVersion: '8.0', tgWebAppPlatform: 'android' });
+    await page.goto(`${server.url}/?clock=manual&wall=${serverWall}#${launch}`);
+    return page;
+  }
+
+  function telegramInitData(botToken) {
+    return signInitData({
+      query_id: 'AAHdF6IQAAAAAN0XohDhrOrc',
+      user: JSON.stringify({ id: TELEGRAM_USER_ID, first_name: 'Dana', language_code: 'en' }),
+      auth_date: String(Math.floor(serverWall / 1000)),
+    }, botToken);
+  }
+
+  test('inside Telegram: the user comes from signed initData, the server validates it and credits that user', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await openInTelegram(context, telegramInitData(BOT_TOKEN));
+    await waitReady(page);
+    assert.equal(await page.evaluate(() => window.demo.userId), TELEGRAM_USER_ID);
+    await waitForText(page, 'telegram-user', new RegExp(`Telegram user ${TELEGRAM_USER_ID}`));
+    assert.equal(await page.isVisible('[data-testid="user-select"]'), false);
+    await startMining(page);
+    await advance(page, MINUTE);
+    await stopMining(page);
+    assert.equal((await syncNow(page)).status, 'synced');
+    assert.equal(await serverTotal(TELEGRAM_USER_ID), '0.01666666');
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.equal(background, 'rgb(23, 33, 43)');
+    await page.waitForFunction(() => window.demo.shown()?.syncStatus === 'synced');
+    await shot(page, '11-telegram');
+    await context.close();
+  });
+
+  test('inside Telegram with initData signed by another bot: refused, nothing credited, the page says why', async () => {
+    const context = await browser.newContext();
+    const page = await openInTelegram(context, telegramInitData('987654321:AAsome-other-bot-token_98765432'));
+    await waitReady(page);
+    await startMining(page);
+    await advance(page, MINUTE);
+    const outcome = await syncNow(page);
+    assert.equal(outcome.status, 'failed');
+    await waitForText(page, 'happenings', /signature does not match/);
+    assert.equal(await serverTotal(TELEGRAM_USER_ID), null);
+    await context.close();
   });
 });
