@@ -628,7 +628,9 @@ export class EarningsManager {
         key,
         userId,
         bytes,
-        fullySynced: state !== null && state.pending === '0.00000000' && state.heldForVerification === '0.00000000',
+        // Mining on means time not yet accrued is owed, whatever the record's pending says.
+        fullySynced: state !== null && !state.isActive && state.pending === '0.00000000'
+          && state.heldForVerification === '0.00000000',
         lastAccess: state?.lastUpdate ?? 0,
         isActive: userId === activeUserId || Boolean(live),
         quarantined: false,
@@ -775,6 +777,14 @@ export class EarningsManager {
     this.disposed = true;
     for (const off of this.detach) off();
     await this.settled();
+    for (const session of this.sessions.values()) {
+      if (session.engine) {
+        await session.run(async () => {
+          session.engine.tick(this.now());
+          await this.persist(session);
+        }).catch(() => {});
+      }
+    }
     for (const session of this.sessions.values()) {
       session.syncTimer.cancel();
       session.tickTimer.cancel();

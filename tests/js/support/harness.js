@@ -43,6 +43,7 @@ export async function createDevice({ seed = 1, fault = () => null, storeFor, eng
   const tabs = [];
   const device = {
     core, time, server, idb, browser, lifecycle, tabs, fault,
+    transport: createFetchTransport({ endpoint: ENDPOINT, auth: devAuth(), fetch: server.fetch }),
     randomBytes(count) {
       return Uint8Array.from({ length: count }, () => Math.floor(random() * 256));
     },

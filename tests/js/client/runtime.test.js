@@ -1,0 +1,285 @@
+// The client runtime's effects around the core: compression, quota handling and cleanup, degraded
+// storage, lifecycle flushes with keepalive, Telegram's deactivated event, multi-user isolation,
+// and disposal.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { IDBKeyRange } from 'fake-indexeddb';
+import { createDevice } from '../support/harness.js';
+import { toUnits } from '../support/fake-server.js';
+import { FakeLocalStorage } from '../support/fake-web-storage.js';
+import { withCompression } from '../../../js/storage/compress.js';
+import { MemoryStore } from '../../../js/storage/memory.js';
+import { LocalStorageStore } from '../../../js/storage/localstorage.js';
+import { IndexedDbStore } from '../../../js/storage/indexeddb.js';
+import { recordKey, RECORD_PREFIX, QUARANTINE_PREFIX } from '../../../js/storage/keys.js';
+import { createEarningsManager } from '../../../js/index.js';
+
+const RUNS = { numRuns: 100, seed: Number(process.env.FC_SEED ?? 20260124), includeErrorInReport: true };
+const RATE = '3.6';
+
+test('compression round-trips any bytes, keeps small values raw, and hands undecodable values on as stored', async () => {
+  await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 4000 }), fc.boolean(), async (bytes, repetitive) => {
+    const value = repetitive ? Uint8Array.from({ length: bytes.length * 4 }, (_, i) => bytes[i % Math.max(1, bytes.length)] ?? 0) : bytes;
+    const inner = new MemoryStore();
+    const store = withCompression(inner);
+    await store.put('k', value);
+    assert.deepEqual(await store.get('k'), value);
+    assert.ok((await inner.get('k')).length <= value.length, 'never stored larger than raw');
+  }), RUNS);
+  const inner = new MemoryStore();
+  await inner.put('bad', Uint8Array.from([0x54, 0x45, 0x5a, 0x01, 0xff, 0xff, 0xff]));
+  assert.deepEqual(await withCompression(inner).get('bad'), Uint8Array.from([0x54, 0x45, 0x5a, 0x01, 0xff, 0xff, 0xff]));
+  assert.equal(withCompression(inner, {}), inner, 'no CompressionStream: the store is used as is');
+});
+
+async function managerOn(device, storage, extra = {}) {
+  return createEarningsManager({
+    core: device.core, storage, transport: {
+      sync: (request, options) => device.transport.sync(request, options),
+      fetchState: (clientId, options) => device.transport.fetchState(clientId, options),
+    },
+    clock: device.time.clock, timers: device.time.group(), lifecycle: device.lifecycle, telegram: null, tabs: null,
+    seed: 1, randomBytes: device.randomBytes, env: {}, ...extra,
+  });
+}
+
+test('Property 9: Cache Cleanup Preservation - quota cleanup never evicts the active user or anything unsynced', async () => {
+  await fc.assert(fc.asyncProperty(
+    fc.array(fc.record({ userId: fc.integer({ min: 2, max: 40 }), synced: fc.boolean() }), { minLength: 1, maxLength: 6 }),
+    async (others) => {
+      const device = await createDevice();
+      const local = new FakeLocalStorage();
+      const storage = LocalStorageStore.open(local);
+      const unsynced = new Set();
+      for (const { userId, synced } of others) {
+        const manager = await managerOn(device, storage);
+        await manager.initializeUser(userId);
+        await manager.setMining(userId, { active: true, rate: RATE });
+        await device.time.advance(5_000);
+        if (synced) await manager.syncToDatabase(userId, true);
+        const state = manager.state(userId);
+        if (state.pending !== '0.00000000') unsynced.add(userId);
+        else unsynced.delete(userId);
+        await manager.dispose();
+      }
+      // The device is now nearly full: the active user's next write hits the quota.
+      local.quotaChars = [...local.items].reduce((sum, [key, value]) => sum + key.length + value.length, 0) + 200;
+      const manager = await managerOn(device, storage);
+      const quota = [];
+      manager.on('quota', (event) => quota.push(event));
+      await manager.initializeUser(1);
+      await manager.setMining(1, { active: true, rate: RATE });
+      await device.time.advance(30_000);
+      await manager.updateEarnings(1, '0.00001').catch(() => {});
+      await manager.settled();
+      const left = (await storage.list(RECORD_PREFIX)).map((entry) => entry.key);
+      for (const userId of unsynced) assert.ok(left.includes(recordKey(userId)), `unsynced user ${userId} evicted`);
+      const active = await storage.get(recordKey(1));
+      if (quota.length === 0) {
+        assert.ok(active, 'the active user is stored when cleanup made room');
+      }
+      assert.equal(units(manager.state(1).currentEarnings) > 0n, true, 'the active user keeps working from memory');
+      await manager.dispose();
+    },
+  ), RUNS);
+});
+
+function units(text) {
+  return toUnits(text);
+}
+
+test('Property 10: Storage Size Management - records of other users that are synced are cleaned up once the budget is approached', async () => {
+  await fc.assert(fc.asyncProperty(fc.integer({ min: 3, max: 8 }), fc.integer({ min: 400, max: 3_000 }), async (users, budget) => {
+    const device = await createDevice();
+    const storage = new MemoryStore();
+    for (let userId = 10; userId < 10 + users; userId += 1) {
+      const manager = await managerOn(device, storage);
+      await manager.initializeUser(userId);
+      await manager.setMining(userId, { active: true, rate: RATE });
+      await device.time.advance(2_000);
+      await manager.syncToDatabase(userId, true);
+      await manager.setMining(userId, { active: false });
+      await manager.syncToDatabase(userId, true);
+      await manager.dispose();
+    }
+    const before = (await storage.list(RECORD_PREFIX)).reduce((sum, entry) => sum + entry.bytes, 0);
+    const manager = await managerOn(device, storage, { storageBudgetBytes: budget });
+    await manager.initializeUser(1);
+    await manager.settled();
+    const records = await storage.list(RECORD_PREFIX);
+    const after = records.reduce((sum, entry) => sum + entry.bytes, 0);
+    assert.ok(records.some((entry) => entry.key === recordKey(1)), 'active user kept');
+    if (before > budget) assert.ok(after < before, `usage ${before} over budget ${budget} and nothing cleaned`);
+    await manager.dispose();
+  }), RUNS);
+});
+
+test('quota on every write: the app is alerted once, keeps earning from memory, and the stored record is untouched', async () => {
+  const device = await createDevice();
+  const local = new FakeLocalStorage();
+  const storage = LocalStorageStore.open(local);
+  const manager = await managerOn(device, storage, { compress: false });
+  await manager.initializeUser(3);
+  await manager.setMining(3, { active: true, rate: RATE });
+  const storedBefore = local.getItem(recordKey(3));
+  local.quotaChars = 0;
+  const quota = [];
+  manager.on('quota', (event) => quota.push(event));
+  await device.time.advance(10_000);
+  await manager.updateEarnings(3, '0.00002');
+  await manager.updateEarnings(3, '0.00001');
+  assert.equal(quota.length, 1);
+  assert.equal(quota[0].userId, 3);
+  assert.equal(local.getItem(recordKey(3)), storedBefore);
+  local.quotaChars = Infinity;
+  const result = await manager.syncToDatabase(3, true);
+  assert.equal(device.server.creditedUnits(3), units(result.state.syncedTotal));
+  assert.equal(units(result.state.syncedTotal), 10_000n * 100n + units('0.00003'));
+  await manager.dispose();
+});
+
+test('no durable storage at all: memory, and a storage-degraded event naming what failed', async () => {
+  const device = await createDevice();
+  const degraded = [];
+  const manager = await createEarningsManager({
+    core: device.core, transport: device.transport, clock: device.time.clock, timers: device.time.group(),
+    lifecycle: device.lifecycle, telegram: null, tabs: null, seed: 1, randomBytes: device.randomBytes,
+    env: { get localStorage() { throw new Error('SecurityError'); } },
+  });
+  manager.on('storage-degraded', (event) => degraded.push(event));
+  await manager.initializeUser(4);
+  assert.equal(degraded.length, 1);
+  assert.equal(degraded[0].store, 'memory');
+  assert.equal(degraded[0].durable, false);
+  assert.deepEqual(degraded[0].failed.map((entry) => entry.kind), ['indexeddb', 'localstorage']);
+  await manager.dispose();
+});
+
+test('page hidden, pagehide and Telegram deactivated each send at once, with keepalive', async () => {
+  for (const trigger of ['hidden', 'pagehide', 'deactivated']) {
+    const device = await createDevice();
+    const telegramListeners = new Map();
+    const telegram = {
+      userId: 11, initData: 'user=%7B%22id%22%3A11%7D', authorization: () => 'dev 11', deviceStorage: null,
+      onLifecycle: (type, listener) => {
+        telegramListeners.set(type, listener);
+        return () => telegramListeners.delete(type);
+      },
+    };
+    const manager = await managerOn(device, new MemoryStore(), { telegram });
+    await manager.initializeUser(11);
+    await manager.setMining(11, { active: true, rate: RATE });
+    await device.time.advance(5_000);
+    const before = device.server.log.length;
+    if (trigger === 'deactivated') telegramListeners.get('deactivated')();
+    else device.lifecycle.emit(trigger);
+    await manager.settled();
+    const sent = device.server.log.slice(before);
+    assert.deepEqual(sent.map((entry) => [entry.path, entry.keepalive]), [['/v1/sync', true]], trigger);
+    assert.equal(device.server.creditedUnits(11), 5_000n * 100n);
+    await manager.dispose();
+    assert.equal(telegramListeners.size, 0, 'dispose unhooks Telegram');
+  }
+});
+
+test('inside Telegram only the Telegram user can be opened', async () => {
+  const device = await createDevice();
+  const telegram = { userId: 11, initData: 'x', authorization: () => 'dev 11', deviceStorage: null, onLifecycle: () => () => {} };
+  const manager = await managerOn(device, new MemoryStore(), { telegram });
+  await assert.rejects(manager.initializeUser(12), { code: 'USER_ID_INVALID' });
+  await manager.dispose();
+});
+
+test('Property 7: User Data Isolation - several users on one manager: one user\'s corruption and recovery never touch another\'s record', async () => {
+  await fc.assert(fc.asyncProperty(fc.integer({ min: 2, max: 5 }), fc.nat(), async (users, victimPick) => {
+    const device = await createDevice();
+    const idbStore = await IndexedDbStore.open(device.idb, { keyRange: IDBKeyRange });
+    const first = await managerOn(device, idbStore);
+    for (let userId = 1; userId <= users; userId += 1) {
+      await first.initializeUser(userId);
+      await first.setMining(userId, { active: userId % 2 === 0, rate: RATE });
+    }
+    await device.time.advance(3_000);
+    for (let userId = 1; userId <= users; userId += 1) await first.syncToDatabase(userId, true);
+    await first.dispose();
+    const victim = 1 + (victimPick % users);
+    const raw = await IndexedDbStore.open(device.idb, { keyRange: IDBKeyRange });
+    const before = new Map();
+    for (let userId = 1; userId <= users; userId += 1) before.set(userId, await raw.get(recordKey(userId)));
+    await raw.put(recordKey(victim), Uint8Array.from([1, 2, 3]));
+    const second = await managerOn(device, await IndexedDbStore.open(device.idb, { keyRange: IDBKeyRange }));
+    const corrupted = [];
+    second.on('corruption', (event) => corrupted.push(event.userId));
+    await second.initializeUser(victim);
+    await second.settled();
+    assert.deepEqual(corrupted, [victim]);
+    for (let userId = 1; userId <= users; userId += 1) {
+      if (userId !== victim) assert.deepEqual(await raw.get(recordKey(userId)), before.get(userId), `user ${userId} touched`);
+    }
+    const quarantined = await raw.list(QUARANTINE_PREFIX);
+    assert.ok(quarantined.every((entry) => entry.key.startsWith(`${QUARANTINE_PREFIX}${victim}:`)));
+    await second.dispose();
+  }), RUNS);
+});
+
+test('Property 13: Offline Earnings Calculation - offline, earnings keep growing from local state at the rate', async () => {
+  await fc.assert(fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 3_600_000 }), { minLength: 1, maxLength: 5 }), async (gaps) => {
+    const device = await createDevice();
+    const manager = await managerOn(device, new MemoryStore());
+    await manager.initializeUser(5);
+    await manager.setMining(5, { active: true, rate: RATE });
+    device.lifecycle.emit('offline');
+    device.fault = () => ({ kind: 'drop-request' });
+    let elapsed = 0;
+    for (const gap of gaps) {
+      await device.time.advance(gap);
+      elapsed += gap;
+      const state = manager.state(5);
+      assert.equal(units(state.currentEarnings) + units(state.heldForVerification), BigInt(elapsed) * 100n);
+    }
+    assert.equal(device.server.creditedUnits(5), 0n);
+    await manager.dispose();
+  }), RUNS);
+});
+
+test('Property 12: Data Preservation During Errors - the stored outbox never shrinks while syncs fail', async () => {
+  await fc.assert(fc.asyncProperty(
+    fc.array(fc.constantFrom(0, 400, 401, 500, 503, 429), { minLength: 1, maxLength: 6 }),
+    async (statuses) => {
+      const device = await createDevice();
+      const storage = new MemoryStore();
+      const manager = await managerOn(device, storage);
+      await manager.initializeUser(6);
+      await manager.setMining(6, { active: true, rate: RATE });
+      let last = 0n;
+      for (const status of statuses) {
+        device.fault = () => (status === 0 ? { kind: 'drop-request' } : { kind: 'fail', status });
+        await device.time.advance(61_000);
+        await manager.syncToDatabase(6, true);
+        const stored = device.core.decodeRecord(await withCompression(storage).get(recordKey(6))).state;
+        const owed = units(stored.pending) + units(stored.heldForVerification);
+        const permanent = status >= 400 && status < 500 && ![401, 408, 429].includes(status);
+        if (!permanent) assert.ok(owed >= last, `stored outbox shrank from ${last} to ${owed} after ${status}`);
+        last = owed;
+      }
+      await manager.dispose();
+    },
+  ), RUNS);
+});
+
+test('dispose frees every engine and stops every timer; later calls fail with DISPOSED', async () => {
+  const device = await createDevice();
+  const timers = device.time.group();
+  const liveBefore = device.core.liveEngineCount();
+  const manager = await managerOn(device, new MemoryStore(), { timers });
+  await manager.initializeUser(8);
+  await manager.initializeUser(9);
+  manager.subscribe(8, () => {});
+  await manager.setMining(8, { active: true, rate: RATE });
+  assert.equal(device.core.liveEngineCount(), liveBefore + 2);
+  await manager.dispose();
+  assert.equal(device.core.liveEngineCount(), liveBefore);
+  assert.equal(timers.pending(), 0);
+  await assert.rejects(manager.updateEarnings(8, '0.1'), { code: 'DISPOSED' });
+});
