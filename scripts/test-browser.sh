@@ -12,6 +12,6 @@ fi
 if [ ! -f dist/earnings-core.wasm ]; then
   bash scripts/build-wasm.sh
 fi
-mapfile -t suites < <(find tests/browser -name 'client*.test.js' | sort)
+mapfile -t suites < <(find tests/browser \( -name 'client*.test.js' -o -name 'demo*.test.js' \) | sort)
 # One browser at a time: the machine has two cores shared with other work.
 node --test --test-concurrency=1 --test-reporter=spec "${suites[@]}"
