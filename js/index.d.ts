@@ -253,6 +253,10 @@ export class EarningsManager {
   reconcileData(userId: number): Promise<ReconciliationResult>;
   /** The current state (a follower tab's mirror of the leader's). */
   state(userId: number): EarningsState | null;
+  /** Whether this tab runs the user's engine or mirrors the leader tab. */
+  isLeader(userId: number): boolean;
+  /** 'indexeddb' | 'telegram-device' | 'localstorage' | 'memory'. */
+  readonly storageKind: string;
   /** At most one call per second per user, always including the latest change. */
   subscribe(userId: number, listener: (state: EarningsState) => void): () => void;
   on<K extends keyof EarningsEventMap>(type: K, listener: (event: EarningsEventMap[K]) => void): () => void;

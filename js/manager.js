@@ -345,6 +345,16 @@ export class EarningsManager {
     return this.stateOf(this.session(userId));
   }
 
+  // Whether this tab runs the user's engine (accrues, stores, syncs) or mirrors another tab.
+  isLeader(userId) {
+    return this.session(userId).isLeader;
+  }
+
+  // Which medium holds the records: 'indexeddb' | 'telegram-device' | 'localstorage' | 'memory'.
+  get storageKind() {
+    return this.store.kind;
+  }
+
   async updateEarnings(userId, amount) {
     this.ensureOpen();
     const session = this.session(userId);

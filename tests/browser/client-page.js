@@ -20,8 +20,8 @@ window.teg = {
     }
     return manager.initializeUser(userId);
   },
-  storeKind: () => manager.store.kind,
-  isLeader: (userId) => manager.sessions.get(userId)?.isLeader ?? false,
+  storeKind: () => manager.storageKind,
+  isLeader: (userId) => manager.isLeader(userId),
   mine: (userId, rate) => manager.setMining(userId, { active: true, rate }),
   earn: (userId, amount) => manager.updateEarnings(userId, amount),
   async sync(userId) {
