@@ -1,0 +1,29 @@
+// What a browser downloads for the core: the .wasm plus the loader JS (emscripten's glue and
+// js/core.js, loader.js, errors.js), raw, gzip -9 and brotli. Target: <= 80 KB gzip in all.
+import { readFileSync } from 'node:fs';
+import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
+
+import { printTable } from './core-table.js';
+
+const root = new URL('../', import.meta.url);
+const shipped = [
+  ['dist/earnings-core.wasm', 'the core (C++ -> wasm)'],
+  ['dist/earnings-core.mjs', 'emscripten loader + embind glue'],
+  ['js/core.js', 'friendly API'],
+  ['js/loader.js', 'fetch/compile'],
+  ['js/errors.js', 'error classes'],
+];
+
+const kb = (bytes) => (bytes / 1024).toFixed(1);
+const totals = { raw: 0, gzip: 0, brotli: 0 };
+const rows = shipped.map(([path, what]) => {
+  const bytes = readFileSync(new URL(path, root));
+  const gzip = gzipSync(bytes, { level: 9 }).length;
+  const brotli = brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+  totals.raw += bytes.length;
+  totals.gzip += gzip;
+  totals.brotli += brotli;
+  return [path, what, kb(bytes.length), kb(gzip), kb(brotli)];
+});
+rows.push(['total', '', kb(totals.raw), kb(totals.gzip), kb(totals.brotli)]);
+printTable('Shipped client size (KB; target <= 80 KB gzip)', ['file', 'what', 'raw', 'gzip -9', 'brotli 11'], rows);
