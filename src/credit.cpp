@@ -118,7 +118,7 @@ Units budget_left(Units rate, std::int64_t anchor, std::int64_t now, std::int64_
   return budget_for(rate, now + tolerance_ms - anchor);
 }
 
-json op_result_to_json(const CreditResult& result) {
+json credit_result_to_json(const CreditResult& result) {
   json out = json::object();
   out["id"] = result.id;
   out["seq"] = result.seq;
@@ -308,7 +308,6 @@ Result<CreditPlan> plan_credit(const CreditRow& row, const std::vector<SyncOp>& 
   const Units rate = std::min(row.rate_per_hour, config.max_rate_per_hour);
   const std::int64_t anchor = row.budget_anchor_ms.value_or(server_now);
   const std::int64_t start = std::max(anchor, server_now - config.offline_cap_ms);
-  const std::int64_t server_elapsed_ms = std::max<std::int64_t>(server_now - anchor, 0);
 
   CreditPlan plan;
   plan.row = row;
@@ -333,6 +332,7 @@ Result<CreditPlan> plan_credit(const CreditRow& row, const std::vector<SyncOp>& 
       plan.results.push_back(std::move(result));
       continue;
     }
+    const std::int64_t anchor_before = spent_to;
     const Units budget = budget_left(rate, spent_to, server_now, config.tolerance_ms);
     Units credited = 0;
     ReviewReason reason = ReviewReason::kExceedsBudget;
@@ -392,7 +392,8 @@ Result<CreditPlan> plan_credit(const CreditRow& row, const std::vector<SyncOp>& 
                       {"claimedRate", format_amount(op.claimed_rate)},
                       {"rate", format_amount(rate)},
                       {"serverNow", server_now},
-                      {"serverElapsedMs", server_elapsed_ms},
+                      {"budgetAnchor", anchor_before},
+                      {"serverElapsedMs", std::max<std::int64_t>(server_now - anchor_before, 0)},
                       {"offlineCapMs", config.offline_cap_ms},
                       {"budget", format_amount(budget)}};
       CreditAudit audit;
@@ -503,7 +504,7 @@ Result<CreditRow> credit_row_from_json(const json& value) {
 
 json credit_plan_to_json(const CreditPlan& plan) {
   json results = json::array();
-  for (const CreditResult& result : plan.results) results.push_back(op_result_to_json(result));
+  for (const CreditResult& result : plan.results) results.push_back(credit_result_to_json(result));
   json audit = json::array();
   for (const CreditAudit& record : plan.audit) audit.push_back(audit_to_json(record));
   json reviews = json::array();

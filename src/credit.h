@@ -37,6 +37,10 @@
 //         "reviews":[{"op_id","seq","amount","reason":"verification|exceeds_budget",
 //                     "context":{...}}],
 //         "credited":"..","queuedForReview":".."}
+//   A review item's context holds the claim (type, claimed, claimedFrom/To/Ms, claimedRate), what
+//   was credited, and the server's view: rate, serverNow, budgetAnchor (time spent up to, before
+//   this op), serverElapsedMs (serverNow - budgetAnchor, already capped at offlineCapMs),
+//   offlineCapMs and budget (what was left for this op).
 //   A null budgetAnchor (a row that predates the anchor) starts the budget at serverNow.
 //   Errors: REQUEST_INVALID naming the field (request), STATE_INVALID (row), CONFIG_INVALID,
 //   TIME_INVALID (serverNow). Unknown members of the request and of each op are refused.
