@@ -261,6 +261,21 @@ describe('demo page', () => {
     await shot(page, '07-clock-jump');
     await context.close();
   });
+  test('a wall clock moved back never takes earnings away or pays them twice', async () => {
+    const context = await browser.newContext();
+    const page = await openDemo(context, 1002);
+    await startMining(page);
+    await advance(page, MINUTE);
+    await page.click('[data-testid="clock-back"]');
+    await advance(page, MINUTE);
+    await stopMining(page);
+    assert.equal((await syncNow(page)).status, 'synced');
+    assert.equal((await stateOf(page)).currentEarnings, '0.03333333');
+    assert.equal(await serverTotal(1002), '0.03333333');
+    await waitForText(page, 'happenings', /Clock jump detected/);
+    await context.close();
+  });
+
   test('beyond the offline cap the excess is queued for review; the operator approves it from the page', async () => {
     const context = await browser.newContext();
     const page = await openDemo(context, 1001);
