@@ -43,18 +43,26 @@ async function openPostgres(connectionString, poolSize) {
     async query(text, params = []) {
       return (await client.query({ name: nameOf(text), text, values: params })).rows;
     },
+    // Literal SQL, possibly several statements; one { rows } per statement.
     async exec(text) {
-      await client.query(text);
+      const results = await client.query(text);
+      return Array.isArray(results) ? results : [results];
     },
   });
   return {
     kind: 'postgres',
     ...scope(pool),
-    async transaction(work) {
+    async transaction(work, { opening = null } = {}) {
       const client = await pool.connect();
       try {
-        await client.query('BEGIN');
-        const result = await work(scope(client));
+        let openingRows = [];
+        if (opening) {
+          const [, ...results] = await client.query(`BEGIN; ${opening}`);
+          openingRows = results.map((r) => r.rows);
+        } else {
+          await client.query('BEGIN');
+        }
+        const result = await work(scope(client), openingRows);
         await client.query('COMMIT');
         return result;
       } catch (error) {
@@ -80,15 +88,18 @@ async function openPglite(dataDir) {
     async query(text, params = []) {
       return (await target.query(text, params)).rows;
     },
-    async exec(text) {
-      await target.exec(text);
+    exec(text) {
+      return target.exec(text);
     },
   });
   return {
     kind: 'pglite',
     ...scope(db),
-    transaction(work) {
-      return db.transaction((tx) => work(scope(tx)));
+    transaction(work, { opening = null } = {}) {
+      return db.transaction(async (tx) => {
+        const openingRows = opening ? (await tx.exec(opening)).map((r) => r.rows) : [];
+        return work(scope(tx), openingRows);
+      });
     },
     async close() {
       await db.close();

@@ -56,17 +56,32 @@ export function stateAnswer(row) {
   };
 }
 
-// Locks the user's row for the rest of the transaction, creating it on first contact. Every
-// write for a user happens under this lock, so a user's syncs and review decisions serialise
-// while different users never wait for each other. `clientId` null: no client sequence needed.
+const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+// The statements that open a user's transaction (db.transaction's `opening`): lock the user's
+// row, then read the client's last_seq. Literal SQL so that they travel with BEGIN in one round
+// trip; the values are inlined only after checking they are a safe integer and a client id of
+// [A-Za-z0-9_-], which cannot break out of a literal.
 //
-// The client's last_seq is read by a second statement on purpose: under READ COMMITTED a
-// statement that waited for the lock re-reads only the locked row, not joined rows, so a
-// sequence row inserted by the transaction it waited for would be invisible to it and a raced
-// duplicate would be credited twice.
-export async function lockUser(tx, { userId, clientId, nowMs, defaultRatePerHour }) {
-  const select = `SELECT ${ROW_COLUMNS} FROM user_earnings u WHERE u.user_id = $1 FOR UPDATE`;
-  let rows = await tx.query(select, [userId]);
+// last_seq is read by a second statement on purpose: under READ COMMITTED a statement that
+// waited for the lock re-reads only the locked row, not joined rows, so a sequence row inserted
+// by the transaction it waited for would be invisible to it and a raced duplicate would be
+// credited twice. Each statement of the batch takes a fresh snapshot.
+export function lockStatements(userId, clientId) {
+  if (!Number.isSafeInteger(userId) || userId <= 0) throw new Error('lockStatements: user id not checked');
+  if (clientId !== null && !CLIENT_ID.test(clientId)) throw new Error('lockStatements: client id not checked');
+  const lock = `SELECT ${ROW_COLUMNS} FROM user_earnings u WHERE u.user_id = ${userId} FOR UPDATE`;
+  if (clientId === null) return lock;
+  return `${lock};
+    SELECT last_seq::text AS last_seq FROM sync_client_sequences WHERE user_id = ${userId} AND client_id = '${clientId}'`;
+}
+
+// The user's row, locked for the rest of the transaction, created on first contact. Every write
+// for a user happens under this lock, so a user's syncs and review decisions serialise while
+// different users never wait for each other. `opened` is what lockStatements(userId, clientId)
+// returned; `clientId` null: no client sequence needed.
+export async function lockUser(tx, opened, { userId, clientId, nowMs, defaultRatePerHour }) {
+  let [rows, sequence = []] = opened;
   if (rows.length === 0) {
     // The budget starts at first contact: the server has no evidence of mining before it.
     await tx.query(
@@ -77,13 +92,10 @@ export async function lockUser(tx, { userId, clientId, nowMs, defaultRatePerHour
        ON CONFLICT (user_id) DO NOTHING`,
       [userId, defaultRatePerHour, nowMs],
     );
-    rows = await tx.query(select, [userId]);
+    // A concurrent first contact may have created the row and a sequence meanwhile: read both
+    // again, after the lock.
+    [rows, sequence = []] = (await tx.exec(lockStatements(userId, clientId))).map((r) => r.rows);
   }
-  if (clientId === null) return rowFromSql(rows[0], 0);
-  const sequence = await tx.query(
-    'SELECT last_seq::text AS last_seq FROM sync_client_sequences WHERE user_id = $1 AND client_id = $2',
-    [userId, clientId],
-  );
   return rowFromSql(rows[0], sequence.length ? Number(sequence[0].last_seq) : 0);
 }
 

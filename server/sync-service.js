@@ -5,6 +5,7 @@
 import { ServerError, requestInvalid } from './errors.js';
 import {
   lockReviewItem,
+  lockStatements,
   lockUser,
   previousResults,
   reviewOwner,
@@ -64,8 +65,8 @@ export function createSyncService({ db, core, config, metrics }) {
   async function sync(userId, body) {
     const clientId = requireClientId(body.clientId);
     const serverNow = config.now();
-    const { response, queued } = await db.transaction(async (tx) => {
-      const row = await lockUser(tx, { userId, clientId, nowMs: serverNow, defaultRatePerHour: config.defaultRatePerHour });
+    const { response, queued } = await db.transaction(async (tx, opened) => {
+      const row = await lockUser(tx, opened, { userId, clientId, nowMs: serverNow, defaultRatePerHour: config.defaultRatePerHour });
       let plan;
       try {
         plan = core.planCredit({ row, request: body, serverNow, config: creditConfig });
@@ -89,7 +90,7 @@ export function createSyncService({ db, core, config, metrics }) {
         reviews: plan.reviews,
       });
       return { response: { results, state: stateAnswer(stored), serverTime: serverNow }, queued: plan.reviews.length };
-    });
+    }, { opening: lockStatements(userId, clientId) });
     // Counted after COMMIT, so the metrics never include a batch that rolled back.
     for (const result of response.results) {
       metrics.syncOps.inc({ status: result.status });
@@ -104,8 +105,9 @@ export function createSyncService({ db, core, config, metrics }) {
     const serverNow = config.now();
     // Reading the state is the app's first contact on open: creating the row here starts the
     // server's budget clock before the first sync arrives.
-    const row = await db.transaction((tx) =>
-      lockUser(tx, { userId, clientId, nowMs: serverNow, defaultRatePerHour: config.defaultRatePerHour }),
+    const row = await db.transaction(
+      (tx, opened) => lockUser(tx, opened, { userId, clientId, nowMs: serverNow, defaultRatePerHour: config.defaultRatePerHour }),
+      { opening: lockStatements(userId, clientId) },
     );
     return { state: stateAnswer(row), serverTime: serverNow };
   }
@@ -117,7 +119,8 @@ export function createSyncService({ db, core, config, metrics }) {
     const decision = await db.transaction(async (tx) => {
       const userId = await reviewOwner(tx, id);
       if (userId === null) throw new ServerError('NOT_FOUND', `review ${id} does not exist`, 404);
-      const row = await lockUser(tx, { userId, clientId: null, nowMs: serverNow, defaultRatePerHour: config.defaultRatePerHour });
+      const opened = (await tx.exec(lockStatements(userId, null))).map((r) => r.rows);
+      const row = await lockUser(tx, opened, { userId, clientId: null, nowMs: serverNow, defaultRatePerHour: config.defaultRatePerHour });
       const item = await lockReviewItem(tx, id);
       if (item.status !== 'pending') {
         throw new ServerError('REVIEW_DECIDED', `review ${id} was already ${item.status}`, 409);
