@@ -265,7 +265,8 @@ export class EarningsManager {
       session.engine = engine;
       session.mirror = null;
       engine.tick(this.now());
-      await this.persist(session);
+      // A restored record is already stored; a new or rebuilt one must be before anything else.
+      if (!bytes || corruption) await this.persist(session);
       session.corruption = corruption;
       // Until the server's row is in, the record's earnings are unknown: every sync retries it.
       session.pendingRecovery = corruption !== null;
