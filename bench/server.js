@@ -6,6 +6,7 @@
 //   BENCH_SECONDS=10   length of each timed phase
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -179,7 +180,10 @@ function table(title, header, rows) {
 const fixed = (value, digits = 1) => value.toFixed(digits);
 
 async function main() {
-  console.log(`server bench: PostgreSQL on loopback, ${SECONDS} s phases, node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
+  // The machine's load is printed with the tables: on a shared box it moves the numbers more
+  // than any change to the server does.
+  const load = () => os.loadavg().map((value) => value.toFixed(1)).join(' ');
+  console.log(`server bench: PostgreSQL on loopback, ${SECONDS} s phases, node ${process.version}, ${os.cpus().length} cores, load average ${load()}`);
   await createDatabase('pgbench');
   const pgb = pgbench();
   const server = startServer(await createDatabase('earnings_bench'));
@@ -208,6 +212,7 @@ async function main() {
       scaling.push([users, fixed(result.perSecond), fixed(result.p50, 2), fixed(result.p99, 2)]);
     }
     table('How the cost grows: single-op sync, closed-loop concurrent users', ['users', 'requests/s', 'p50 ms', 'p99 ms'], scaling);
+    console.log(`\nload average at the end: ${load()}`);
   } finally {
     server.child.kill('SIGTERM');
   }
