@@ -129,7 +129,8 @@ async function main() {
     core,
     seed: Number(params.get('seed') ?? 7) >>> 0,
   });
-  for (const failed of degraded) feed.add(`Storage ${failed} unavailable; using ${store.kind}`, 'warn');
+  for (const { kind, reason } of degraded) feed.add(`Storage ${kind} unavailable (${reason}); using ${store.kind}`, 'warn');
+  if (!store.durable) showAlert('No durable storage in this browser: earnings live in memory until synced', 'bad');
 
   const view = { userId, manager, lastSyncAt: null };
   wireEvents(view, core, network, storage, clock);
@@ -160,8 +161,6 @@ async function main() {
     shown: () => view.state,
     syncNow: () => manager.syncToDatabase(userId, true),
     settled: () => manager.settled(),
-    isLeader: () => isLeader(view),
-    ready: true,
   };
   document.body.dataset.ready = 'true';
 }
@@ -199,10 +198,9 @@ function timedTransport(transport, record) {
   };
 }
 
+// The tab running the user's engine; followers mirror it.
 function isLeader(view) {
-  // The tab running the user's engine; followers mirror it. The manager has no public
-  // accessor for this yet (asked for in the demo's report).
-  return view.manager.sessions.get(view.userId)?.isLeader === true;
+  return view.manager.isLeader(view.userId);
 }
 
 function sumCredited(core, results, field) {

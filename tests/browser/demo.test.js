@@ -350,7 +350,7 @@ describe('demo page', () => {
     await waitForText(page, 'happenings', /evicted teg:record:1002/);
     await waitForText(page, 'happenings', /active user stored again/);
     await page.waitForFunction(() => window.demo.shown()?.syncStatus === 'synced');
-    const keys = await page.evaluate(async () => (await window.demo.manager.store.list('teg:record:')).map((entry) => entry.key));
+    const keys = await page.evaluate(async () => (await window.demo.faults.storage.inner.list('teg:record:')).map((entry) => entry.key));
     assert.deepEqual(keys, ['teg:record:1001']);
     await shot(page, '10-storage-full');
     await stopMining(page);
