@@ -170,6 +170,12 @@ describe('refused bodies write nothing', () => {
 });
 
 describe('plumbing', () => {
+  test('development identity is announced loudly at start', () => {
+    const warning = server.log.lines.find((line) => line.devIdentity === true);
+    assert.equal(warning.level, 40);
+    assert.match(warning.msg, /DEV_IDENTITY IS ON.*never in production/);
+  });
+
   test('CORS preflight and headers for browser clients', async () => {
     const preflight = await fetch(`${server.url}/v1/sync`, {
       method: 'OPTIONS',

@@ -1,0 +1,81 @@
+// Configuration from the environment and its validation, and the CLI's migrate command on both
+// databases (a PGlite data folder on disk here, or a fresh PostgreSQL database).
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { test } from 'node:test';
+
+import { configFromEnv, resolveConfig } from '../../server/config.js';
+import { BOT_TOKEN, openTestDatabase } from './helpers.js';
+
+const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'server', 'main.js');
+const run = promisify(execFile);
+
+test('the environment maps onto the config, and unset variables keep the defaults', () => {
+  const config = resolveConfig(
+    configFromEnv({
+      PORT: '9000',
+      DEV_IDENTITY: '1',
+      OFFLINE_CAP_MS: '3600000',
+      TOLERANCE_MS: '0',
+      DEFAULT_RATE_PER_HOUR: '0.5',
+      BOT_TOKEN,
+      STATIC_DIR: '/=web-demo,/dist=dist',
+    }),
+  );
+  assert.equal(config.port, 9000);
+  assert.equal(config.host, '127.0.0.1');
+  assert.equal(config.devIdentity, true);
+  assert.equal(config.offlineCapMs, 3_600_000);
+  assert.equal(config.toleranceMs, 0);
+  assert.equal(config.defaultRatePerHour, '0.5');
+  assert.deepEqual(config.staticDirs, [
+    { prefix: '/', dir: 'web-demo' },
+    { prefix: '/dist', dir: 'dist' },
+  ]);
+  assert.equal(resolveConfig(configFromEnv({ DEV_IDENTITY: 'yes please' })).devIdentity, false);
+});
+
+test('out-of-range or malformed settings stop the server with CONFIG_INVALID', () => {
+  const bad = [
+    { PORT: '70000' },
+    { PORT: '-1' },
+    { OFFLINE_CAP_MS: '1.5' },
+    { TOLERANCE_MS: '3600001' },
+    { DEFAULT_RATE_PER_HOUR: '1e3' },
+    { DEFAULT_RATE_PER_HOUR: '-1' },
+    { MAX_RATE_PER_HOUR: '0.000000001' },
+    { MAX_BODY_BYTES: '10' },
+    { BOT_TOKEN: 'not-a-token' },
+    { ADMIN_TOKEN: 'short' },
+    { MAX_BATCH: '0' },
+  ];
+  for (const env of bad) {
+    assert.throws(() => resolveConfig(configFromEnv(env)), (error) => error.code === 'CONFIG_INVALID', JSON.stringify(env));
+  }
+});
+
+test('npm run migrate (node server/main.js migrate) applies once, then reports the schema current', async () => {
+  const database = process.env.TEST_DATABASE_URL ? await openTestDatabase({ migrated: false }) : null;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'earnings-pglite-'));
+  const env = { ...process.env, ...(database ? { DATABASE_URL: database.url } : { DATA_DIR: dataDir }) };
+  try {
+    const lines = async () => (await run(process.execPath, [MAIN, 'migrate'], { env })).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const first = (await lines()).find((line) => line.applied);
+    assert.equal(first.applied.length, 6);
+    const second = (await lines()).find((line) => line.applied);
+    assert.deepEqual(second.applied, []);
+    assert.equal(second.msg, 'schema already current');
+  } finally {
+    await database?.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('an unknown CLI command exits with 2 and says what it accepts', async () => {
+  await assert.rejects(run(process.execPath, [MAIN, 'serve-forever']), (error) => error.code === 2 && /unknown command/.test(error.stdout));
+});
