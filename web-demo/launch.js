@@ -35,6 +35,11 @@ export async function startDemo(options = demoServerOptions()) {
   return app;
 }
 
+function shownPath(dir) {
+  const relative = path.relative(ROOT, dir);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : dir;
+}
+
 async function main() {
   const options = demoServerOptions();
   const app = await startDemo(options);
@@ -42,7 +47,7 @@ async function main() {
   const lines = [
     '',
     `  Demo:          ${shown}/`,
-    `  Database:      ${options.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${path.relative(ROOT, options.dataDir) || options.dataDir}`}`,
+    `  Database:      ${options.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${shownPath(options.dataDir)}`}`,
     `  Admin token:   ${options.adminToken}   (paste it into "Review queue" on the page)`,
     `  Metrics:       ${shown}/metrics`,
     `  Identity:      ${options.devIdentity ? 'development users (outside Telegram)' : 'Telegram only'}${options.botToken ? ' + Telegram initData (BOT_TOKEN)' : ''}`,
