@@ -283,3 +283,136 @@ test('dispose frees every engine and stops every timer; later calls fail with DI
   assert.equal(timers.pending(), 0);
   await assert.rejects(manager.updateEarnings(8, '0.1'), { code: 'DISPOSED' });
 });
+
+test('Property 15: Corruption Detection and Alerts - every kind of damage raises one alert with working recovery options', async () => {
+  await fc.assert(fc.asyncProperty(
+    fc.constantFrom('flip', 'truncate', 'garbage', 'empty', 'other-user'), fc.nat(), fc.integer({ min: 1, max: 255 }),
+    async (damage, at, xor) => {
+      const device = await createDevice();
+      const storage = new MemoryStore();
+      const first = await managerOn(device, storage, { compress: false });
+      await first.initializeUser(21);
+      await first.initializeUser(22);
+      await first.setMining(21, { active: true, rate: RATE });
+      await device.time.advance(4_000);
+      await first.syncToDatabase(21, true);
+      await first.dispose();
+      const bytes = await storage.get(recordKey(21));
+      const damaged = {
+        flip: () => { const copy = bytes.slice(); copy[at % copy.length] ^= xor; return copy; },
+        truncate: () => bytes.slice(0, at % bytes.length),
+        garbage: () => Uint8Array.from({ length: 1 + (at % 64) }, (_, i) => (i * xor) & 0xff),
+        empty: () => new Uint8Array(0),
+      }[damage];
+      await storage.put(recordKey(21), damage === 'other-user' ? await storage.get(recordKey(22)) : damaged());
+      const second = await managerOn(device, storage, { compress: false });
+      const alerts = [];
+      second.on('corruption', (event) => alerts.push(event));
+      await second.initializeUser(21);
+      // An empty value under a record key is damage too (a write that lost its bytes).
+      assert.equal(alerts.length, 1);
+      assert.ok(['RECORD_CORRUPT', 'RECORD_VERSION', 'RECORD_USER_MISMATCH'].includes(alerts[0].code), alerts[0].code);
+      assert.equal(alerts[0].recovered, true);
+      assert.equal(await alerts[0].options.retryRecovery(), true);
+      assert.ok(await alerts[0].options.readQuarantine());
+      await alerts[0].options.discardQuarantine();
+      assert.equal(await alerts[0].options.readQuarantine(), null);
+      assert.equal(units(second.state(21).syncedTotal), device.server.creditedUnits(21));
+      await second.dispose();
+    },
+  ), RUNS);
+});
+
+test('Property 22: Storage Serialization Efficiency - what is stored is never larger than the record and restores to the same state', async () => {
+  await fc.assert(fc.asyncProperty(
+    fc.array(fc.record({ wait: fc.integer({ min: 0, max: 600_000 }), earn: fc.boolean(), sync: fc.boolean() }), { minLength: 1, maxLength: 8 }),
+    async (steps) => {
+      const device = await createDevice();
+      const inner = new MemoryStore();
+      const manager = await managerOn(device, inner);
+      await manager.initializeUser(23);
+      await manager.setMining(23, { active: true, rate: RATE });
+      for (const { wait, earn, sync } of steps) {
+        await device.time.advance(wait);
+        if (earn) await manager.updateEarnings(23, '0.00001').catch(() => {});
+        if (sync) await manager.syncToDatabase(23, true);
+      }
+      await manager.dispose();
+      const stored = await inner.get(recordKey(23));
+      const record = await withCompression(inner).get(recordKey(23));
+      assert.ok(stored.length <= record.length);
+      const engine = device.core.createEngine({ userId: 23, clientId: 'c-check', seed: 1 });
+      engine.restore(record);
+      const expected = device.core.decodeRecord(record).state;
+      assert.deepEqual(engine.state(), expected);
+      engine.dispose();
+    },
+  ), RUNS);
+});
+
+test('Property 23: Resource Cleanup - dispose frees every engine, timer and subscription, whatever was open', async () => {
+  await fc.assert(fc.asyncProperty(
+    fc.array(fc.record({ userId: fc.integer({ min: 1, max: 6 }), subscribe: fc.boolean(), mine: fc.boolean() }), { minLength: 1, maxLength: 6 }),
+    async (users) => {
+      const device = await createDevice();
+      const timers = device.time.group();
+      const liveBefore = device.core.liveEngineCount();
+      const manager = await managerOn(device, new MemoryStore(), { timers });
+      for (const { userId, subscribe, mine } of users) {
+        await manager.initializeUser(userId);
+        if (subscribe) manager.subscribe(userId, () => {});
+        if (mine) await manager.setMining(userId, { active: true, rate: RATE });
+      }
+      await device.time.advance(1_500);
+      await manager.dispose();
+      assert.equal(device.core.liveEngineCount(), liveBefore);
+      assert.equal(timers.pending(), 0);
+      await assert.rejects(manager.updateEarnings(users[0].userId, '0.1'), { code: 'DISPOSED' });
+    },
+  ), RUNS);
+});
+
+test('Property 25: Offline-to-Online Sync - whatever accrued offline is sent by itself on reconnection', async () => {
+  await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 7 * 3_600_000 }), fc.boolean(), async (offlineMs, reload) => {
+    const device = await createDevice();
+    const storage = new MemoryStore();
+    let manager = await managerOn(device, storage);
+    await manager.initializeUser(24);
+    await manager.setMining(24, { active: true, rate: RATE });
+    device.lifecycle.emit('offline');
+    device.fault = () => ({ kind: 'drop-request' });
+    if (reload) {
+      await manager.dispose();
+      device.time.reload(offlineMs);
+      manager = await managerOn(device, storage);
+      await manager.initializeUser(24);
+    } else {
+      await device.time.advance(offlineMs);
+    }
+    device.fault = () => null;
+    device.lifecycle.emit('online');
+    await manager.settled();
+    assert.equal(device.server.creditedUnits(24), BigInt(offlineMs) * 100n);
+    await manager.dispose();
+  }), RUNS);
+});
+
+test('a follower tab mirrors the leader: its subscribers see the leader\'s balance and its writes land once', async () => {
+  const device = await createDevice();
+  const leader = await device.openTab();
+  const follower = await device.openTab();
+  await leader.manager.initializeUser(30);
+  await follower.manager.initializeUser(30);
+  assert.equal(leader.manager.isLeader(30), true);
+  assert.equal(follower.manager.isLeader(30), false);
+  const seen = [];
+  follower.manager.subscribe(30, (state) => seen.push(state.currentEarnings));
+  await follower.manager.setMining(30, { active: true, rate: RATE });
+  await device.time.advance(3_000);
+  await follower.manager.updateEarnings(30, '0.00001');
+  await device.time.advance(1_000);
+  assert.equal(seen.at(-1), leader.manager.state(30).currentEarnings);
+  assert.equal(units(seen.at(-1)), 4_000n * 100n + units('0.00001'));
+  await follower.manager.syncToDatabase(30, true);
+  assert.equal(device.server.creditedUnits(30), units(leader.manager.state(30).syncedTotal));
+});
