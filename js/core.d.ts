@@ -179,15 +179,36 @@ export interface EarningsEngine {
   /** The seed's updateEarnings: draws on the local budget; throws and changes nothing on error. */
   addEarnings(amount: Amount, now: Now): void;
   state(): EarningsState;
-  /** null when nothing is to be sent; otherwise the body of POST /v1/sync (freezes the open delta). */
-  nextSyncRequest(now: Now): SyncRequest | null;
+  /**
+   * The body of POST /v1/sync (freezes the open delta), or null when nothing is owed or a backoff
+   * wait is running (unless `force`).
+   */
+  nextSyncRequest(now: Now, options?: { force?: boolean }): SyncRequest | null;
   applySyncResponse(response: SyncResponse | string, now: Now): { events: EngineEvent[] };
   /** status: the HTTP status, or 0 for a network failure. */
-  applySyncFailure(failure: { status: number }, now: Now): { retryInMs: number; failed: boolean };
+  applySyncFailure(
+    failure: { status: number },
+    now: Now,
+  ): { retryInMs: number; failed: boolean; events: EngineEvent[] };
+  /** Milliseconds until a sync should run (0 = now). */
   syncDueInMs(now: Now): number;
-  recoverFromServer(serverState: ServerState | { state: ServerState; serverTime: number } | string, now: Now): {
-    events: EngineEvent[];
-  };
+  /** The network came back: any backoff wait ends (Property 14). */
+  onOnline(now: Now): void;
+  /**
+   * GET /v1/state's answer. A different `clientId` renumbers what is owed from the server's
+   * lastSeq for that client; ops already sent under the old id go to the conflict log.
+   */
+  recoverFromServer(
+    serverState: { state: ServerState; serverTime: number } | string,
+    now: Now,
+    options?: { clientId?: string },
+  ): { events: EngineEvent[] };
+  /** The caller found this user's stored record corrupt and started over (audit + metric). */
+  reportCorruption(detail: string): void;
+  /** Events raised outside sync answers (clock jumps) since the last call. */
+  takeEvents(): EngineEvent[];
+  /** The effective configuration, defaults filled in. */
+  config(): EngineConfig;
   /** The CRC-checked record to store. */
   serialize(): Uint8Array;
   audit(): Array<Record<string, unknown>>;
@@ -217,12 +238,25 @@ export interface EarningsCore {
     serverNow: number;
     config?: Record<string, unknown>;
   }): Record<string, unknown>;
+  /** Server side: approve or reject one queued review item (see src/credit.h). */
+  planReviewDecision(request: {
+    row: Record<string, unknown>;
+    item: { id: number; amount: Amount; status: string };
+    approve: boolean;
+    serverNow: number;
+  }): Record<string, unknown>;
+  /** A full engine configuration (defaults filled in); CONFIG_INVALID otherwise. */
+  engineConfig(config?: EngineConfig): EngineConfig;
+  /** Returns when `bytes` restore cleanly as `userId`'s record; throws the RECORD_* reason otherwise. */
+  detectCorruption(bytes: Uint8Array, userId: number): void;
   /** Which stored records to evict to fit a byte budget (see src/storage_budget.h). */
   planStorageCleanup(request: {
     records: Array<Record<string, unknown>>;
     budgetBytes: number;
-    activeUserId: number;
-  }): Record<string, unknown>;
+    activeUserId: number | null;
+    now?: number;
+    [option: string]: unknown;
+  }): { evict: string[]; [detail: string]: unknown };
   /** The document inside a stored record, after checking envelope and checksum. */
   decodeRecord(bytes: Uint8Array): Record<string, unknown>;
   /** The seed's plain-JSON localStorage entry (v1), converted exactly. */
