@@ -4,7 +4,6 @@
 // handles. The raw embind names (underscored) never leave this file.
 import {
   ConfigInvalidError,
-  EarningsError,
   EngineDisposedError,
   RecordCorruptError,
   RequestInvalidError,
@@ -432,4 +431,3 @@ export function loadCore(options = {}) {
   return defaultCore;
 }
 
-export { EarningsError };
