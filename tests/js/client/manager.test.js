@@ -90,3 +90,40 @@ test('a corrupt record is quarantined, the state comes back from the server, and
   assert.equal(state.currentEarnings, '0.02000000');
   await second.manager.dispose();
 });
+
+test('any junk given as a user id or an amount is refused with a stable code, and nothing changes, in memory or stored', async () => {
+  const fc = (await import('fast-check')).default;
+  const { MemoryStore } = await import('../../../js/storage/memory.js');
+  const { createEarningsManager } = await import('../../../js/index.js');
+  const device = await createDevice();
+  const storage = new MemoryStore();
+  const manager = await createEarningsManager({
+    core: device.core, storage, transport: device.transport, clock: device.time.clock, timers: device.time.group(),
+    lifecycle: device.lifecycle, telegram: null, tabs: null, seed: 3, randomBytes: device.randomBytes, env: {},
+  });
+  await manager.initializeUser(5);
+  await manager.setMining(5, { active: false, rate: RATE });
+  await device.time.advance(60_000);
+  const junk = fc.oneof(
+    fc.double(), fc.integer(), fc.bigInt(), fc.string(), fc.constant(null), fc.constant(undefined), fc.boolean(),
+    fc.object(), fc.array(fc.nat()), fc.constantFrom('NaN', 'Infinity', '-0.5', '1e3', ' 1', '+1', '.5', '1.123456789', '10000000000', '0x10', '١'),
+  );
+  const codes = new Set(['USER_ID_INVALID', 'AMOUNT_MALFORMED', 'AMOUNT_PRECISION', 'AMOUNT_OVERFLOW', 'AMOUNT_NEGATIVE',
+    'AMOUNT_EXCEEDS_BUDGET', 'USER_NOT_INITIALIZED']);
+  await fc.assert(fc.asyncProperty(junk, junk, async (userId, amount) => {
+    const before = manager.state(5);
+    const stored = await storage.get('teg:record:5');
+    const attempt = async () => manager.updateEarnings(Number.isSafeInteger(userId) && userId > 0 ? 5 : userId, amount);
+    const outcome = await attempt().then(() => null, (error) => error);
+    if (outcome === null) {
+      assert.ok(typeof amount === 'string', 'only a decimal string can be an earning');
+      return;
+    }
+    assert.ok(codes.has(outcome.code), `${outcome.code}: ${outcome.message}`);
+    assert.deepEqual(manager.state(5), before);
+    assert.deepEqual(await storage.get('teg:record:5'), stored);
+    await assert.rejects(manager.initializeUser(typeof userId === 'number' && Number.isSafeInteger(userId) && userId > 0 ? -userId : userId),
+      (error) => error.code === 'USER_ID_INVALID');
+  }), { numRuns: 200, seed: 7, includeErrorInReport: true });
+  await manager.dispose();
+});
