@@ -146,3 +146,27 @@ test('a tab killed between an earning and its sync loses nothing: the next tab s
   assert.equal(server.sync.creditedUnits(106), units(synced.state.syncedTotal));
   await context.close();
 });
+
+test('the leader tab crashes: the follower takes over from the stored record, nothing lost, nothing twice', async () => {
+  const context = await browser.newContext();
+  const a = await openPage(context, { userId: 107 });
+  const b = await openPage(context, { userId: 107 });
+  await a.page.evaluate((rate) => window.teg.mine(107, rate), RATE);
+  await waitForEarnings(a.page, 107, units('0.2'));
+  await b.page.evaluate(() => window.teg.earn(107, '0.00000011'));
+  await a.page.evaluate(() => window.teg.sync(107));
+  const cdp = await context.newCDPSession(a.page);
+  const crashed = a.page.waitForEvent('crash');
+  cdp.send('Page.crash').catch(() => {});
+  await crashed;
+  await b.page.waitForFunction(() => window.teg.isLeader(107));
+  await b.page.evaluate(() => window.teg.earn(107, '0.00000013'));
+  const final = await b.page.evaluate(() => window.teg.sync(107));
+  const applied = server.sync.users.get(107).applied;
+  assert.deepEqual(applied.filter((op) => op.type === 'earnings_update').map((op) => op.amount).sort(), ['0.00000011', '0.00000013']);
+  const spans = applied.filter((op) => op.type === 'accrual').sort((x, y) => x.from - y.from);
+  // Back to back: no time counted twice (overlap) and none lost across the takeover (gap).
+  for (let i = 1; i < spans.length; i += 1) assert.equal(spans[i].from, spans[i - 1].to, JSON.stringify(spans.slice(i - 1, i + 1)));
+  assert.equal(server.sync.creditedUnits(107), units(final.state.syncedTotal));
+  await context.close();
+});
