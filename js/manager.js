@@ -75,7 +75,9 @@ class UserSession {
     this.trailingEmit = new SingleTimer(manager.timers);
     this.lastCheckpoint = 0;
     this.storageFull = false;
-    this.pendingRecovery = null;
+    this.storageBroken = false;
+    this.recordUnreadable = false;
+    this.pendingRecovery = false;
     this.offline = false;
     this.tabs = null;
   }
@@ -241,8 +243,11 @@ export class EarningsManager {
       const { userId } = session;
       let bytes = null;
       try {
-        bytes = await this.store.get(recordKey(userId));
+        bytes = await this.store.get(recordKey(userId)).catch(() => this.store.get(recordKey(userId)));
       } catch (error) {
+        // A record that exists but cannot be read must not be overwritten by a fresh one: this
+        // session keeps its earnings in memory and on the server only.
+        session.recordUnreadable = true;
         this.storageFailed(session, error);
       }
       session.clientId = this.clientIdOfRecord(bytes) ?? await this.clientIdFor(userId);
@@ -585,6 +590,7 @@ export class EarningsManager {
 
   // REQUIRES: running on the session's queue.
   async persist(session) {
+    if (session.recordUnreadable) return;
     const bytes = session.engine.serialize();
     try {
       await this.store.put(recordKey(session.userId), bytes);
@@ -621,8 +627,8 @@ export class EarningsManager {
   }
 
   storageFailed(session, error) {
-    if (session.storageFailed) return;
-    session.storageFailed = true;
+    if (session.storageBroken) return;
+    session.storageBroken = true;
     this.events.emit('storage-degraded', { userId: session.userId, store: this.store.kind, durable: false, error });
   }
 

@@ -4,6 +4,7 @@
 // load. Followers forward their writes to the leader and mirror its state over a BroadcastChannel.
 // Without Web Locks (old browsers) the tab leads on its own: correct in one tab.
 import { ClientError, ClientErrorCode } from './client-errors.js';
+import { errorFromCode, hasErrorClass } from './errors.js';
 
 // Calls whose repetition changes nothing: reads, setting mining on/off, syncing, reconciling.
 const REPEATABLE = new Set(['state', 'setMining', 'syncToDatabase', 'reconcileData']);
@@ -125,7 +126,10 @@ export class TabCoordinator {
       const call = this.pending.get(message.id);
       if (!call) return;
       this.pending.delete(message.id);
-      if (message.error) call.reject(Object.assign(new ClientError(message.error.code, message.error.message)));
+      if (message.error) {
+        const { code, message: text } = message.error;
+        call.reject(hasErrorClass(code) ? errorFromCode(code, text) : new ClientError(code, text));
+      }
       else call.resolve(message.value);
     } else if (message.type === 'state' && !this.isLeader) {
       this.onState(message.state);
