@@ -129,8 +129,9 @@ export class TabCoordinator {
       if (message.error) {
         const { code, message: text } = message.error;
         call.reject(hasErrorClass(code) ? errorFromCode(code, text) : new ClientError(code, text));
+      } else {
+        call.resolve(message.value);
       }
-      else call.resolve(message.value);
     } else if (message.type === 'state' && !this.isLeader) {
       this.onState(message.state);
     } else if (message.type === 'hello' && this.isLeader) {
