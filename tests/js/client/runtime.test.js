@@ -416,3 +416,29 @@ test('a follower tab mirrors the leader: its subscribers see the leader\'s balan
   await follower.manager.syncToDatabase(30, true);
   assert.equal(device.server.creditedUnits(30), units(leader.manager.state(30).syncedTotal));
 });
+
+test('a record that cannot be read is never overwritten: the session runs from memory and the server, and says so', async () => {
+  const device = await createDevice();
+  const inner = new MemoryStore();
+  await inner.put(recordKey(40), Uint8Array.from([9, 9, 9]));
+  const writes = [];
+  const flaky = {
+    kind: 'indexeddb', durable: true,
+    get: async (key) => { if (key === recordKey(40)) throw Object.assign(new Error('read failed'), { code: 'STORAGE_UNAVAILABLE' }); return inner.get(key); },
+    put: async (key, bytes) => { writes.push(key); return inner.put(key, bytes); },
+    delete: (key) => inner.delete(key), list: (prefix) => inner.list(prefix), close() {},
+  };
+  const manager = await managerOn(device, flaky);
+  const degraded = [];
+  manager.on('storage-degraded', (event) => degraded.push(event));
+  await manager.initializeUser(40);
+  await manager.setMining(40, { active: true, rate: RATE });
+  await device.time.advance(2_000);
+  await manager.updateEarnings(40, '0.00001');
+  const result = await manager.syncToDatabase(40, true);
+  assert.equal(degraded.length, 1);
+  assert.ok(!writes.includes(recordKey(40)));
+  assert.deepEqual(await inner.get(recordKey(40)), Uint8Array.from([9, 9, 9]));
+  assert.equal(device.server.creditedUnits(40), units(result.state.syncedTotal));
+  await manager.dispose();
+});
