@@ -29,6 +29,7 @@ const SQL_STATE_ANSWERS = {
   40001: () => new ServerError('UNAVAILABLE', 'the database asked to retry the transaction', 503),
   '40P01': () => new ServerError('UNAVAILABLE', 'the database asked to retry the transaction', 503),
   '57P01': () => new ServerError('UNAVAILABLE', 'the database is restarting', 503),
+  57014: () => new ServerError('UNAVAILABLE', 'the database took too long; retry', 503),
 };
 
 function readBody(req, maxBytes) {

@@ -24,7 +24,15 @@ async function openPostgres(connectionString, poolSize) {
       return pg.types.getTypeParser(oid, format);
     },
   };
-  const pool = new pg.Pool({ connectionString, max: poolSize, types });
+  // A statement stuck behind a lock, or a transaction left open by a bug, must fail (and release
+  // its row lock) instead of holding a user hostage; clients retry 5xx answers.
+  const pool = new pg.Pool({
+    connectionString,
+    max: poolSize,
+    types,
+    statement_timeout: 15_000,
+    idle_in_transaction_session_timeout: 30_000,
+  });
   // An idle client losing its connection (server restart) must not crash the process; the next
   // query gets a fresh connection.
   pool.on('error', () => {});
