@@ -442,3 +442,23 @@ test('a record that cannot be read is never overwritten: the session runs from m
   assert.equal(device.server.creditedUnits(40), units(result.state.syncedTotal));
   await manager.dispose();
 });
+
+test('handleOfflineMode stops network attempts until online; reconcileData rebases on the server row', async () => {
+  const device = await createDevice();
+  const manager = await managerOn(device, new MemoryStore());
+  await manager.initializeUser(41);
+  await manager.setMining(41, { active: true, rate: RATE });
+  manager.handleOfflineMode(41);
+  const before = device.server.log.length;
+  await device.time.advance(180_000);
+  assert.equal(device.server.log.length, before);
+  assert.equal(units(manager.state(41).pending), 180_000n * 100n);
+  device.lifecycle.emit('online');
+  await manager.settled();
+  assert.equal(device.server.creditedUnits(41), 180_000n * 100n);
+  const reconciled = await manager.reconcileData(41);
+  assert.equal(reconciled.recovered, true);
+  assert.equal(reconciled.state.syncedTotal, '0.18000000');
+  assert.deepEqual(reconciled.conflicts, []);
+  await manager.dispose();
+});
