@@ -213,8 +213,11 @@ export interface EarningsEventMap {
   'review-needed': { userId: number; [key: string]: unknown };
   'storage-degraded': { userId: number; store: string; durable: boolean; failed?: Array<{ kind: string; reason: string }>; error?: unknown };
   quota: { userId: number; store: string; freedBytes: number; recordBytes: number };
-  'clock-jump': { userId: number; [key: string]: unknown };
-  leader: { userId: number };
+  'clock-jump': { userId: number; kind?: string; skewMs?: number; [key: string]: unknown };
+  /** An op the server refused for good (never retried), with its code and reason. */
+  rejected: { userId: number; id: string; code?: string; reason?: string; [key: string]: unknown };
+  /** The state was rebuilt from the server's row. */
+  recovered: { userId: number; total?: string; [key: string]: unknown };
   error: { userId?: number; source: string; error: unknown; event?: string };
 }
 
