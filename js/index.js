@@ -25,7 +25,7 @@ export { MemoryStore } from './storage/memory.js';
 export { EVENT_TYPES } from './events.js';
 export { systemClock, systemTimers, browserLifecycle } from './scheduler.js';
 
-// A quarter of Telegram DeviceStorage's 5 MB; IndexedDB has far more, but a user's records never
+// A fifth of Telegram DeviceStorage's 5 MB; IndexedDB has far more, but a user's records never
 // need more than a few kilobytes each.
 const DEFAULT_STORAGE_BUDGET_BYTES = 1024 * 1024;
 
@@ -37,7 +37,7 @@ function cryptoBytes(count) {
 
 // Options (all optional except a way to reach the server):
 //   endpoint       base URL of the sync server (default: this page's origin)
-//   auth           () => Authorization header value; default `tma <initData>` inside Telegram
+//   auth           ({ userId }) => Authorization header value; default `tma <initData>` in Telegram
 //   transport      { sync(request, { keepalive }), fetchState(clientId) } replacing fetch
 //   fetch          the fetch used by the default transport
 //   storage        a record store, or 'auto' (IndexedDB > Telegram DeviceStorage > localStorage >
