@@ -29,7 +29,7 @@ export type CoreErrorCode =
   | 'REQUEST_INVALID'
   | 'CONFIG_INVALID';
 
-export type LoaderErrorCode = 'WASM_NOT_FOUND' | 'WASM_INVALID' | 'ENGINE_DISPOSED';
+export type LoaderErrorCode = 'WASM_NOT_FOUND' | 'WASM_INVALID' | 'ENGINE_DISPOSED' | 'CORE_FAULT';
 
 export type EarningsErrorCode = CoreErrorCode | LoaderErrorCode;
 
@@ -63,6 +63,8 @@ export const ConfigInvalidError: ErrorClass<'CONFIG_INVALID'>;
 export const WasmNotFoundError: ErrorClass<'WASM_NOT_FOUND'>;
 export const WasmInvalidError: ErrorClass<'WASM_INVALID'>;
 export const EngineDisposedError: ErrorClass<'ENGINE_DISPOSED'>;
+/** The wasm trapped (a core bug): that core refuses every later call; loadCore() gives a fresh one. */
+export const CoreFaultError: ErrorClass<'CORE_FAULT'>;
 
 export const ErrorCode: Readonly<{ [C in EarningsErrorCode]: C }>;
 export function errorFromCode(code: string, message: string, options?: { cause?: unknown }): EarningsError;
@@ -265,4 +267,6 @@ export interface EarningsCore {
   liveHandleCount(): number;
   /** Engines neither disposed nor collected. */
   liveEngineCount(): number;
+  /** A trap inside the wasm stopped this core: every call throws CORE_FAULT. */
+  readonly faulted: boolean;
 }

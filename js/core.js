@@ -4,6 +4,7 @@
 // handles. The raw embind names (underscored) never leave this file.
 import {
   ConfigInvalidError,
+  CoreFaultError,
   EngineDisposedError,
   RecordCorruptError,
   RequestInvalidError,
@@ -22,6 +23,27 @@ export * from './errors.js';
 const UNITS_PER_TON = 100000000n;
 const MAX_UNITS = 999999999999999999n;
 const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+// A trap inside the wasm (a core bug: out-of-bounds access, abort) leaves its memory in an
+// unknown state. Nothing may be read from or stored out of that instance again, so the core that
+// owns it is marked faulted, every later call throws CORE_FAULT, and loadCore() forgets it so the
+// next call starts a fresh instance.
+function fault(shared, cause) {
+  if (!(cause instanceof WebAssembly.RuntimeError)) return cause;
+  if (shared.fault === null) {
+    shared.fault = cause;
+    shared.onFault();
+  }
+  return faultError(shared);
+}
+
+function faultError(shared) {
+  return new CoreFaultError(
+    `the wasm core stopped after an internal fault (${shared.fault.message}); ` +
+      'call loadCore() again for a fresh core and restore from storage or the server',
+    { cause: shared.fault },
+  );
+}
 
 function unwrap(reply) {
   if (reply.code === '') return reply.text;
@@ -88,28 +110,33 @@ function jsonText(value, ErrorClass, what) {
 // dispose() is the only way (and the documented one).
 const engineFinalizer =
   typeof FinalizationRegistry === 'function'
-    ? new FinalizationRegistry(({ handle, engines }) => {
-        if (!handle.isDeleted()) handle.delete();
-        engines.live -= 1;
+    ? new FinalizationRegistry(({ handle, shared }) => {
+        if (shared.fault === null && !handle.isDeleted()) handle.delete();
+        shared.live -= 1;
       })
     : null;
 
 class EarningsEngine {
   #handle;
-  #engines;
+  #shared;
 
-  constructor(engines, handle) {
-    this.#engines = engines;
+  constructor(shared, handle) {
+    this.#shared = shared;
     this.#handle = handle;
-    engines.live += 1;
-    engineFinalizer?.register(this, { handle, engines }, this);
+    shared.live += 1;
+    engineFinalizer?.register(this, { handle, shared }, this);
   }
 
-  #raw() {
+  #call(method, ...args) {
     if (this.#handle === null) {
       throw new EngineDisposedError('this engine was disposed; create a new one with core.createEngine()');
     }
-    return this.#handle;
+    if (this.#shared.fault !== null) throw faultError(this.#shared);
+    try {
+      return this.#handle[method](...args);
+    } catch (cause) {
+      throw fault(this.#shared, cause);
+    }
   }
 
   get disposed() {
@@ -118,27 +145,27 @@ class EarningsEngine {
 
   // The error of the last failed call that reported only a status number (the hot paths).
   #lastError() {
-    const { code, text } = this.#handle._lastError();
+    const { code, text } = this.#call('_lastError');
     return errorFromCode(code, text);
   }
 
   restore(bytes) {
-    unwrap(this.#raw()._restore(requireBytes(bytes, 'a stored record')));
+    unwrap(this.#call('_restore', requireBytes(bytes, 'a stored record')));
   }
 
   setRate(rate) {
-    unwrap(this.#raw()._setRate(requireAmountText(rate, 'rate')));
+    unwrap(this.#call('_setRate', requireAmountText(rate, 'rate')));
   }
 
   setActive(active, now) {
     if (typeof active !== 'boolean') throw new ConfigInvalidError('active must be a boolean');
     const { wall, mono } = requireNow(now);
-    unwrap(this.#raw()._setActive(active, wall, mono));
+    unwrap(this.#call('_setActive', active, wall, mono));
   }
 
   tick(now) {
     const { wall, mono } = requireNow(now);
-    const changed = this.#raw()._tick(wall, mono);
+    const changed = this.#call('_tick', wall, mono);
     if (changed < 0) throw this.#lastError();
     return changed === 1;
   }
@@ -146,17 +173,17 @@ class EarningsEngine {
   addEarnings(amount, now) {
     requireAmountText(amount);
     const { wall, mono } = requireNow(now);
-    unwrap(this.#raw()._addEarnings(amount, wall, mono));
+    unwrap(this.#call('_addEarnings', amount, wall, mono));
   }
 
   state() {
-    return JSON.parse(this.#raw()._state());
+    return JSON.parse(this.#call('_state'));
   }
 
   // null when nothing is owed or a backoff wait is running (unless `force`).
   nextSyncRequest(now, { force = false } = {}) {
     const { wall, mono } = requireNow(now);
-    const text = unwrap(this.#raw()._nextSyncRequest(wall, mono, force === true));
+    const text = unwrap(this.#call('_nextSyncRequest', wall, mono, force === true));
     return text === '' ? null : JSON.parse(text);
   }
 
@@ -164,7 +191,7 @@ class EarningsEngine {
     const text =
       typeof response === 'string' ? response : jsonText(response, ResponseInvalidError, 'response');
     const { wall, mono } = requireNow(now);
-    return unwrapJson(this.#raw()._applySyncResponse(text, wall, mono));
+    return unwrapJson(this.#call('_applySyncResponse', text, wall, mono));
   }
 
   applySyncFailure(failure, now) {
@@ -173,12 +200,12 @@ class EarningsEngine {
       throw new ResponseInvalidError('failure.status must be an HTTP status, or 0 for a network failure');
     }
     const { wall, mono } = requireNow(now);
-    return unwrapJson(this.#raw()._applySyncFailure(status, wall, mono));
+    return unwrapJson(this.#call('_applySyncFailure', status, wall, mono));
   }
 
   syncDueInMs(now) {
     const { wall, mono } = requireNow(now);
-    const due = this.#raw()._syncDueInMs(wall, mono);
+    const due = this.#call('_syncDueInMs', wall, mono);
     if (due < 0) throw this.#lastError();
     return due;
   }
@@ -186,7 +213,7 @@ class EarningsEngine {
   // The network came back: any backoff wait ends (Property 14).
   onOnline(now) {
     const { wall, mono } = requireNow(now);
-    unwrap(this.#raw()._onOnline(wall, mono));
+    unwrap(this.#call('_onOnline', wall, mono));
   }
 
   // `serverState` is GET /v1/state's answer { state, serverTime }. A different `clientId`
@@ -200,58 +227,58 @@ class EarningsEngine {
       throw new ConfigInvalidError('clientId must be 1..64 characters of [A-Za-z0-9_-]');
     }
     const { wall, mono } = requireNow(now);
-    return unwrapJson(this.#raw()._recoverFromServer(text, clientId, wall, mono));
+    return unwrapJson(this.#call('_recoverFromServer', text, clientId, wall, mono));
   }
 
   // The caller found this user's stored record corrupt and started over (audit + metric).
   reportCorruption(detail) {
-    this.#raw()._reportCorruption(String(detail));
+    this.#call('_reportCorruption', String(detail));
   }
 
   // Events raised outside sync answers (clock jumps) since the last call.
   takeEvents() {
-    return JSON.parse(this.#raw()._takeEvents());
+    return JSON.parse(this.#call('_takeEvents'));
   }
 
   // The effective configuration, defaults filled in.
   config() {
-    return JSON.parse(this.#raw()._config());
+    return JSON.parse(this.#call('_config'));
   }
 
   serialize() {
-    const raw = this.#raw();
-    const bytes = raw._serialize();
+    const bytes = this.#call('_serialize');
     if (bytes === null) throw this.#lastError();
     return bytes;
   }
 
   audit() {
-    return JSON.parse(this.#raw()._audit());
+    return JSON.parse(this.#call('_audit'));
   }
 
   metrics() {
-    return JSON.parse(this.#raw()._metrics());
+    return JSON.parse(this.#call('_metrics'));
   }
 
   conflicts() {
-    return JSON.parse(this.#raw()._conflicts());
+    return JSON.parse(this.#call('_conflicts'));
   }
 
   dispose() {
     if (this.#handle === null) return;
     engineFinalizer?.unregister(this);
-    this.#handle.delete();
+    if (this.#shared.fault === null) this.#handle.delete();
     this.#handle = null;
-    this.#engines.live -= 1;
+    this.#shared.live -= 1;
   }
 }
 
 class EarningsCore {
   #raw;
-  #engines = { live: 0 };
+  #shared;
 
-  constructor(raw) {
+  constructor(raw, onFault) {
     this.#raw = raw;
+    this.#shared = { live: 0, fault: null, onFault };
     this.version = raw._version();
     this.errorCodes = Object.freeze(raw._errorCodeNames().split(','));
   }
@@ -259,7 +286,7 @@ class EarningsCore {
   // '1.5' -> '1.50000000'; negative amounts are allowed here (they are normal in arithmetic),
   // refused by every API that takes money from a caller.
   parseAmount(text) {
-    return unwrap(this.#raw._parseAmount(requireAmountText(text)));
+    return unwrap(this.#call('_parseAmount', requireAmountText(text)));
   }
 
   // Exact units (10^-8 TON) of a decimal string, as a BigInt.
@@ -285,7 +312,7 @@ class EarningsCore {
   }
 
   addAmounts(a, b) {
-    return unwrap(this.#raw._addAmounts(requireAmountText(a), requireAmountText(b)));
+    return unwrap(this.#call('_addAmounts', requireAmountText(a), requireAmountText(b)));
   }
 
   createEngine({ userId, clientId, seed, config = {} } = {}) {
@@ -299,55 +326,71 @@ class EarningsCore {
       );
     }
     const configText = jsonText(config, ConfigInvalidError, 'config');
-    const handle = new this.#raw._Engine();
-    const reply = handle._init(userId, clientId, seed, configText);
+    if (this.#shared.fault !== null) throw faultError(this.#shared);
+    let handle;
+    let reply;
+    try {
+      handle = new this.#raw._Engine();
+      reply = handle._init(userId, clientId, seed, configText);
+    } catch (cause) {
+      throw fault(this.#shared, cause);
+    }
     if (reply.code !== '') {
       handle.delete();
       throw errorFromCode(reply.code, reply.text);
     }
-    return new EarningsEngine(this.#engines, handle);
+    return new EarningsEngine(this.#shared, handle);
   }
 
   // Server side: what to credit, queue for review or reject for one sync batch:
   // { row, request: { clientId, ops }, serverNow, config } (see src/credit.h).
   planCredit(request) {
-    return unwrapJson(this.#raw._planCredit(jsonText(request, RequestInvalidError, 'planCredit request')));
+    return unwrapJson(this.#call('_planCredit', jsonText(request, RequestInvalidError, 'planCredit request')));
   }
 
   // Server side: approving or rejecting one queued review item: { row, item, approve, serverNow }.
   planReviewDecision(request) {
     return unwrapJson(
-      this.#raw._planReviewDecision(jsonText(request, RequestInvalidError, 'planReviewDecision request')),
+      this.#call('_planReviewDecision', jsonText(request, RequestInvalidError, 'planReviewDecision request')),
     );
   }
 
   // A full engine configuration (defaults filled in) or CONFIG_INVALID, without an engine.
   engineConfig(config = {}) {
-    return unwrapJson(this.#raw._engineConfig(jsonText(config, ConfigInvalidError, 'config')));
+    return unwrapJson(this.#call('_engineConfig', jsonText(config, ConfigInvalidError, 'config')));
   }
 
   // Whether `bytes` restore cleanly as `userId`'s record; throws the RECORD_* reason otherwise.
   detectCorruption(bytes, userId) {
     requireBytes(bytes, 'a stored record');
     requireUserId(userId);
-    unwrap(this.#raw._detectCorruption(bytes, userId));
+    unwrap(this.#call('_detectCorruption', bytes, userId));
   }
 
   planStorageCleanup(request) {
     return unwrapJson(
-      this.#raw._planStorageCleanup(jsonText(request, ConfigInvalidError, 'planStorageCleanup request')),
+      this.#call('_planStorageCleanup', jsonText(request, ConfigInvalidError, 'planStorageCleanup request')),
     );
   }
 
   // The document inside a stored record, after checking its envelope and checksum.
   decodeRecord(bytes) {
-    return unwrapJson(this.#raw._decodeRecord(requireBytes(bytes, 'a stored record')));
+    return unwrapJson(this.#call('_decodeRecord', requireBytes(bytes, 'a stored record')));
   }
 
   // The seed's plain-JSON localStorage entry (format v1), converted exactly.
   decodeLegacyRecord(text) {
     if (typeof text !== 'string') throw new RecordCorruptError('a legacy record is JSON text');
-    return unwrapJson(this.#raw._decodeLegacyV1(text));
+    return unwrapJson(this.#call('_decodeLegacyV1', text));
+  }
+
+  #call(method, ...args) {
+    if (this.#shared.fault !== null) throw faultError(this.#shared);
+    try {
+      return this.#raw[method](...args);
+    } catch (cause) {
+      throw fault(this.#shared, cause);
+    }
   }
 
   // Live embind value handles; tests compare it before and after to find leaks.
@@ -357,17 +400,22 @@ class EarningsCore {
 
   // Engines created and neither disposed nor collected.
   liveEngineCount() {
-    return this.#engines.live;
+    return this.#shared.live;
+  }
+
+  // Whether a trap inside the wasm stopped this core (then every call throws CORE_FAULT).
+  get faulted() {
+    return this.#shared.fault !== null;
   }
 }
 
-async function createCore(options) {
+async function createCore(options, forget) {
   const [{ default: factory }, wasmModule] = await Promise.all([
     importFactory(options),
     compileCoreWasm(options),
   ]);
   const raw = await instantiateCore(factory, wasmModule);
-  const core = new EarningsCore(raw);
+  const core = new EarningsCore(raw, forget);
   const unknown = core.errorCodes.filter((code) => !hasErrorClass(code));
   if (unknown.length > 0) {
     throw new WasmInvalidError(
@@ -396,14 +444,16 @@ const coresByBinary = new WeakMap();
 
 // One core per source, created on first use. A failed load is forgotten so a later call (after
 // the network comes back) tries again.
+// A core that faulted is forgotten the same way.
 function memoize(cache, key, options) {
   let pending = cache.get(key);
   if (pending === undefined) {
-    pending = createCore(options);
-    cache.set(key, pending);
-    pending.catch(() => {
+    const forget = () => {
       if (cache.get(key) === pending) cache.delete(key);
-    });
+    };
+    pending = createCore(options, forget);
+    cache.set(key, pending);
+    pending.catch(forget);
   }
   return pending;
 }
@@ -423,9 +473,12 @@ export function loadCore(options = {}) {
   }
   if (wasmUrl !== undefined) return memoize(coresByUrl, String(wasmUrl), options);
   if (defaultCore === null) {
-    defaultCore = createCore(options);
-    defaultCore.catch(() => {
-      defaultCore = null;
+    const pending = createCore(options, () => {
+      if (defaultCore === pending) defaultCore = null;
+    });
+    defaultCore = pending;
+    pending.catch(() => {
+      if (defaultCore === pending) defaultCore = null;
     });
   }
   return defaultCore;

@@ -46,6 +46,8 @@ export const WasmNotFoundError = defineError('WasmNotFoundError', 'WASM_NOT_FOUN
 export const WasmInvalidError = defineError('WasmInvalidError', 'WASM_INVALID');
 // A method was called on an engine after dispose().
 export const EngineDisposedError = defineError('EngineDisposedError', 'ENGINE_DISPOSED');
+// The wasm trapped (a core bug); that core instance refuses every later call.
+export const CoreFaultError = defineError('CoreFaultError', 'CORE_FAULT');
 
 const classesByCode = new Map(
   [
@@ -53,7 +55,7 @@ const classesByCode = new Map(
     AmountExceedsBudgetError, RateInvalidError, UserIdInvalidError, TimeInvalidError,
     TimestampOrderError, StateInvalidError, RecordCorruptError, RecordVersionError,
     RecordUserMismatchError, ResponseInvalidError, SeqGapError, RequestInvalidError,
-    ConfigInvalidError, WasmNotFoundError, WasmInvalidError, EngineDisposedError,
+    ConfigInvalidError, WasmNotFoundError, WasmInvalidError, EngineDisposedError, CoreFaultError,
   ].map((ErrorClass) => [ErrorClass.code, ErrorClass]),
 );
 
