@@ -36,12 +36,6 @@ Reply parse_amount_reply(const std::string& text) {
   return success(format_amount(parsed.value()));
 }
 
-Reply parse_non_negative_amount_reply(const std::string& text) {
-  const auto parsed = parse_non_negative_amount(text);
-  if (!parsed.ok()) return failure(parsed.status());
-  return success(format_amount(parsed.value()));
-}
-
 Reply add_amounts_reply(const std::string& a, const std::string& b) {
   const auto left = parse_amount(a);
   if (!left.ok()) return failure(left.status());
@@ -50,18 +44,6 @@ Reply add_amounts_reply(const std::string& a, const std::string& b) {
   const auto sum = add_amounts(left.value(), right.value());
   if (!sum.ok()) return failure(sum.status());
   return success(format_amount(sum.value()));
-}
-
-// Earnings for `elapsed_ms` at `rate` per hour, rounded down (the remainder is an engine concern).
-Reply accrue_reply(const std::string& rate, double elapsed_ms) {
-  const auto parsed_rate = parse_non_negative_amount(rate);
-  if (!parsed_rate.ok()) return Reply{to_string(ErrorCode::kRateInvalid), parsed_rate.status().message()};
-  if (!is_safe_integer(elapsed_ms, 0)) {
-    return Reply{to_string(ErrorCode::kTimeInvalid), "elapsed time must be a safe integer >= 0 ms"};
-  }
-  const auto accrued = accrue(parsed_rate.value(), static_cast<std::int64_t>(elapsed_ms), 0);
-  if (!accrued.ok()) return failure(accrued.status());
-  return success(format_amount(accrued.value().units));
 }
 
 Status time_invalid() {
@@ -288,9 +270,7 @@ EMSCRIPTEN_BINDINGS(earnings_core) {
   function("_version", &core_version);
   function("_errorCodeNames", &error_code_names);
   function("_parseAmount", &parse_amount_reply);
-  function("_parseNonNegativeAmount", &parse_non_negative_amount_reply);
   function("_addAmounts", &add_amounts_reply);
-  function("_accrue", &accrue_reply);
   function("_decodeRecord", &decode_record_reply);
   function("_decodeLegacyV1", &decode_legacy_v1_reply);
   function("_detectCorruption", &detect_corruption_reply);
