@@ -165,7 +165,7 @@ export async function ledger(db, userId) {
        (SELECT pending_review::text FROM user_earnings WHERE user_id = $1) AS pending_review,
        (SELECT COALESCE(SUM(credited), 0)::numeric(18,8)::text FROM sync_op_results WHERE user_id = $1) AS credited_ops,
        (SELECT COALESCE(SUM(new_value - old_value), 0)::numeric(18,8)::text FROM earnings_audit_log
-          WHERE user_id = $1 AND operation_type IN ('credit', 'review_approved')) AS audit_credits,
+          WHERE user_id = $1 AND operation_type IN ('credit', 'review_approved', 'opening_balance')) AS audit_credits,
        (SELECT COALESCE(SUM(amount), 0)::numeric(18,8)::text FROM earnings_review_queue
           WHERE user_id = $1 AND status = 'approved') AS approved_reviews,
        (SELECT COALESCE(SUM(amount), 0)::numeric(18,8)::text FROM earnings_review_queue

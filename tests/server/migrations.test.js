@@ -27,7 +27,8 @@ test('an old database upgrades, and two concurrent migrations apply each step ex
   assert.deepEqual(await migrate(db, { dir: onlyBase }), ['001_user_earnings.sql']);
   fs.rmSync(onlyBase, { recursive: true });
   await db.query(
-    `INSERT INTO user_earnings (user_id, current_earnings, earning_rate, total_earned) VALUES (77, NULL, '0.5', NULL)`,
+    `INSERT INTO user_earnings (user_id, current_earnings, earning_rate, total_earned)
+     VALUES (77, NULL, '0.5', NULL), (79, '12.5', '0.5', '12.50000000')`,
   );
 
   const [first, second] = await Promise.all([migrate(db), migrate(db)]);
@@ -40,6 +41,11 @@ test('an old database upgrades, and two concurrent migrations apply each step ex
        sync_status, retry_count FROM user_earnings WHERE user_id = 77`,
   );
   assert.deepEqual(legacy, { total: '0.00000000', current: '0.00000000', review: '0.00000000', sync_status: 'synced', retry_count: 0 });
+  const opening = await db.query(
+    `SELECT user_id::text AS user_id, old_value::text AS old_value, new_value::text AS new_value
+     FROM earnings_audit_log WHERE operation_type = 'opening_balance'`,
+  );
+  assert.deepEqual(opening, [{ user_id: '79', old_value: '0.00000000', new_value: '12.50000000' }]);
   const recorded = await db.query('SELECT name FROM schema_migrations ORDER BY name');
   assert.deepEqual(recorded.map((r) => r.name), all);
   assert.deepEqual(await migrate(db), []);

@@ -185,6 +185,38 @@ describe('exactly once', () => {
     await conserved(userId);
   });
 
+  test('a batch that overlaps what was applied: the old ops are duplicates with their first answer, the new one applies', async () => {
+    const userId = newUser();
+    server.clock.set(START_MS);
+    await state(userId);
+    server.clock.advance(10 * MINUTE);
+    const [one, two, three] = contiguousOps('c-1', 1, ['0.01000000', '0.02000000', '0.03000000']);
+    const first = await sync(userId, { clientId: 'c-1', ops: [one, two] });
+    const overlap = await sync(userId, { clientId: 'c-1', ops: [two, three] });
+    assert.deepEqual(overlap.json.results, [
+      { ...first.json.results[1], status: 'duplicate' },
+      { id: 'c-1:3', seq: 3, status: 'applied', credited: '0.03000000', review: '0.00000000' },
+    ]);
+    assert.equal(overlap.json.state.totalEarned, '0.06000000');
+    await conserved(userId);
+  });
+
+  test('a row from before the fix (no budget anchor) starts its budget at its first sync', async () => {
+    const userId = newUser();
+    server.clock.set(START_MS);
+    await database.db.query(
+      `INSERT INTO user_earnings (user_id, current_earnings, earning_rate, base_earning_rate, total_earned)
+       VALUES ($1, '7.00000000', '1.00000000', '1.00000000', '7.00000000')`,
+      [userId],
+    );
+    const answer = await sync(userId, { clientId: 'c-1', ops: [accrualOp('c-1', 1, '1.00000000')] });
+    const [result] = answer.json.results;
+    // Only the tolerance (one minute at 1 TON/h) is available: the server saw no mining time.
+    assert.equal(result.credited, '0.01666666');
+    assert.equal(result.review, '0.98333334');
+    assert.equal(answer.json.state.totalEarned, '7.01666666');
+  });
+
   test('each client of a user has its own sequence; GET /v1/state reports the asking client', async () => {
     const userId = newUser();
     server.clock.set(START_MS);
