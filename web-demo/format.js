@@ -38,9 +38,11 @@ export function formatAgo(thenMs, nowMs) {
   return `${formatClock(thenMs)} (${Math.round(minutes / 60)} h ago)`;
 }
 
+// Backoff with full jitter often waits well under a second; those show with one decimal.
 export function formatDuration(ms) {
   if (!Number.isFinite(ms) || ms < 0) return '-';
-  if (ms < 1000) return 'now';
+  if (ms === 0) return 'now';
+  if (ms < 10_000) return `in ${(ms / 1000).toFixed(1)} s`;
   const seconds = Math.ceil(ms / 1000);
   if (seconds < 120) return `in ${seconds} s`;
   return `in ${Math.ceil(seconds / 60)} min`;

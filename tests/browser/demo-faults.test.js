@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import {
   ClockFaults, NetworkFaults, StorageFaults, manualTimeSource, seededRandom,
 } from '../../web-demo/faults.js';
+import { formatDuration, formatTon } from '../../web-demo/format.js';
 import { MemoryStore } from '../../js/storage/memory.js';
 
 function countingTransport() {
@@ -107,4 +108,18 @@ test('full quota: growth throws until something is evicted; shrinking still fits
   faults.freeQuota();
   await store.put('teg:record:1', new Uint8Array(200));
   assert.equal(faults.counts.quotaErrors, 2);
+});
+
+test('display formatting keeps money as text and shows short backoffs', () => {
+  assert.equal(formatTon('1234567.50000000'), '1\u2009234\u2009567.50000000');
+  assert.equal(formatTon('0.00000001'), '0.00000001');
+  assert.equal(formatTon('-12.5'), '-12.5');
+  assert.equal(formatTon(12.5), '-');
+  assert.equal(formatTon('1e5'), '-');
+  assert.equal(formatDuration(0), 'now');
+  assert.equal(formatDuration(240), 'in 0.2 s');
+  assert.equal(formatDuration(9_999), 'in 10.0 s');
+  assert.equal(formatDuration(45_000), 'in 45 s');
+  assert.equal(formatDuration(600_000), 'in 10 min');
+  assert.equal(formatDuration(-1), '-');
 });

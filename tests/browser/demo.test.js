@@ -107,6 +107,7 @@ async function syncNow(page) {
   return page.evaluate(() => window.demo.syncNow().then((outcome) => ({
     status: outcome.status,
     results: outcome.results ?? [],
+    retryInMs: outcome.retryInMs,
   })));
 }
 
@@ -191,6 +192,33 @@ describe('demo page', () => {
     await waitForText(page, 'happenings', /duplicates: credited once/);
     await waitForText(page, 'sync-status', /^synced$/);
     await shot(page, '04-back-online');
+    await context.close();
+  });
+
+  test('flaky network: dropped requests fail with a retry countdown; latency shows on the chart; nothing lost', async () => {
+    const context = await browser.newContext();
+    const page = await openDemo(context, 1001);
+    await startMining(page);
+    await page.selectOption('[data-testid="fault-drop-requests"]', '1');
+    await advance(page, MINUTE);
+    const failed = await syncNow(page);
+    assert.equal(failed.status, 'failed');
+    await waitForText(page, 'happenings', /Sync failed: Failed to fetch \(demo: request dropped\)/);
+    // The countdown shows the backoff the core chose (seeded, so the same every run); the
+    // manager may retry meanwhile, which fails again and sets a new one.
+    assert.ok(failed.retryInMs > 0);
+    await waitForText(page, 'retry-in', /^in \d+(\.\d)? s$/);
+    assert.equal(await serverTotal(1001), '0.00000000');
+    assert.ok(await page.evaluate(() => window.demo.faults.network.counts.requestsDropped) >= 1);
+    await shot(page, '03b-requests-dropped');
+
+    await page.selectOption('[data-testid="fault-drop-requests"]', '0');
+    await page.selectOption('[data-testid="fault-latency"]', '300');
+    await stopMining(page);
+    assert.equal((await syncNow(page)).status, 'synced');
+    assert.equal(await serverTotal(1001), '0.01666666');
+    const latency = Number((await page.textContent('#latency-last')).match(/last (\d+) ms/)[1]);
+    assert.ok(latency >= 300, `latency chart shows ${latency} ms`);
     await context.close();
   });
 
