@@ -12,6 +12,9 @@ apt_packages=(
   postgresql                                   # integration tests against real PostgreSQL
   chromium chromium-driver                     # browser tests (driven by playwright-core)
   nodejs npm
+  # Pulled in only as recommendations, which are skipped below: npm ci needs the CA bundle over
+  # HTTPS, and headless Chromium needs a font to lay out the demo's text.
+  ca-certificates fonts-liberation
 )
 
 missing=()
