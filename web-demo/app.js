@@ -3,7 +3,7 @@
 // earnings decision is the package's; this file only wires it up and draws.
 import {
   browserLifecycle, createEarningsManager, createFetchTransport, detectStore, devAuth, loadCore,
-  readTelegram, ClientError, ClientErrorCode,
+  ClientError, ClientErrorCode,
 } from 'ton-earnings-guard';
 import { recordKey } from '/js/storage/keys.js';
 
@@ -56,8 +56,17 @@ function chosenUserId() {
 
 // The feed survives reloads in this tab: "corrupt, then reload" must still show the corruption
 // after the page came back.
+function storedFeed() {
+  try {
+    const items = JSON.parse(sessionStorage.getItem(FEED_KEY) ?? '[]');
+    return Array.isArray(items) ? items : [];
+  } catch {
+    return [];
+  }
+}
+
 const feed = {
-  items: JSON.parse(sessionStorage.getItem(FEED_KEY) ?? '[]'),
+  items: storedFeed(),
   // Stamped with the demo's clock, like the audit log, so both read the same time under a test's
   // manual clock.
   clock: { wall: () => Date.now() },
