@@ -336,6 +336,12 @@ function renderSyncDetails(view, clock) {
   const leader = isLeader(view);
   $('leader').textContent = leader ? 'leader (runs the engine, syncs)' : 'follower (mirrors the leader tab)';
   $('leader').dataset.leader = String(leader);
+  // Only the leader tab stores this user's record; breaking storage from a follower would test
+  // nothing (the leader rewrites the record from memory).
+  for (const id of ['corrupt', 'fill-quota']) {
+    $(id).disabled = !leader;
+    $(id).title = leader ? '' : 'Use the leader tab: only it stores the record';
+  }
   $('last-sync').textContent = formatAgo(view.lastSyncAt, clock.wall());
   const due = leader ? manager.sync.syncDueInMs(userId) : null;
   $('retry-in').textContent = Number.isSafeInteger(due) && due >= 0 ? formatDuration(due) : '-';

@@ -352,12 +352,14 @@ describe('demo page', () => {
     await waitForText(first, 'leader', /^leader/);
     const second = await openDemo(context, 1001);
     await waitForText(second, 'leader', /^follower/);
+    assert.equal(await second.isDisabled('[data-testid="corrupt"]'), true);
     await startMining(first);
     await advance(first, MINUTE);
     await second.waitForFunction(() => window.demo.shown()?.currentEarnings === '0.01666666');
     await shot(second, '09-follower-tab');
     await first.close();
     await waitForText(second, 'leader', /^leader/);
+    await second.waitForFunction(() => !document.querySelector('[data-testid="corrupt"]').disabled);
     await context.close();
   });
 
