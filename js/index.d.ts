@@ -161,6 +161,8 @@ export interface CreateEarningsManagerOptions {
   engineConfig?: Record<string, unknown>;
   /** Bytes this package may keep on the device before cleaning up (default 1 MiB). */
   storageBudgetBytes?: number;
+  /** A fresh core after the wasm trapped (CORE_FAULT); default loadCore(coreOptions). */
+  reloadCore?: () => Promise<EarningsCore>;
   /** Store records deflate-compressed where CompressionStream exists (default true). */
   compress?: boolean;
   /** The global object to read browser APIs from (default globalThis). */

@@ -52,6 +52,7 @@ function cryptoBytes(count) {
 //   engineConfig   the core engine's config (rate limits, offline cap, ...)
 //   storageBudgetBytes   total bytes this package may keep on the device
 //   compress       false to store records uncompressed (default: deflate-raw where available)
+//   reloadCore     () => a fresh core, used after the wasm traps (default: loadCore(coreOptions))
 export async function createEarningsManager(options = {}) {
   if (options === null || typeof options !== 'object') throw new ConfigInvalidError('options must be an object');
   const env = options.env ?? globalThis;
@@ -86,6 +87,7 @@ export async function createEarningsManager(options = {}) {
     engineConfig: options.engineConfig ?? {},
     storageBudgetBytes: options.storageBudgetBytes ?? DEFAULT_STORAGE_BUDGET_BYTES,
     degraded,
+    reloadCore: options.reloadCore ?? (() => loadCore(options.coreOptions ?? {})),
   });
 }
 

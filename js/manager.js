@@ -90,7 +90,9 @@ class UserSession {
   // does not poison later work.
   run(work) {
     const result = this.queue.then(work);
-    this.queue = result.catch(() => {});
+    this.queue = result.catch((error) => {
+      if (error?.code === 'CORE_FAULT') this.manager.restartCore();
+    });
     this.manager.track(result);
     return result;
   }
@@ -98,8 +100,10 @@ class UserSession {
 
 export class EarningsManager {
   constructor({ core, store, transport, clock, timers, lifecycle, telegram, tabServices, seed, randomBytes, engineConfig,
-    storageBudgetBytes, degraded, initialStateTimeoutMs = 5000 }) {
+    storageBudgetBytes, degraded, initialStateTimeoutMs = 5000, reloadCore }) {
     this.initialStateTimeoutMs = initialStateTimeoutMs;
+    this.reloadCore = reloadCore;
+    this.coreRestart = null;
     this.core = core;
     this.store = store;
     this.transport = transport;
@@ -342,9 +346,49 @@ export class EarningsManager {
   }
 
   stateOf(session) {
-    if (!session.engine) return session.mirror;
-    session.engine.tick(this.now());
-    return session.engine.state();
+    if (!session.engine) return session.mirror ?? session.lastState ?? null;
+    try {
+      session.engine.tick(this.now());
+      session.lastState = session.engine.state();
+    } catch (error) {
+      if (error?.code !== 'CORE_FAULT') throw error;
+      this.restartCore();
+    }
+    return session.lastState;
+  }
+
+  // A trap inside the wasm stops that core for good (CORE_FAULT). Its memory is not trusted, so
+  // nothing more is stored from it: every leading session starts over on a fresh core from its
+  // last stored record, which holds every earning a resolved updateEarnings reported and the
+  // anchor time accrual is recomputed from. Calls made meanwhile wait for the restart.
+  restartCore() {
+    if (this.coreRestart || this.disposed) return this.coreRestart;
+    const leading = [...this.sessions.values()].filter((session) => session.engine);
+    for (const session of leading) {
+      session.syncTimer.cancel();
+      session.tickTimer.cancel();
+    }
+    const restart = (async () => {
+      this.events.emit('error', { source: 'core', error: new ClientError('CORE_FAULT', 'the wasm core trapped; restarting it from stored records') });
+      this.core = await this.reloadCore();
+      for (const session of leading) {
+        const stale = session.engine;
+        session.engine = null;
+        try {
+          stale.dispose();
+        } catch {
+          // A faulted core's handles are gone with it.
+        }
+        await this.lead(session);
+      }
+    })();
+    this.coreRestart = restart;
+    for (const session of leading) session.ready = restart;
+    this.track(restart);
+    restart.finally(() => {
+      if (this.coreRestart === restart) this.coreRestart = null;
+    }).catch((error) => this.events.emit('error', { source: 'core', error }));
+    return restart;
   }
 
   state(userId) {

@@ -462,3 +462,44 @@ test('handleOfflineMode stops network attempts until online; reconcileData rebas
   assert.deepEqual(reconciled.conflicts, []);
   await manager.dispose();
 });
+
+test('a trap in the wasm core: the manager restarts on a fresh core from the stored record and loses nothing', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const { loadCore } = await import('../../../js/core.js');
+  const { default: createEarningsCore } = await import('../../../dist/earnings-core.mjs');
+  const wasmBinary = new Uint8Array(await readFile(new URL('../../../dist/earnings-core.wasm', import.meta.url)));
+  const armed = { now: false };
+  // Recording an earning traps once armed, as a wasm out-of-bounds access would.
+  const moduleFactory = async (moduleArg) => {
+    const raw = await createEarningsCore(moduleArg);
+    const addEarnings = raw._Engine.prototype._addEarnings;
+    raw._Engine.prototype._addEarnings = function trappingAddEarnings(...args) {
+      if (armed.now) throw new WebAssembly.RuntimeError('memory access out of bounds');
+      return addEarnings.apply(this, args);
+    };
+    return raw;
+  };
+  const core = await loadCore({ wasmBinary, moduleFactory });
+  const device = await createDevice();
+  const errors = [];
+  const manager = await managerOn(device, new MemoryStore(), {
+    core,
+    reloadCore: () => { armed.now = false; return loadCore({ wasmBinary: new Uint8Array(wasmBinary), moduleFactory }); },
+  });
+  manager.on('error', (event) => errors.push(event.error?.code));
+  await manager.initializeUser(50);
+  await manager.setMining(50, { active: true, rate: RATE });
+  await device.time.advance(5_000);
+  await manager.updateEarnings(50, '0.00002');
+  armed.now = true;
+  await assert.rejects(manager.updateEarnings(50, '0.00001'), { code: 'CORE_FAULT' });
+  await manager.settled();
+  assert.ok(errors.includes('CORE_FAULT'));
+  assert.notEqual(manager.core, core);
+  await device.time.advance(5_000);
+  await manager.updateEarnings(50, '0.00003');
+  const result = await manager.syncToDatabase(50, true);
+  assert.equal(result.status, 'synced');
+  assert.equal(device.server.creditedUnits(50), 10_000n * 100n + units('0.00005'));
+  await manager.dispose();
+});
