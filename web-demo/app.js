@@ -334,6 +334,8 @@ function renderState(view, state) {
 function renderSyncDetails(view, clock) {
   const { manager, userId } = view;
   const leader = isLeader(view);
+  if (view.wasLeader === false && leader) feed.add('The leader tab went away: this tab took over (engine, storage, sync)', 'good');
+  view.wasLeader = leader;
   $('leader').textContent = leader ? 'leader (runs the engine, syncs)' : 'follower (mirrors the leader tab)';
   $('leader').dataset.leader = String(leader);
   // Only the leader tab stores this user's record; breaking storage from a follower would test

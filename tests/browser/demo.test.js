@@ -360,6 +360,7 @@ describe('demo page', () => {
     await first.close();
     await waitForText(second, 'leader', /^leader/);
     await second.waitForFunction(() => !document.querySelector('[data-testid="corrupt"]').disabled);
+    await waitForText(second, 'happenings', /this tab took over/);
     await context.close();
   });
 
