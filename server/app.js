@@ -53,10 +53,20 @@ function readBody(req, maxBytes) {
       chunks.push(chunk);
     });
     req.on('end', () => {
-      if (!done) resolve(Buffer.concat(chunks));
+      if (done) return;
+      done = true;
+      resolve(Buffer.concat(chunks));
     });
-    req.on('error', (error) => {
-      if (!done) reject(error);
+    // A client that disconnects mid-body ('error' ECONNRESET or a bare 'close'): its fault, not
+    // the server's; nothing was read and nothing will be written.
+    const cutOff = () => {
+      if (done) return;
+      done = true;
+      reject(requestInvalid('the request body was cut off'));
+    };
+    req.on('error', cutOff);
+    req.on('close', () => {
+      if (!req.complete) cutOff();
     });
   });
 }

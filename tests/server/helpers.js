@@ -69,16 +69,34 @@ export function manualClock(start = START_MS) {
 }
 
 // Structured log lines captured in memory (Properties 11 and 30 read them).
+// waitFor(predicate) resolves with the first line, already logged or still to come, that matches.
 export function captureLogger() {
   const lines = [];
+  const waiters = [];
   const stream = new Writable({
     write(chunk, _encoding, done) {
-      for (const text of chunk.toString().split('\n')) if (text) lines.push(JSON.parse(text));
+      for (const text of chunk.toString().split('\n')) {
+        if (!text) continue;
+        const line = JSON.parse(text);
+        lines.push(line);
+        for (const waiter of waiters.filter((w) => w.predicate(line))) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(line);
+        }
+      }
       done();
     },
   });
   const logger = pino({ level: 'debug' }, stream);
-  return { logger, lines, raw: () => lines.map((line) => JSON.stringify(line)).join('\n') };
+  return {
+    logger,
+    lines,
+    raw: () => lines.map((line) => JSON.stringify(line)).join('\n'),
+    waitFor(predicate) {
+      const found = lines.find(predicate);
+      return found ? Promise.resolve(found) : new Promise((resolve) => waiters.push({ predicate, resolve }));
+    },
+  };
 }
 
 let corePromise = null;

@@ -2,6 +2,7 @@
 // nothing; CORS, health, metrics, static files and the admin guard.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -158,6 +159,28 @@ describe('refused bodies write nothing', () => {
       ),
       { numRuns: 120, seed: 603 },
     );
+    assert.deepEqual(await tableCounts(database.db), before);
+  });
+
+  test('a client that disconnects mid-body writes nothing and leaves the server answering', async () => {
+    const before = await tableCounts(database.db);
+    const { port } = new URL(server.url);
+    await new Promise((resolve, reject) => {
+      const socket = net.connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          'POST /v1/sync HTTP/1.1\r\nHost: x\r\nAuthorization: dev 607\r\nContent-Type: application/json\r\n' +
+            'Content-Length: 1000\r\n\r\n{"clientId":"c-cut","ops":[',
+          () => socket.destroy(),
+        );
+      });
+      socket.on('close', resolve);
+      socket.on('error', reject);
+    });
+    const logged = await server.log.waitFor((line) => line.msg === 'the request body was cut off');
+    assert.equal(logged.userId, 607);
+    assert.equal(logged.code, 'REQUEST_INVALID');
+    const health = await call(server.url, '/healthz');
+    assert.equal(health.status, 200);
     assert.deepEqual(await tableCounts(database.db), before);
   });
 
