@@ -32,6 +32,14 @@ const SQL_STATE_ANSWERS = {
   57014: () => new ServerError('UNAVAILABLE', 'the database took too long; retry', 503),
 };
 
+// The answer an error maps to, or null for a fault of ours (answered as INTERNAL).
+function knownAnswer(error) {
+  if (error instanceof ServerError || (typeof error?.status === 'number' && typeof error?.code === 'string')) {
+    return error;
+  }
+  return SQL_STATE_ANSWERS[error?.code]?.() ?? null;
+}
+
 function readBody(req, maxBytes) {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
@@ -169,7 +177,7 @@ export async function createServer(options = {}) {
       }
       send(res, 200, answer);
     } catch (error) {
-      outcome = (error.status ?? 500) < 500 ? 'client_error' : 'server_error';
+      outcome = (knownAnswer(error)?.status ?? 500) < 500 ? 'client_error' : 'server_error';
       throw error;
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -223,9 +231,7 @@ export async function createServer(options = {}) {
   }
 
   function answerError(res, error, context) {
-    const known = error instanceof ServerError || (typeof error?.status === 'number' && typeof error?.code === 'string');
-    const mapped = known ? error : SQL_STATE_ANSWERS[error?.code]?.();
-    const answer = mapped ?? new ServerError('INTERNAL', 'internal error; the request changed nothing', 500);
+    const answer = knownAnswer(error) ?? new ServerError('INTERNAL', 'internal error; the request changed nothing', 500);
     const entry = { ...context, code: answer.code, status: answer.status };
     if (answer.status >= 500) logger.error({ ...entry, err: error }, 'request failed');
     else logger.warn(entry, answer.message);
