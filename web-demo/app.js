@@ -338,11 +338,11 @@ function renderSyncDetails(view, clock) {
   view.wasLeader = leader;
   $('leader').textContent = leader ? 'leader (runs the engine, syncs)' : 'follower (mirrors the leader tab)';
   $('leader').dataset.leader = String(leader);
-  // Only the leader tab stores this user's record; breaking storage from a follower would test
-  // nothing (the leader rewrites the record from memory).
-  for (const id of ['corrupt', 'fill-quota']) {
-    $(id).disabled = !leader;
-    $(id).title = leader ? '' : 'Use the leader tab: only it stores the record';
+  // The faults wrap this tab's transport, clock and storage, which only the leader uses; from a
+  // follower they would break nothing (the leader keeps syncing and rewrites the record).
+  $('faults-follower').hidden = leader;
+  for (const control of document.querySelectorAll('#faults input, #faults select, #faults button')) {
+    control.disabled = !leader;
   }
   $('last-sync').textContent = formatAgo(view.lastSyncAt, clock.wall());
   const due = leader ? manager.sync.syncDueInMs(userId) : null;
