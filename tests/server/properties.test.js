@@ -92,7 +92,7 @@ const sessionArb = fc.array(
     resends: fc.integer({ min: 0, max: 2 }),
     verification: fc.boolean(),
   }),
-  { minLength: 1, maxLength: 6 },
+  { minLength: 1, maxLength: 4 },
 );
 
 test('Property 5: Offline Data Reconciliation - after any session with lost responses, nothing is lost or doubled', async () => {
@@ -256,7 +256,7 @@ test('Property 18: Inconsistency Detection - what exceeds the server budget is f
 
 test('Property 19: Audit Log Completeness - every credit has its audit record and the log sums to total_earned', async () => {
   await fc.assert(
-    fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 0, max: HOUR_MS }), amountArb), { minLength: 1, maxLength: 8 }), async (steps) => {
+    fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 0, max: HOUR_MS }), amountArb), { minLength: 1, maxLength: 5 }), async (steps) => {
       const userId = (nextUser += 1);
       const clientId = 'c-prop19';
       server.clock.set(START_MS);
@@ -287,7 +287,7 @@ test('Property 19: Audit Log Completeness - every credit has its audit record an
 test('Property 21: Database Operation Batching - one batch equals the same ops one by one, and applies all or nothing', async () => {
   await fc.assert(
     fc.asyncProperty(
-      fc.array(amountArb, { minLength: 2, maxLength: 10 }),
+      fc.array(amountArb, { minLength: 2, maxLength: 6 }),
       fc.integer({ min: 0, max: 2 * HOUR_MS }),
       fc.nat(),
       async (amounts, elapsed, badIndexSeed) => {
