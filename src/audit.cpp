@@ -1,5 +1,7 @@
 #include "audit.h"
 
+#include <algorithm>
+
 #include "json_fields.h"
 
 namespace earnings {
@@ -97,7 +99,8 @@ Result<AuditEntry> audit_entry_from_json(const json& value) {
   return entry;
 }
 
-AuditLog::AuditLog(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
+AuditLog::AuditLog(std::size_t capacity)
+    : capacity_(capacity == 0 ? 1 : std::min(capacity, kMaxAuditCapacity)) {}
 
 const AuditEntry& AuditLog::append(AuditEntry entry) {
   if (entries_.size() >= capacity_) {
@@ -139,6 +142,9 @@ Result<AuditLog> AuditLog::from_json(const json& value) {
   if (!value.is_object()) return corrupt("must be an object");
   auto capacity = json_fields::safe_integer(value, "capacity", 1);
   if (!capacity.ok()) return corrupt(capacity.status().message());
+  if (capacity.value() > static_cast<std::int64_t>(kMaxAuditCapacity)) {
+    return corrupt("capacity is larger than " + std::to_string(kMaxAuditCapacity));
+  }
   auto next_id = json_fields::safe_integer(value, "nextId", 1);
   if (!next_id.ok()) return corrupt(next_id.status().message());
   auto dropped = json_fields::safe_integer(value, "dropped", 0);

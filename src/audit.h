@@ -48,10 +48,11 @@ nlohmann::json audit_entry_to_json(const AuditEntry& entry);
 Result<AuditEntry> audit_entry_from_json(const nlohmann::json& value);
 
 constexpr std::size_t kDefaultAuditCapacity = 500;
+constexpr std::size_t kMaxAuditCapacity = 100000;
 
 class AuditLog {
  public:
-  // REQUIRES: capacity >= 1.
+  // Capacity is clamped into [1, kMaxAuditCapacity].
   explicit AuditLog(std::size_t capacity = kDefaultAuditCapacity);
 
   // Stores `entry` with the next id (the given id is ignored) and returns the stored entry.
