@@ -28,7 +28,7 @@ TEST_CASE("Property 27: clock change detection - wall clock changes are detected
       RC_ASSERT(sim.engine.metrics().counters().clock_jumps == jumps);
       RC_ASSERT(sim.engine.state().current_earnings == exact_accrual(3600000000, sim.true_time - kSimStart));
     }
-  });
+  }, kCases);
   deterministic_prop("across reloads a clock moved back never makes earnings negative or repeated", [] {
     Sim sim(sim_engine());
     Units previous = 0;
@@ -45,7 +45,7 @@ TEST_CASE("Property 27: clock change detection - wall clock changes are detected
       RC_ASSERT(current <= exact_accrual(3600000000, sim.true_time - kSimStart));
       previous = current;
     }
-  });
+  }, kCases);
   deterministic_prop("judge_elapsed is never negative and a session's total is its mono span", [] {
     ClockAnchor anchor;
     std::int64_t mono = *rc::gen::inRange<std::int64_t>(0, 1000000);
@@ -65,5 +65,5 @@ TEST_CASE("Property 27: clock change detection - wall clock changes are detected
       anchor = judged.value().anchor;
     }
     RC_ASSERT(total == mono - first_mono);
-  });
+  }, kCases);
 }

@@ -39,7 +39,7 @@ TEST_CASE("Property 2: earnings sync timing - a local change reaches the server 
       const std::int64_t settled = sim.true_time - kSimStart - config.sync_interval_ms - max_step;
       if (settled > 0) RC_ASSERT(sim.server.total >= exact_accrual(kRate, settled));
     }
-  });
+  }, kCases);
 }
 
 TEST_CASE("Property 4: data queuing under failure - failed syncs keep every earning queued") {
@@ -56,7 +56,7 @@ TEST_CASE("Property 4: data queuing under failure - failed syncs keep every earn
       RC_ASSERT(sim.server.total == 0);
       RC_ASSERT(sim.engine.outbox().depth() <= 2u);
     }
-  });
+  }, kCases);
 }
 
 TEST_CASE("Property 5: offline data reconciliation - reconnecting loses nothing and rebases on the server") {
@@ -80,7 +80,7 @@ TEST_CASE("Property 5: offline data reconciliation - reconnecting loses nothing 
     RC_ASSERT(sim.server.total == others + mined(sim));
     RC_ASSERT(sim.engine.state().current_earnings == sim.server.total);
     RC_ASSERT(sim.engine.conflicts().records().empty());
-  });
+  }, kCases);
 }
 
 TEST_CASE("Property 6: network interruption resilience - nothing lost, nothing counted twice") {
@@ -110,7 +110,7 @@ TEST_CASE("Property 6: network interruption resilience - nothing lost, nothing c
     RC_ASSERT(sim.server.total == mined(sim));
     RC_ASSERT(sim.engine.state().current_earnings == sim.server.total);
     for (const auto& entry : sim.server.credit_count) RC_ASSERT(entry.second == 1);
-  });
+  }, kCases);
 }
 
 TEST_CASE("Property 12: data preservation during errors - kept until a sync succeeds") {
@@ -130,7 +130,7 @@ TEST_CASE("Property 12: data preservation during errors - kept until a sync succ
     sim.drain();
     RC_ASSERT(sim.server.total == mined(sim));
     RC_ASSERT(sim.engine.state().sync_status == SyncStatus::kSynced);
-  });
+  }, kCases);
 }
 
 TEST_CASE("Property 13: offline earnings calculation - local accrual is exact however ticks fall") {
@@ -151,7 +151,7 @@ TEST_CASE("Property 13: offline earnings calculation - local accrual is exact ho
     const std::int64_t elapsed = ticked.true_time - kSimStart;
     RC_ASSERT(ticked.engine.state().current_earnings == once.engine.state().current_earnings);
     RC_ASSERT(ticked.engine.state().current_earnings == exact_accrual(rate, elapsed));
-  });
+  }, kCases);
 }
 
 TEST_CASE("Property 14: automatic sync resume - back online means sync is due at once") {
@@ -164,7 +164,7 @@ TEST_CASE("Property 14: automatic sync resume - back online means sync is due at
     sim.engine.on_online(sim.wall, sim.mono);
     RC_ASSERT(sim.engine.sync_due_in_ms(sim.wall, sim.mono).value() == 0);
     RC_ASSERT(!sim.engine.next_sync_request(sim.wall, sim.mono, false).value().empty());
-  });
+  }, kCases);
 }
 
 TEST_CASE("Property 16: earnings amount validation - accepted earnings stay within the budget") {
@@ -193,7 +193,7 @@ TEST_CASE("Property 16: earnings amount validation - accepted earnings stay with
       RC_ASSERT(accepted <= budget);
       RC_ASSERT(sim.engine.state().current_earnings == accepted);
     }
-  });
+  }, kCases);
 }
 
 TEST_CASE("Property 17: timestamp sequence validation - every request's ops are in time order") {
@@ -225,7 +225,7 @@ TEST_CASE("Property 17: timestamp sequence validation - every request's ops are 
       else sim.engine.apply_sync_failure(0, sim.wall, sim.mono);
     }
     RC_ASSERT(validate_timestamps(stamps).ok);
-  });
+  }, kCases);
   deterministic_prop("any step back in a sequence is TIMESTAMP_ORDER and flagged", [] {
     std::vector<std::int64_t> stamps = *rc::gen::container<std::vector<std::int64_t>>(
         rc::gen::inRange<std::int64_t>(0, 1000000));
@@ -237,7 +237,7 @@ TEST_CASE("Property 17: timestamp sequence validation - every request's ops are 
     const ValidationResult result = validate_timestamps(stamps);
     RC_ASSERT(result.code == ErrorCode::kTimestampOrder);
     RC_ASSERT(result.flag_for_review);
-  });
+  }, kCases);
 }
 
 TEST_CASE("Property 18: inconsistency detection - invariants hold, breaks are flagged") {
@@ -255,7 +255,7 @@ TEST_CASE("Property 18: inconsistency detection - invariants hold, breaks are fl
       const ValidationResult check = validate_state(sim.engine.state());
       RC_ASSERT(check.ok);
     }
-  });
+  }, kCases);
   deterministic_prop("a stored state whose total disagrees with its parts is refused and flagged", [] {
     Sim sim(sim_engine());
     sim.advance(*rc::gen::inRange<std::int64_t>(1, 100000));
@@ -268,7 +268,7 @@ TEST_CASE("Property 18: inconsistency detection - invariants hold, breaks are fl
     RC_ASSERT(!check.ok);
     RC_ASSERT(check.flag_for_review);
     RC_ASSERT(state_from_json(state_to_json(broken)).status().code() == ErrorCode::kStateInvalid);
-  });
+  }, kCases);
   deterministic_prop("an answer whose credit does not add up flags the state for review", [] {
     Sim sim(sim_engine());
     sim.advance(*rc::gen::inRange<std::int64_t>(1, 100000));
@@ -286,7 +286,7 @@ TEST_CASE("Property 18: inconsistency detection - invariants hold, breaks are fl
       reported = reported || record.kind == "inconsistent_answer";
     }
     RC_ASSERT(reported);
-  });
+  }, kCases);
 }
 
 TEST_CASE("Property 24: offline earnings continuation - accrual continues across reloads while offline") {
@@ -300,7 +300,7 @@ TEST_CASE("Property 24: offline earnings continuation - accrual continues across
       if (*rc::gen::inRange(0, 3) == 0) sim.sync(failing_outcome());
       RC_ASSERT(sim.engine.state().current_earnings == mined(sim));
     }
-  });
+  }, kCases);
 }
 
 TEST_CASE("Property 25: offline-to-online sync - accumulated offline earnings go out on reconnection") {
@@ -317,7 +317,7 @@ TEST_CASE("Property 25: offline-to-online sync - accumulated offline earnings go
     if (!sim.engine.outbox().empty()) sim.sync(NetworkOutcome::kDelivered, false);
     RC_ASSERT(sim.server.total == mined(sim));
     RC_ASSERT(sim.engine.state().sync_status == SyncStatus::kSynced);
-  });
+  }, kCases);
 }
 
 TEST_CASE("Property 26: offline earnings capping - unverified offline earnings never pass the cap") {
@@ -338,7 +338,7 @@ TEST_CASE("Property 26: offline earnings capping - unverified offline earnings n
       RC_ASSERT(s.pending <= exact_accrual(kRate, config.offline_cap_ms) + 1);
       RC_ASSERT(s.pending + s.held_for_verification == mined(sim));
     }
-  });
+  }, kCases);
 }
 
 TEST_CASE("Property 28: excessive offline earnings verification - the excess goes to review, never credited") {
@@ -359,7 +359,7 @@ TEST_CASE("Property 28: excessive offline earnings verification - the excess goe
     int verification_ops = 0;
     for (const auto& entry : sim.server.credit_count) verification_ops += entry.second;
     RC_ASSERT(verification_ops <= 2);
-  });
+  }, kCases);
 }
 
 TEST_CASE("Property 30: error context capture - every refused call is audited with the state") {
@@ -386,7 +386,7 @@ TEST_CASE("Property 30: error context capture - every refused call is audited wi
       RC_ASSERT(last->metadata["state"] == state_to_json(before));
       RC_ASSERT(sim.engine.state().current_earnings == before.current_earnings);
     }
-  });
+  }, kCases);
 }
 
 TEST_CASE("Property 31: discrepancy reporting - a server holding less than confirmed is reported") {
@@ -415,5 +415,5 @@ TEST_CASE("Property 31: discrepancy reporting - a server holding less than confi
       RC_ASSERT(records.empty());
     }
     RC_ASSERT(sim.engine.state().synced_total == sim.server.total);
-  });
+  }, kCases);
 }

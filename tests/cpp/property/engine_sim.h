@@ -19,6 +19,10 @@ namespace earnings_test {
 using earnings::Units;
 using nlohmann::json;
 
+// The acceptance floor of generated cases per property: every engine case runs a whole
+// simulated session under the sanitizers, so more cases cost minutes, not confidence.
+constexpr int kCases = 100;
+
 constexpr std::int64_t kSimUser = 4242;
 constexpr std::int64_t kSimStart = 1700000000000;
 

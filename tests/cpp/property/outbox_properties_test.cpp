@@ -37,7 +37,7 @@ TEST_CASE("Property 3: retry exponential backoff - full jitter under a doubling,
       RC_ASSERT(sim.engine.next_sync_request(sim.wall, sim.mono, false).value().empty() == (wait > 0));
       ++attempt;
     }
-  });
+  }, kCases);
   deterministic_prop("the ceiling doubles until the cap and the draws use the whole range", [] {
     const BackoffPolicy policy{*rc::gen::inRange<std::int64_t>(1, 1000), 0, 8};
     const BackoffPolicy capped{policy.base_ms, policy.base_ms * *rc::gen::inRange<std::int64_t>(1, 100), 8};
@@ -58,7 +58,7 @@ TEST_CASE("Property 3: retry exponential backoff - full jitter under a doubling,
     }
     RC_ASSERT(low);
     RC_ASSERT(high);
-  });
+  }, kCases);
   deterministic_prop("the jitter sequence is reproducible and survives a reload", [] {
     const std::uint64_t seed = *rc::gen::arbitrary<std::uint64_t>();
     Sim a(sim_engine(EngineConfig(), "36.00000000", seed));
@@ -75,7 +75,7 @@ TEST_CASE("Property 3: retry exponential backoff - full jitter under a doubling,
       RC_ASSERT(a.engine.apply_sync_failure(0, a.wall, a.mono).value() ==
                 b.engine.apply_sync_failure(0, b.wall, b.mono).value());
     }
-  });
+  }, kCases);
 }
 
 TEST_CASE("Property 21: database operation batching - owed ops go out in as few requests as allowed") {
@@ -107,7 +107,7 @@ TEST_CASE("Property 21: database operation batching - owed ops go out in as few 
     RC_ASSERT(static_cast<std::int64_t>(owed) == segments);
     RC_ASSERT(requests == (owed + config.max_batch - 1) / config.max_batch);
     RC_ASSERT(sim.server.total == pending);
-  });
+  }, kCases);
 }
 
 TEST_CASE("Property 19: audit log completeness - every accrual and sync is in the audit trail") {
@@ -138,7 +138,7 @@ TEST_CASE("Property 19: audit log completeness - every accrual and sync is in th
     RC_ASSERT(credited == exact_accrual(3600000000, sim.true_time - kSimStart));
     RC_ASSERT(requests == attempts);
     RC_ASSERT(outcomes == attempts);
-  });
+  }, kCases);
 }
 
 TEST_CASE("Property 29: sync metrics logging - attempts, outcomes, retries and latency are counted") {
@@ -171,5 +171,5 @@ TEST_CASE("Property 29: sync metrics logging - attempts, outcomes, retries and l
     RC_ASSERT(c.sync_failures_total() == failures);
     if (last_latency >= 0) RC_ASSERT(sim.engine.metrics().latency_window().back() == last_latency);
     RC_ASSERT(c.queue_depth == sim.engine.outbox().depth());
-  });
+  }, kCases);
 }
