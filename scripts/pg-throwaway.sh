@@ -27,7 +27,10 @@ cleanup() {
   as_postgres "$PG_BIN/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
   rm -rf "$folder"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+# Interrupted: exit, which runs the EXIT trap once.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 
