@@ -171,8 +171,19 @@ export async function createServer(options = {}) {
       const answer = await service.sync(context.userId, body);
       outcome = 'ok';
       for (const result of answer.results) {
-        if (result.status === 'rejected' || result.status === 'review' || result.status === 'gap') {
-          logger.warn({ userId: context.userId, clientId: context.clientId, op: result }, `op ${result.status}`);
+        const partlyQueued = result.status === 'applied' && result.review !== '0.00000000';
+        if (partlyQueued || result.status === 'rejected' || result.status === 'review' || result.status === 'gap') {
+          const { totalEarned, pendingReview, lastSeq, baseEarningRate } = answer.state;
+          logger.warn(
+            {
+              userId: context.userId,
+              clientId: context.clientId,
+              op: result,
+              state: { totalEarned, pendingReview, lastSeq, baseEarningRate },
+              serverTime: answer.serverTime,
+            },
+            partlyQueued ? 'op applied in part, the rest queued for review' : `op ${result.status}`,
+          );
         }
       }
       send(res, 200, answer);

@@ -99,6 +99,14 @@ describe('crediting', () => {
     assert.equal(reviews[0].reason, 'exceeds_budget');
     assert.equal(reviews[0].opId, 'c-1:1');
     assert.ok(Object.keys(reviews[0].context).length > 0, 'the review carries its context');
+    const warned = await server.log.waitFor((line) => line.userId === userId && line.op?.review === '4.96666667');
+    assert.deepEqual(warned.state, {
+      totalEarned: '0.03333333',
+      pendingReview: '4.96666667',
+      lastSeq: 1,
+      baseEarningRate: '1.00000000',
+    });
+    assert.equal(warned.serverTime, START_MS + MINUTE);
     await conserved(userId);
   });
 
