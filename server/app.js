@@ -128,9 +128,15 @@ export async function createServer(options = {}) {
     );
   }
   const db = givenDb ?? (await openDatabase(config));
-  const applied = await migrate(db);
-  if (applied.length > 0) logger.info({ migrations: applied }, 'applied database migrations');
-  const core = givenCore ?? (await loadCore());
+  let core;
+  try {
+    const applied = await migrate(db);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'applied database migrations');
+    core = givenCore ?? (await loadCore());
+  } catch (error) {
+    if (!givenDb) await db.close();
+    throw error;
+  }
   const metrics = createMetrics();
   const service = createSyncService({ db, core, config, metrics });
   const authenticate = createAuthenticator({
