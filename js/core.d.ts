@@ -181,6 +181,8 @@ export interface EarningsEngine {
   /** The seed's updateEarnings: draws on the local budget; throws and changes nothing on error. */
   addEarnings(amount: Amount, now: Now): void;
   state(): EarningsState;
+  /** The id this engine numbers ops under (`clientId:seq`); after restore(), the record's. */
+  clientId(): string;
   /**
    * The body of POST /v1/sync (freezes the open delta), or null when nothing is owed or a backoff
    * wait is running (unless `force`).
@@ -220,6 +222,18 @@ export interface EarningsEngine {
   dispose(): void;
 }
 
+/** The core's UI throttle (Property 20, src/throttle.h); the caller keeps the value and the timer. */
+export interface UiThrottle {
+  readonly disposed: boolean;
+  /**
+   * A new value is ready at monotonic ms `nowMono`: deliver it now (emitNow), or offer again
+   * `delayMs` later for the trailing emission. TIME_INVALID unless a safe integer >= 0.
+   */
+  offer(nowMono: number): { emitNow: boolean; delayMs: number };
+  /** Frees the wasm memory; later calls throw ENGINE_DISPOSED. Safe to call twice. */
+  dispose(): void;
+}
+
 export interface EarningsCore {
   readonly version: string;
   /** Every ErrorCode the loaded wasm can report. */
@@ -233,6 +247,8 @@ export interface EarningsCore {
   /** Exact sum; AMOUNT_OVERFLOW beyond 9999999999.99999999. */
   addAmounts(a: Amount, b: Amount): Amount;
   createEngine(options: CreateEngineOptions): EarningsEngine;
+  /** At most one emission per `intervalMs` (default 1000, a safe integer >= 1), the last never lost. */
+  createUiThrottle(intervalMs?: number): UiThrottle;
   /** Server side: credit / review / reject decision for one sync batch (see src/credit.h). */
   planCredit(request: {
     row: Record<string, unknown>;

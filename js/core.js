@@ -116,6 +116,57 @@ const engineFinalizer =
       })
     : null;
 
+// The core's UI throttle (Property 20, src/throttle.h): it decides when subscribers hear an
+// update; the caller keeps the latest value and owns the timer. `now` is monotonic ms.
+const throttleFinalizer =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry(({ handle, shared }) => {
+        if (shared.fault === null && !handle.isDeleted()) handle.delete();
+      })
+    : null;
+
+class UiThrottle {
+  #handle;
+  #shared;
+
+  constructor(shared, handle) {
+    this.#shared = shared;
+    this.#handle = handle;
+    throttleFinalizer?.register(this, { handle, shared }, this);
+  }
+
+  // A new value is ready: deliver it now (emitNow), or offer again `delayMs` later, when the
+  // quiet window has ended, for the trailing emission (offering meanwhile answers the same
+  // deadline).
+  offer(nowMono) {
+    if (this.#handle === null) {
+      throw new EngineDisposedError('this throttle was disposed; create a new one with core.createUiThrottle()');
+    }
+    if (this.#shared.fault !== null) throw faultError(this.#shared);
+    if (!isSafeNonNegativeInteger(nowMono)) {
+      throw new TimeInvalidError('nowMono must be a safe integer >= 0 ms (Math.floor(performance.now()))');
+    }
+    let delayMs;
+    try {
+      delayMs = this.#handle._offer(nowMono);
+    } catch (cause) {
+      throw fault(this.#shared, cause);
+    }
+    return { emitNow: delayMs === 0, delayMs };
+  }
+
+  get disposed() {
+    return this.#handle === null;
+  }
+
+  dispose() {
+    if (this.#handle === null) return;
+    throttleFinalizer?.unregister(this);
+    if (this.#shared.fault === null) this.#handle.delete();
+    this.#handle = null;
+  }
+}
+
 class EarningsEngine {
   #handle;
   #shared;
@@ -178,6 +229,12 @@ class EarningsEngine {
 
   state() {
     return JSON.parse(this.#call('_state'));
+  }
+
+  // The id this engine's ops are numbered under (`clientId:seq`): after restore() the record's,
+  // which is the one the server knows.
+  clientId() {
+    return this.#call('_clientId');
   }
 
   // null when nothing is owed or a backoff wait is running (unless `force`).
@@ -340,6 +397,28 @@ class EarningsCore {
       throw errorFromCode(reply.code, reply.text);
     }
     return new EarningsEngine(this.#shared, handle);
+  }
+
+  // Property 20: subscribers hear at most one update per `intervalMs`, and the last one is never
+  // lost. See UiThrottle above.
+  createUiThrottle(intervalMs = 1000) {
+    if (!Number.isSafeInteger(intervalMs) || intervalMs < 1) {
+      throw new ConfigInvalidError('intervalMs must be a safe integer >= 1');
+    }
+    if (this.#shared.fault !== null) throw faultError(this.#shared);
+    let handle;
+    let reply;
+    try {
+      handle = new this.#raw._UiThrottle();
+      reply = handle._init(intervalMs);
+    } catch (cause) {
+      throw fault(this.#shared, cause);
+    }
+    if (reply.code !== '') {
+      handle.delete();
+      throw errorFromCode(reply.code, reply.text);
+    }
+    return new UiThrottle(this.#shared, handle);
   }
 
   // Server side: what to credit, queue for review or reject for one sync batch:

@@ -118,6 +118,7 @@ class EngineHandle {
   }
 
   std::string state() const { return engine_.state_json(); }
+  std::string client_id() const { return engine_.outbox().client_id(); }
 
   // text "" when there is nothing to send.
   Reply next_sync_request(double wall, double mono, bool force) {
@@ -285,6 +286,7 @@ EMSCRIPTEN_BINDINGS(earnings_core) {
       .function("_tick", &EngineHandle::tick)
       .function("_addEarnings", &EngineHandle::add_earnings)
       .function("_state", &EngineHandle::state)
+      .function("_clientId", &EngineHandle::client_id)
       .function("_nextSyncRequest", &EngineHandle::next_sync_request)
       .function("_applySyncResponse", &EngineHandle::apply_sync_response)
       .function("_applySyncFailure", &EngineHandle::apply_sync_failure)
