@@ -190,7 +190,9 @@ async function main() {
   try {
     const url = await server.url;
     const post = createClient(url, 1100);
-    await closedLoop(post, { users: 8, opsPerRequest: 1, seconds: 1 });
+    // Warm-up: JIT and wasm tier-up in the server, a prepared statement per pooled connection,
+    // and PostgreSQL settling after pgbench's writes.
+    await closedLoop(post, { users: PGBENCH_CLIENTS, opsPerRequest: 1, seconds: Math.max(2, SECONDS / 3) });
     const single = await closedLoop(post, { users: PGBENCH_CLIENTS, opsPerRequest: 1, seconds: SECONDS });
     const batched = await closedLoop(post, { users: PGBENCH_CLIENTS, opsPerRequest: 100, seconds: SECONDS });
     table(
