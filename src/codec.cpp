@@ -1,6 +1,8 @@
 #include "codec.h"
 
 #include <array>
+#include <cstring>
+#include <unordered_map>
 #include <limits>
 #include <utility>
 
@@ -43,13 +45,15 @@ void write_u32_le(std::uint8_t* p, std::uint32_t v) {
   for (int k = 0; k < 4; ++k) p[k] = static_cast<std::uint8_t>(v >> (8 * k));
 }
 
-// True when no nesting goes deeper than `budget` levels; stops descending as soon as it does,
-// so the check itself stays within kMaxDocumentDepth frames.
-bool within_depth(const json& value, std::size_t budget) {
+// True when the document can be written and read back: no binary or discarded values, and no
+// nesting deeper than `budget` levels. Stops descending as soon as it is too deep, so the check
+// itself stays within kMaxDocumentDepth frames.
+bool storable(const json& value, std::size_t budget) {
+  if (value.is_binary() || value.is_discarded()) return false;
   if (!value.is_structured()) return true;
   if (budget == 0) return false;
   for (const json& child : value) {
-    if (!within_depth(child, budget - 1)) return false;
+    if (!storable(child, budget - 1)) return false;
   }
   return true;
 }
@@ -87,10 +91,250 @@ bool valid_utf8(const std::uint8_t* p, std::size_t n) {
   return true;
 }
 
+// Map keys that records repeat (audit entries, outbox ops, state, metrics) are written as one
+// byte: a positive fixint indexing this table instead of the key's text. Part of format version
+// 2: entries may only ever be appended, never changed, removed or reordered.
+constexpr const char* kKeyDictionary[] = {
+    "id", "seq", "type", "amount", "from", "to", "rate", "userId", "operationType", "oldValue",
+    "newValue", "timestamp", "source", "metadata", "ticks", "fromTime", "toTime", "ms",
+    "elapsedMs", "accruedMs", "sent", "clientId", "ops", "nextSeq", "open", "rejected", "code",
+    "reason", "at", "op", "state", "currentEarnings", "baseEarningRate", "lastUpdate",
+    "startDate", "isActive", "syncStatus", "pending", "syncedTotal", "heldForVerification",
+    "underReview", "accrualRemainder", "lastWall", "lastMono", "serverOffsetMs", "hasServerTime",
+    "hasClock", "lastSeq", "pendingReview", "counters", "syncAttempts", "syncSuccesses",
+    "syncFailures", "retries", "opsSent", "opsApplied", "opsDuplicate", "opsRejected",
+    "opsReview", "opsGap", "conflicts", "corruptionDetected", "clockJumps", "offlineMs",
+    "queueDepth", "queueDepthMax", "latencyCount", "latencyTotalMs", "latencyWindow",
+    "latencies", "network", "timeout", "server", "rate_limited", "response_invalid", "capacity",
+    "nextId", "dropped", "entries", "audit", "metrics", "outbox", "backoff", "rng", "dirtySince",
+    "requestAt", "syncNow", "kind", "difference", "serverTotal", "localCurrent", "localSynced",
+    "localState", "expectedTotal", "detail", "message", "context", "flagForReview", "reviewFlag",
+    "records", "credited", "review", "status", "expectedSeq", "total", "attempt", "failures",
+    "nextRetryAt", "events", "permanent", "failed", "waiting", "applied", "duplicate", "gap",
+    "held", "spentMs", "budgetMs", "unsyncedMs", "skewMs", "offsetMs",
+    "previousOffsetMs", "serverLastUpdate", "serverLastSeq", "newClientId", "firstSeq",
+    "httpStatus", "retryInMs"};
+constexpr std::size_t kKeyDictionarySize = sizeof(kKeyDictionary) / sizeof(kKeyDictionary[0]);
+static_assert(kKeyDictionarySize <= 128, "dictionary indexes are positive fixints");
+
+// The dictionary index of `key`, or -1.
+int dictionary_index(const std::string& key) {
+  static const std::unordered_map<std::string, int> index = [] {
+    std::unordered_map<std::string, int> built;
+    for (std::size_t k = 0; k < kKeyDictionarySize; ++k) built.emplace(kKeyDictionary[k], static_cast<int>(k));
+    return built;
+  }();
+  auto found = index.find(key);
+  return found == index.end() ? -1 : found->second;
+}
+
+void put_big_endian(Bytes& out, std::uint64_t v, int bytes) {
+  for (int k = bytes - 1; k >= 0; --k) out.push_back(static_cast<std::uint8_t>(v >> (8 * k)));
+}
+
+// MessagePack with the smallest encoding of each value, as nlohmann::json::to_msgpack writes it,
+// except for dictionary keys. Floats are always float64 so that every double round-trips.
+void write_length(Bytes& out, std::size_t n, std::uint8_t fix_tag, std::size_t fix_max,
+                  std::uint8_t tag8, std::uint8_t tag16, std::uint8_t tag32) {
+  if (n <= fix_max) {
+    out.push_back(static_cast<std::uint8_t>(fix_tag | n));
+  } else if (tag8 != 0 && n <= 0xFF) {
+    out.push_back(tag8);
+    put_big_endian(out, n, 1);
+  } else if (n <= 0xFFFF) {
+    out.push_back(tag16);
+    put_big_endian(out, n, 2);
+  } else {
+    out.push_back(tag32);
+    put_big_endian(out, n, 4);
+  }
+}
+
+void write_string(Bytes& out, const std::string& text) {
+  write_length(out, text.size(), 0xA0, 31, 0xD9, 0xDA, 0xDB);
+  out.insert(out.end(), text.begin(), text.end());
+}
+
+void write_unsigned(Bytes& out, std::uint64_t v) {
+  if (v <= 0x7F) {
+    out.push_back(static_cast<std::uint8_t>(v));
+  } else if (v <= 0xFF) {
+    out.push_back(0xCC);
+    put_big_endian(out, v, 1);
+  } else if (v <= 0xFFFF) {
+    out.push_back(0xCD);
+    put_big_endian(out, v, 2);
+  } else if (v <= 0xFFFFFFFFu) {
+    out.push_back(0xCE);
+    put_big_endian(out, v, 4);
+  } else {
+    out.push_back(0xCF);
+    put_big_endian(out, v, 8);
+  }
+}
+
+void write_signed(Bytes& out, std::int64_t v) {
+  if (v >= 0) return write_unsigned(out, static_cast<std::uint64_t>(v));
+  const auto bits = static_cast<std::uint64_t>(v);
+  if (v >= -32) {
+    out.push_back(static_cast<std::uint8_t>(bits));
+  } else if (v >= INT8_MIN) {
+    out.push_back(0xD0);
+    put_big_endian(out, bits, 1);
+  } else if (v >= INT16_MIN) {
+    out.push_back(0xD1);
+    put_big_endian(out, bits, 2);
+  } else if (v >= INT32_MIN) {
+    out.push_back(0xD2);
+    put_big_endian(out, bits, 4);
+  } else {
+    out.push_back(0xD3);
+    put_big_endian(out, bits, 8);
+  }
+}
+
+// REQUIRES: storable(value, kMaxDocumentDepth).
+void write_value(Bytes& out, const json& value) {
+  switch (value.type()) {
+    case json::value_t::null:
+      out.push_back(0xC0);
+      break;
+    case json::value_t::boolean:
+      out.push_back(value.get<bool>() ? 0xC3 : 0xC2);
+      break;
+    case json::value_t::number_unsigned:
+      write_unsigned(out, value.get<std::uint64_t>());
+      break;
+    case json::value_t::number_integer:
+      write_signed(out, value.get<std::int64_t>());
+      break;
+    case json::value_t::number_float: {
+      const double number = value.get<double>();
+      std::uint64_t bits = 0;
+      std::memcpy(&bits, &number, sizeof bits);
+      out.push_back(0xCB);
+      put_big_endian(out, bits, 8);
+      break;
+    }
+    case json::value_t::string:
+      write_string(out, value.get_ref<const std::string&>());
+      break;
+    case json::value_t::array:
+      write_length(out, value.size(), 0x90, 15, 0, 0xDC, 0xDD);
+      for (const json& item : value) write_value(out, item);
+      break;
+    case json::value_t::object:
+      write_length(out, value.size(), 0x80, 15, 0, 0xDE, 0xDF);
+      for (auto it = value.begin(); it != value.end(); ++it) {
+        const int index = dictionary_index(it.key());
+        if (index >= 0) {
+          out.push_back(static_cast<std::uint8_t>(index));
+        } else {
+          write_string(out, it.key());
+        }
+        write_value(out, it.value());
+      }
+      break;
+    case json::value_t::binary:
+    case json::value_t::discarded:
+      break;
+  }
+}
+
+// Reads what check_msgpack accepted; no bounds can fail here any more.
+class PayloadReader {
+ public:
+  explicit PayloadReader(const std::uint8_t* data) : data_(data) {}
+
+  Result<json> value() {
+    const std::uint8_t tag = data_[pos_++];
+    if (tag <= 0x7F) return json(static_cast<std::uint64_t>(tag));
+    if (tag >= 0xE0) return json(static_cast<std::int64_t>(static_cast<std::int8_t>(tag)));
+    if (tag >= 0x80 && tag <= 0x8F) return object(tag & 0x0F);
+    if (tag >= 0x90 && tag <= 0x9F) return array(tag & 0x0F);
+    if (tag >= 0xA0 && tag <= 0xBF) return json(text(tag & 0x1F));
+    switch (tag) {
+      case 0xC0: return json(nullptr);
+      case 0xC2: return json(false);
+      case 0xC3: return json(true);
+      case 0xCA: {
+        const auto bits = static_cast<std::uint32_t>(big_endian(4));
+        float number = 0;
+        std::memcpy(&number, &bits, sizeof number);
+        return json(static_cast<double>(number));
+      }
+      case 0xCB: {
+        const std::uint64_t bits = big_endian(8);
+        double number = 0;
+        std::memcpy(&number, &bits, sizeof number);
+        return json(number);
+      }
+      case 0xCC: return json(big_endian(1));
+      case 0xCD: return json(big_endian(2));
+      case 0xCE: return json(big_endian(4));
+      case 0xCF: return json(big_endian(8));
+      case 0xD0: return json(static_cast<std::int64_t>(static_cast<std::int8_t>(big_endian(1))));
+      case 0xD1: return json(static_cast<std::int64_t>(static_cast<std::int16_t>(big_endian(2))));
+      case 0xD2: return json(static_cast<std::int64_t>(static_cast<std::int32_t>(big_endian(4))));
+      case 0xD3: return json(static_cast<std::int64_t>(big_endian(8)));
+      case 0xD9: return json(text(big_endian(1)));
+      case 0xDA: return json(text(big_endian(2)));
+      case 0xDB: return json(text(big_endian(4)));
+      case 0xDC: return array(big_endian(2));
+      case 0xDD: return array(big_endian(4));
+      case 0xDE: return object(big_endian(2));
+      default: return object(big_endian(4));
+    }
+  }
+
+ private:
+  std::uint64_t big_endian(int bytes) {
+    std::uint64_t v = 0;
+    for (int k = 0; k < bytes; ++k) v = (v << 8) | data_[pos_++];
+    return v;
+  }
+  std::string text(std::uint64_t length) {
+    std::string out(reinterpret_cast<const char*>(data_ + pos_), static_cast<std::size_t>(length));
+    pos_ += static_cast<std::size_t>(length);
+    return out;
+  }
+  Result<json> array(std::uint64_t count) {
+    json out = json::array();
+    for (std::uint64_t k = 0; k < count; ++k) {
+      auto item = value();
+      if (!item.ok()) return item;
+      out.push_back(std::move(item).value());
+    }
+    return out;
+  }
+  Result<json> object(std::uint64_t count) {
+    json out = json::object();
+    for (std::uint64_t k = 0; k < count; ++k) {
+      const std::uint8_t tag = data_[pos_];
+      std::string key;
+      if (tag <= 0x7F) {
+        ++pos_;
+        key = kKeyDictionary[tag];
+      } else {
+        auto read = value();
+        key = read.value().get<std::string>();
+      }
+      if (out.contains(key)) return corrupt("payload repeats the key \"" + key.substr(0, 40) + "\"");
+      auto item = value();
+      if (!item.ok()) return item;
+      out[key] = std::move(item).value();
+    }
+    return out;
+  }
+
+  const std::uint8_t* data_;
+  std::size_t pos_ = 0;
+};
+
 // Checks, without recursion or allocation proportional to claimed sizes, that `payload` is
 // exactly one MessagePack value of the kinds a JSON document produces (nil, bool, integers,
-// floats, UTF-8 strings, arrays, string-keyed maps), nested at most kMaxDocumentDepth deep.
-// Only then is it handed to nlohmann::json, whose decoder recurses and trusts lengths.
+// floats, UTF-8 strings, arrays, maps keyed by strings or dictionary indexes), nested at most
+// kMaxDocumentDepth deep. Only then is it read by PayloadReader, which recurses and trusts lengths.
 Status check_msgpack(const std::uint8_t* payload, std::size_t size) {
   struct Frame {
     std::uint64_t remaining;
@@ -153,7 +397,10 @@ Status check_msgpack(const std::uint8_t* payload, std::size_t size) {
           return corrupt("payload holds a MessagePack type a document never contains");
       }
     }
-    if (expect_key && !is_string) return corrupt("payload has a map key that is not a string");
+    const bool dictionary_key = tag < kKeyDictionarySize;
+    if (expect_key && !is_string && !dictionary_key) {
+      return corrupt("payload has a map key that is neither a string nor a dictionary key");
+    }
     if (is_container) {
       const std::uint64_t elements = is_map ? length * 2 : length;
       if (elements > size - pos) return corrupt("payload claims more elements than it has bytes");
@@ -192,9 +439,11 @@ std::uint32_t crc32(const std::uint8_t* data, std::size_t size, std::uint32_t pr
 }
 
 Result<Bytes> encode_record(const json& document) {
-  if (document.is_discarded()) return corrupt("cannot store a discarded document");
-  if (!within_depth(document, kMaxDocumentDepth)) return corrupt("document nests too deeply");
-  Bytes payload = json::to_msgpack(document);
+  if (!storable(document, kMaxDocumentDepth)) {
+    return corrupt("cannot store a document that nests too deeply or holds binary values");
+  }
+  Bytes payload;
+  write_value(payload, document);
   if (payload.size() > kMaxRecordPayload) return corrupt("document is larger than 4 MiB");
   // Refuse to write what could never be read back (a string that is not UTF-8, say): a record
   // that cannot be decoded is lost earnings.
@@ -242,9 +491,7 @@ Result<json> decode_record(const std::uint8_t* data, std::size_t size) {
   if (length > kMaxRecordPayload) return corrupt("payload is larger than 4 MiB");
   Status shape = check_msgpack(data + kEnvelopeHeaderSize, actual);
   if (!shape.ok()) return shape;
-  json document = json::from_msgpack(data + kEnvelopeHeaderSize, data + size, true, false);
-  if (document.is_discarded()) return corrupt("payload is not valid MessagePack");
-  return document;
+  return PayloadReader(data + kEnvelopeHeaderSize).value();
 }
 
 Result<json> decode_record(const Bytes& bytes) { return decode_record(bytes.data(), bytes.size()); }

@@ -6,7 +6,9 @@
 //   offset 3  version (u8)                kCodecVersion for everything written now
 //   offset 4  payload length (u32 LE)
 //   offset 8  CRC-32/IEEE (u32 LE) of bytes [3, 8) followed by the payload
-//   offset 12 payload: the MessagePack encoding of the document
+//   offset 12 payload: the MessagePack encoding of the document, where a map key found in the
+//             codec's key dictionary (the keys records repeat: "seq", "amount", "timestamp",
+//             "operationType", ...) is written as a one-byte index instead of its text
 //
 // The checksum covers the version and length bytes as well as the payload, so that a flipped bit
 // anywhere in a record reads as corruption and never as "a record from a newer version".

@@ -3,7 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include "amount.h"
+#include "audit.h"
 #include "codec.h"
+#include "metrics.h"
 #include "leaf_property.h"
 
 using namespace earnings;
@@ -146,6 +148,43 @@ TEST_CASE("Property 22: stored records round-trip exactly and compactly", "[code
     const Bytes bytes = encoded(record.compact);
     RC_ASSERT(decode_record(bytes).value() == record.compact);
     RC_ASSERT(bytes.size() * 2 < record.plain.dump().size());
+  });
+}
+
+TEST_CASE("Property 22: a record with long, readable keys is stored in under half its JSON size",
+          "[codec][property]") {
+  deterministic_prop("audit trail, metrics and state as the engine's documents spell them", [] {
+    const auto user = *rc::gen::inRange<std::int64_t>(1, 9007199254740991);
+    AuditLog audit(200);
+    Units value = *rc::gen::inRange<Units>(0, 1000 * kUnitsPerTon);
+    std::int64_t at = *rc::gen::inRange<std::int64_t>(1600000000000, 1800000000000);
+    const auto entries = *rc::gen::inRange(1, 200);
+    for (int k = 0; k < entries; ++k) {
+      AuditEntry entry;
+      entry.user_id = user;
+      entry.operation_type = *rc::gen::element<std::string>("accrual", "sync_applied", "earnings_update");
+      entry.old_value = value;
+      value += *rc::gen::inRange<Units>(1, kUnitsPerTon);
+      entry.new_value = value;
+      entry.timestamp = at;
+      entry.source = AuditSource::kLocal;
+      entry.metadata = {{"ticks", *rc::gen::inRange(1, 60)}, {"elapsedMs", *rc::gen::inRange(1000, 60000)}};
+      at += *rc::gen::inRange(1000, 60000);
+      audit.append(entry);
+    }
+    Metrics metrics;
+    const auto syncs = *rc::gen::inRange(0, 100);
+    for (int k = 0; k < syncs; ++k) metrics.record_sync_success(*rc::gen::inRange(20, 3000));
+    const json document = {{kRecordUserKey, user},
+                           {"state", {{"userId", user}, {"currentEarnings", format_amount(value)},
+                                      {"baseEarningRate", "0.50000000"}, {"lastUpdate", at},
+                                      {"startDate", at - 86400000}, {"isActive", true},
+                                      {"syncStatus", "pending"}, {"pending", "0.00027777"}}},
+                           {"audit", audit.to_json()},
+                           {"metrics", metrics.to_json()}};
+    const Bytes bytes = encoded(document);
+    RC_ASSERT(decode_record(bytes).value() == document);
+    RC_ASSERT(bytes.size() * 2 < document.dump().size());
   });
 }
 

@@ -43,6 +43,13 @@ TEST_CASE("record envelope bytes", "[codec]") {
                             0xAB, 0xBE, 0x0B, 0xCA, 0x81, 0xA1, 'a', 0x01};
     CHECK(encode_record(json{{"a", 1}}).value() == expected);
   }
+  SECTION("keys in the dictionary take one byte") {
+    const Bytes bytes = encode_record(json{{"seq", 7}, {"amount", "0.5"}}).value();
+    const Bytes payload(bytes.begin() + 12, bytes.end());
+    // {"amount": "0.5", "seq": 7}: fixmap(2), key #3, fixstr(3) "0.5", key #1, 7
+    CHECK(payload == Bytes{0x82, 0x03, 0xA3, '0', '.', '5', 0x01, 0x07});
+    CHECK(decode_record(bytes).value() == json{{"seq", 7}, {"amount", "0.5"}});
+  }
   SECTION("the checksum covers version and length") {
     Bytes bytes = encode_record(json{{"a", 1}}).value();
     const std::uint32_t stored = static_cast<std::uint32_t>(bytes[8]) | bytes[9] << 8 |
@@ -118,7 +125,8 @@ TEST_CASE("decoding refuses damaged records", "[codec]") {
         {},                          // nothing
         {0xC1},                      // never-used tag
         {0x92, 0x01},                // array short of an element
-        {0x81, 0x01, 0x02},          // map with an integer key
+        {0x81, 0xCC, 0x05, 0x02},    // map with an integer key that is no dictionary index
+        {0x82, 0x01, 0x01, 0xA3, 's', 'e', 'q', 0x02},  // "seq" twice
         {0xA3, 'a', 'b'},            // string shorter than declared
         {0xA2, 0xC3, 0x28},          // invalid UTF-8
         {0xA3, 0xED, 0xA0, 0x80},    // UTF-16 surrogate in UTF-8
