@@ -2,9 +2,9 @@
 // state answer, and the review queue. It decides nothing about how much to credit (that is the
 // core's planCredit); it only makes each decision durable atomically.
 //
-// Round trips per sync on a real server: BEGIN, lock, sequence read (plus an insert on first
-// contact), one statement that writes everything, COMMIT. Set-valued writes go through
-// jsonb_to_recordset so a 100-op batch costs the same number of round trips as one op.
+// Round trips per sync on a real server: BEGIN with the lock and the sequence read, one
+// statement that writes everything, COMMIT (plus an insert on first contact). Set-valued writes
+// go through jsonb_to_recordset so a 100-op batch costs the same round trips as one op.
 import { ServerError } from './errors.js';
 
 const msToTimestamp = (param) => `(TIMESTAMP WITH TIME ZONE 'epoch' + ${param}::bigint * INTERVAL '1 millisecond')`;
