@@ -374,6 +374,13 @@ Status Engine::set_rate(const std::string& rate) {
   return Status::Ok();
 }
 
+void Engine::adopt_server_rate(Units rate) {
+  if (rate == state_.base_earning_rate) return;
+  const Units previous = state_.base_earning_rate;
+  state_.base_earning_rate = rate;
+  audit("rate_change", AuditSource::kSync, previous, rate, json{{"source", "server"}});
+}
+
 Status Engine::set_active(bool active, std::int64_t wall, std::int64_t mono) {
   auto observed = observe(wall, mono);
   if (!observed.ok()) return observed.status();
@@ -543,9 +550,9 @@ Result<std::string> Engine::apply_sync_response(const std::string& json_text, st
   const Units before = state_.current_earnings;
   outbox_ = std::move(next_outbox);
   const EarningsState resolved = resolution.value().state;
+  adopt_server_rate(resolved.base_earning_rate);
   state_.synced_total = resolved.synced_total;
   state_.under_review = resolved.under_review;
-  state_.base_earning_rate = resolved.base_earning_rate;
   state_.review_flag = resolved.review_flag;
 
   json counts{{"applied", 0}, {"duplicate", 0}, {"rejected", 0}, {"review", 0}, {"gap", 0}};
@@ -841,9 +848,9 @@ Result<std::string> Engine::recover_from_server(const std::string& json_text,
     conflicts_.add(std::move(record));
   }
   const EarningsState& resolved = resolution.value().state;
+  adopt_server_rate(resolved.base_earning_rate);
   state_.synced_total = resolved.synced_total;
   state_.under_review = resolved.under_review;
-  state_.base_earning_rate = resolved.base_earning_rate;
   state_.review_flag = state_.review_flag || resolved.review_flag;
   refresh_from_outbox();
   audit("reconciliation", AuditSource::kReconciliation, before, state_.current_earnings,

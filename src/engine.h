@@ -74,7 +74,8 @@ class Engine {
   // otherwise the reason.
   static Status detect_corruption(const Bytes& bytes, std::int64_t user_id);
 
-  // Rate per hour from the last observation on (tick first for an exact switch point).
+  // Rate per hour from the last observation on (tick first for an exact switch point). Local
+  // until the next server state: a server row with a rate above 0 replaces it (server wins).
   // kRateInvalid: malformed, negative or above maxRatePerHour.
   Status set_rate(const std::string& rate);
   Status set_active(bool active, std::int64_t wall, std::int64_t mono);
@@ -149,6 +150,8 @@ class Engine {
   Result<ClockJudgement> observe(std::int64_t wall, std::int64_t mono);
   Status accrue(std::int64_t elapsed_ms, std::int64_t from, std::int64_t to);
   void refresh_from_outbox();
+  // The row's rate decides what the server credits, so the client accrues at it too.
+  void adopt_server_rate(Units rate);
   Units tolerance_units() const;
   BackoffPolicy backoff_policy() const;
   void flush_accrual_audit();

@@ -245,6 +245,25 @@ TEST_CASE("Engine sync round trip") {
     REQUIRE(engine.outbox().rejected().size() == 1);
     CHECK(engine.outbox().rejected()[0].op.amount == 60000000);
   }
+  SECTION("the server's row rate replaces the local one; a zero row rate does not") {
+    const std::string request = engine.next_sync_request(kT0 + 60000, 60000, false).value();
+    json answer = server_answer(request, &server_total, kT0 + 60000);
+    REQUIRE(engine.apply_sync_response(answer.dump(), kT0 + 60000, 60000).ok());
+    CHECK(engine.state().base_earning_rate == 36 * kTon);
+    REQUIRE(engine.tick(kT0 + 61000, 61000).ok());
+    const std::string second = engine.next_sync_request(kT0 + 61000, 61000, false).value();
+    answer = server_answer(second, &server_total, kT0 + 61000);
+    answer["state"]["baseEarningRate"] = "1.00000000";
+    REQUIRE(engine.apply_sync_response(answer.dump(), kT0 + 61000, 61000).ok());
+    CHECK(engine.state().base_earning_rate == kTon);
+    CHECK(engine.audit().last()->operation_type == "sync_applied");
+    const json audit = json::parse(engine.audit_json());
+    bool adopted = false;
+    for (const json& entry : audit) {
+      adopted = adopted || (entry["operationType"] == "rate_change" && entry["metadata"].value("source", "") == "server");
+    }
+    CHECK(adopted);
+  }
   SECTION("a server holding less than it confirmed goes to the conflict log") {
     const std::string request = engine.next_sync_request(kT0 + 60000, 60000, false).value();
     json answer = server_answer(request, &server_total, kT0 + 60000);
