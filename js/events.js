@@ -1,10 +1,11 @@
 // Typed events the manager raises so an app can react: `sync`, `conflict`, `corruption` (with
 // recovery options), `review-needed`, `rejected` (an op the server refused for good, with its
-// reason), `recovered`, `storage-degraded`, `quota`, `clock-jump`, `error`.
+// reason), `recovered`, `storage-degraded`, `quota`, `clock-jump`, `leader` (this tab started or
+// stopped running a user's engine), `error`.
 // A listener that throws is reported on `error` and never breaks the manager or other listeners.
 export const EVENT_TYPES = Object.freeze([
   'sync', 'conflict', 'corruption', 'review-needed', 'rejected', 'recovered', 'storage-degraded', 'quota',
-  'clock-jump', 'error',
+  'clock-jump', 'leader', 'error',
 ]);
 
 export class EarningsEvents {

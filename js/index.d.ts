@@ -72,6 +72,9 @@ export class MemoryStore implements RecordStore {
   close(): void;
 }
 
+/** The storage key of `userId`'s record (e.g. to inspect or damage it in a test or a demo). */
+export function recordKey(userId: number): string;
+
 /** IndexedDB, then Telegram DeviceStorage (inside Telegram), then localStorage, then memory. */
 export function detectStore(env?: object): Promise<{ store: RecordStore; degraded: Array<{ kind: string; reason: string }> }>;
 
@@ -123,6 +126,11 @@ export interface Clock {
 export interface Timers {
   setTimeout(callback: () => unknown, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  /**
+   * The timers' own time in ms, when it can differ from the injected clock (a manual clock): which
+   * of two pending timeouts fires first is judged in it. Without it, in the clock's mono time.
+   */
+  now?(): number;
 }
 export interface Lifecycle {
   isOnline(): boolean;
@@ -218,6 +226,8 @@ export interface EarningsEventMap {
   'clock-jump': { userId: number; kind?: string; skewMs?: number; [key: string]: unknown };
   /** An op the server refused for good (never retried), with its code and reason. */
   rejected: { userId: number; id: string; code?: string; reason?: string; [key: string]: unknown };
+  /** This tab started (isLeader true) or stopped (false, e.g. on dispose) running the user's engine. */
+  leader: { userId: number; isLeader: boolean };
   /** The state was rebuilt from the server's row. */
   recovered: { userId: number; total?: string; [key: string]: unknown };
   error: { userId?: number; source: string; error: unknown; event?: string };

@@ -23,6 +23,7 @@ export { LocalStorageStore } from './storage/localstorage.js';
 export { TelegramDeviceStore } from './storage/telegram.js';
 export { MemoryStore } from './storage/memory.js';
 export { EVENT_TYPES } from './events.js';
+export { recordKey } from './storage/keys.js';
 export { systemClock, systemTimers, browserLifecycle } from './scheduler.js';
 
 // A fifth of Telegram DeviceStorage's 5 MB; IndexedDB has far more, but a user's records never
@@ -42,7 +43,7 @@ function cryptoBytes(count) {
 //   fetch          the fetch used by the default transport
 //   storage        a record store, or 'auto' (IndexedDB > Telegram DeviceStorage > localStorage >
 //                  memory)
-//   clock          { wall(), mono() } ms; timers { setTimeout, clearTimeout }
+//   clock          { wall(), mono() } ms; timers { setTimeout, clearTimeout, now? }
 //   lifecycle      { isOnline(), on(type, listener) } for online/offline/hidden/pagehide
 //   telegram       the result of readTelegram(), or null to ignore Telegram
 //   tabs           { locks, openChannel } for multi-tab leadership, or null for single tab

@@ -71,8 +71,13 @@ class UserSession {
     this.tickTimer = new SingleTimer(manager.timers);
     this.syncing = null;
     this.subscribers = new Set();
-    this.lastEmitAt = null;
+    // The core's UI throttle (Property 20), made on first notify and again after a core restart.
+    this.throttle = null;
+    this.throttleCore = null;
+    // Throttle time never runs slower than the trailing timer: see notify().
+    this.throttleFloor = 0;
     this.trailingEmit = new SingleTimer(manager.timers);
+    this.leading = false;
     this.lastCheckpoint = 0;
     this.storageFull = false;
     this.storageBroken = false;
@@ -254,12 +259,15 @@ export class EarningsManager {
         session.recordUnreadable = true;
         this.storageFailed(session, error);
       }
-      session.clientId = this.clientIdOfRecord(bytes) ?? await this.clientIdFor(userId);
+      session.clientId = await this.clientIdFor(userId);
       let engine = this.createEngine(session);
       let corruption = null;
       if (bytes) {
         try {
           engine.restore(bytes);
+          // The record's outbox numbers ops under its own client id, the one the server knows,
+          // whatever the separately stored id says.
+          session.clientId = engine.clientId();
         } catch (error) {
           engine.dispose();
           if (!RECORD_ERRORS.has(error.code)) throw error;
@@ -308,22 +316,19 @@ export class EarningsManager {
     this.scheduleTick(session);
     this.scheduleSync(session);
     this.broadcast(session);
+    this.setLeading(session, true);
+  }
+
+  // `leader` tells the app when this tab starts or stops running the user's engine; a restart on a
+  // fresh core (restartCore) leads again without a change, so it says nothing.
+  setLeading(session, leading) {
+    if (session.leading === leading) return;
+    session.leading = leading;
+    this.events.emit('leader', { userId: session.userId, isLeader: leading });
   }
 
   createEngine(session) {
     return this.core.createEngine({ userId: session.userId, clientId: session.clientId, seed: this.seed, config: this.engineConfig });
-  }
-
-  // The record carries the client id its outbox numbers ops under; after a restore that id is the
-  // one the server knows, whatever the separately stored id says.
-  clientIdOfRecord(bytes) {
-    if (!bytes) return null;
-    try {
-      const clientId = this.core.decodeRecord(bytes)?.outbox?.clientId;
-      return typeof clientId === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(clientId) ? clientId : null;
-    } catch {
-      return null;
-    }
   }
 
   async serveFollower(session, method, args) {
@@ -345,11 +350,14 @@ export class EarningsManager {
     }
   }
 
-  stateOf(session) {
+  // Reading the state accrues up to now; a balance that moved is a change subscribers hear of
+  // (throttled), unless the read is the one notify() makes to deliver it.
+  stateOf(session, { notify = true } = {}) {
     if (!session.engine) return session.mirror ?? session.lastState ?? null;
     try {
-      session.engine.tick(this.now());
+      const changed = session.engine.tick(this.now());
       session.lastState = session.engine.state();
+      if (changed && notify) this.notify(session);
     } catch (error) {
       if (error?.code !== 'CORE_FAULT') throw error;
       this.restartCore();
@@ -775,23 +783,46 @@ export class EarningsManager {
     return () => session.subscribers.delete(listener);
   }
 
+  // The core's throttle decides when subscribers hear; this side keeps the timer for the trailing
+  // emission. When that timer fires the window has been waited out in the timers' time, so throttle
+  // time is carried up to the deadline: a clock that did not move meanwhile (paused, manual) still
+  // gets the waiting update delivered instead of deferred again and again.
   notify(session) {
     if (session.subscribers.size === 0) return;
-    const mono = this.clock.mono();
-    const wait = session.lastEmitAt === null ? 0 : session.lastEmitAt + TICK_MS - mono;
-    if (wait > 0) {
-      // When the timer fires the throttle has been waited out in real time; clearing lastEmitAt
-      // delivers the last change even if the injected clock did not move meanwhile (a paused or
-      // manual clock), instead of rescheduling forever.
-      session.trailingEmit.schedule(wait, () => {
-        session.lastEmitAt = null;
+    try {
+      const now = this.throttleTime(session);
+      const { emitNow, delayMs } = this.throttleOf(session).offer(now);
+      if (emitNow) {
+        session.trailingEmit.cancel();
+        this.emitState(session);
+        return;
+      }
+      const dueAt = now + delayMs;
+      session.trailingEmit.schedule(delayMs, () => {
+        session.throttleFloor = Math.max(session.throttleFloor, dueAt);
         this.notify(session);
-      }, mono);
-      return;
+      }, now);
+    } catch (error) {
+      if (error?.code !== 'CORE_FAULT') throw error;
+      this.restartCore()?.then(() => this.notify(session), () => {});
     }
-    session.lastEmitAt = mono;
-    session.trailingEmit.cancel();
-    const state = this.stateOf(session);
+  }
+
+  throttleTime(session) {
+    return Math.max(this.clock.mono(), session.throttleFloor);
+  }
+
+  throttleOf(session) {
+    if (session.throttleCore !== this.core) {
+      session.throttle?.dispose();
+      session.throttle = this.core.createUiThrottle(TICK_MS);
+      session.throttleCore = this.core;
+    }
+    return session.throttle;
+  }
+
+  emitState(session) {
+    const state = this.stateOf(session, { notify: false });
     for (const listener of [...session.subscribers]) {
       try {
         listener(state);
@@ -851,9 +882,11 @@ export class EarningsManager {
       session.tickTimer.cancel();
       session.trailingEmit.cancel();
       session.subscribers.clear();
+      session.throttle?.dispose();
       session.tabs?.dispose();
       session.engine?.dispose();
       session.engine = null;
+      this.setLeading(session, false);
     }
     this.sessions.clear();
     this.events.clear();

@@ -8,9 +8,12 @@ export const systemClock = Object.freeze({
   mono: () => Math.floor(globalThis.performance?.now() ?? 0),
 });
 
+// `now()` is the timers' own time base. It can differ from the injected clock (a demo's manual
+// clock, a test clock that jumps), and only it says which of two pending timeouts fires first.
 export const systemTimers = Object.freeze({
   setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
   clearTimeout: (handle) => globalThis.clearTimeout(handle),
+  now: () => globalThis.performance?.now() ?? Date.now(),
 });
 
 export function readNow(clock) {
@@ -25,9 +28,12 @@ export class SingleTimer {
     this.dueAt = null;
   }
 
-  // Keeps the earlier deadline when one is already pending unless `replace` is set.
+  // Keeps the earlier deadline when one is already pending unless `replace` is set. Deadlines are
+  // compared in the timers' time when they tell it (`timers.now()`), else in the caller's `now`:
+  // compared in an injected clock that ran ahead of the timers, an old 60 s timeout would look
+  // earlier than a new 300 ms retry and the retry would wait for it.
   schedule(ms, callback, now, { replace = false } = {}) {
-    const dueAt = now + ms;
+    const dueAt = (this.timers.now ? this.timers.now() : now) + ms;
     if (this.handle !== null && !replace && this.dueAt <= dueAt) return;
     this.cancel();
     this.dueAt = dueAt;

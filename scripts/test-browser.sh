@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The client runtime in headless Debian Chromium (never a downloaded browser): persistence across
-# reload, localStorage fallback, user isolation, two tabs, a killed tab. Pages and the fake sync
-# server are served from 127.0.0.1 by the tests themselves.
+# The client runtime and the demo in headless Debian Chromium (never a downloaded browser):
+# tests/browser/client*.test.js (persistence across reload, localStorage fallback, user isolation,
+# two tabs, a killed tab) and tests/browser/demo*.test.js (the demo page and its fault controls).
+# Pages and the sync server they talk to are served from 127.0.0.1 by the tests themselves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

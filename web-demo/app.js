@@ -3,9 +3,8 @@
 // earnings decision is the package's; this file only wires it up and draws.
 import {
   browserLifecycle, createEarningsManager, createFetchTransport, detectStore, devAuth, loadCore,
-  ClientError, ClientErrorCode,
+  ClientError, ClientErrorCode, recordKey,
 } from 'ton-earnings-guard';
-import { recordKey } from '/js/storage/keys.js';
 
 import { Sparkline } from './charts.js';
 import {
@@ -144,6 +143,7 @@ async function main() {
   const view = { userId, manager, lastSyncAt: null };
   wireEvents(view, core, network, storage, clock);
   await manager.initializeUser(userId);
+  view.initialized = true;
   manager.subscribe(userId, (state) => renderState(view, state));
   renderState(view, manager.state(userId));
 
@@ -246,6 +246,13 @@ function wireEvents(view, core, network, storage, clock) {
     feed.add(`Device clock moved ${jumpedMs > 0 ? 'forward' : 'back'} ${Math.abs(jumpedMs / HOUR_MS)} h`, 'warn');
   });
 
+  // Leading from the start is not news; leading later means the leader tab went away.
+  manager.on('leader', (event) => {
+    if (event.userId !== view.userId) return;
+    if (event.isLeader && view.initialized) feed.add('The leader tab went away: this tab took over (engine, storage, sync)', 'good');
+    queueMicrotask(() => renderSyncDetails(view, clock));
+  });
+
   manager.on('sync', (outcome) => {
     // Sync details change with the outcome, not with the clock: redraw them now.
     queueMicrotask(() => {
@@ -334,8 +341,6 @@ function renderState(view, state) {
 function renderSyncDetails(view, clock) {
   const { manager, userId } = view;
   const leader = isLeader(view);
-  if (view.wasLeader === false && leader) feed.add('The leader tab went away: this tab took over (engine, storage, sync)', 'good');
-  view.wasLeader = leader;
   $('leader').textContent = leader ? 'leader (runs the engine, syncs)' : 'follower (mirrors the leader tab)';
   $('leader').dataset.leader = String(leader);
   // The faults wrap this tab's transport, clock and storage, which only the leader uses; from a

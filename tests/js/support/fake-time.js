@@ -31,6 +31,8 @@ export class FakeTime {
         handles.clear();
       },
       pending: () => [...handles].filter((handle) => this.timers.has(handle)).length,
+      // The timers' own time: timers fire by monoMs, whatever clock a test injects beside them.
+      now: () => this.monoMs,
     };
   }
 
