@@ -1,11 +1,12 @@
 // Typed events the manager raises so an app can react: `sync`, `conflict`, `corruption` (with
 // recovery options), `review-needed`, `rejected` (an op the server refused for good, with its
 // reason), `recovered`, `storage-degraded`, `quota`, `clock-jump`, `leader` (this tab started or
-// stopped running a user's engine), `error`.
+// stopped running a user's engine), `leader-refused` (no Web Locks and another tab leads: this one
+// follows it), `error`.
 // A listener that throws is reported on `error` and never breaks the manager or other listeners.
 export const EVENT_TYPES = Object.freeze([
   'sync', 'conflict', 'corruption', 'review-needed', 'rejected', 'recovered', 'storage-degraded', 'quota',
-  'clock-jump', 'leader', 'error',
+  'clock-jump', 'leader', 'leader-refused', 'error',
 ]);
 
 export class EarningsEvents {

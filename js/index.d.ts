@@ -228,6 +228,8 @@ export interface EarningsEventMap {
   rejected: { userId: number; id: string; code?: string; reason?: string; [key: string]: unknown };
   /** This tab started (isLeader true) or stopped (false, e.g. on dispose) running the user's engine. */
   leader: { userId: number; isLeader: boolean };
+  /** No Web Locks here and another tab answered as leader: this tab follows it instead of leading. */
+  'leader-refused': { userId: number; reason: string };
   /** The state was rebuilt from the server's row. */
   recovered: { userId: number; total?: string; [key: string]: unknown };
   error: { userId?: number; source: string; error: unknown; event?: string };

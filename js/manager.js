@@ -216,7 +216,7 @@ export class EarningsManager {
   }
 
   async startSession(session) {
-    if (!this.tabServices?.locks) {
+    if (!this.tabServices?.locks && !this.tabServices?.openChannel) {
       await this.lead(session);
       return;
     }
@@ -230,6 +230,11 @@ export class EarningsManager {
         return leading;
       },
       onCall: (method, args) => this.serveFollower(session, method, args),
+      timers: this.timers,
+      onRefused: () => this.events.emit('leader-refused', {
+        userId: session.userId,
+        reason: 'another tab leads this user and this browser has no Web Locks to hand leadership over safely',
+      }),
       onFollower: () => {
         if (session.tickTimer.handle === null) this.scheduleTick(session);
       },

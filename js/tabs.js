@@ -2,7 +2,9 @@
 // user never count the same time twice. Leadership is a Web Lock, which the browser releases when
 // the holding tab dies; timing-based elections over BroadcastChannel elect several leaders under
 // load. Followers forward their writes to the leader and mirror its state over a BroadcastChannel.
-// Without Web Locks (old browsers) the tab leads on its own: correct in one tab.
+// Without Web Locks (old browsers) a tab leads unless a live leader answers its hello within
+// `probeMs`; then it follows and says so (onRefused). That keeps a second tab from counting the
+// same time twice, but it is a timed check: two tabs opened at the same instant may both lead.
 import { ClientError, ClientErrorCode } from './client-errors.js';
 import { errorFromCode, hasErrorClass } from './errors.js';
 
@@ -24,7 +26,8 @@ export function browserTabServices(env = globalThis) {
   };
 }
 
-// Messages: leader -> all { type: 'state', state } and { type: 'leader', tabId };
+// Messages: leader -> all { type: 'state', state }, { type: 'leader', tabId } and, without Web
+// Locks, { type: 'resign', tabId } when it stops;
 // follower -> leader { type: 'call', id, tabId, method, args }; leader -> follower
 // { type: 'reply', id, tabId, value } or { ..., error: { code, message } }; a follower that
 // starts asks with { type: 'hello' } so the leader repeats its state.
@@ -33,8 +36,15 @@ export class TabCoordinator {
   // `onCall(method, args)` serves a follower's forwarded write on the leader; `onState(state)`
   // mirrors the leader's state on a follower.
   // `onFollower()` tells the leader that some tab mirrors its state.
-  constructor({ userId, tabId, services, onLeader, onCall, onState, onFollower = () => {} }) {
+  // Without Web Locks, `timers` time the wait for a leader's answer (`probeMs`) and `onRefused()`
+  // says this tab follows a leader it cannot take over from by lock.
+  constructor({ userId, tabId, services, onLeader, onCall, onState, onFollower = () => {}, onRefused = () => {},
+    timers = null, probeMs = 500 }) {
     this.onFollower = onFollower;
+    this.onRefused = onRefused;
+    this.timers = timers;
+    this.probeMs = probeMs;
+    this.leaderAnswered = null;
     this.hasFollowers = false;
     this.userId = userId;
     this.tabId = tabId;
@@ -54,7 +64,7 @@ export class TabCoordinator {
 
   // Resolves once this tab leads, or at once as a follower when another tab holds the lock.
   start() {
-    if (!this.locks) return this.lead();
+    if (!this.locks) return this.channel && this.timers ? this.leadUnlessAnswered() : this.lead();
     const held = new Promise((resolve) => {
       this.release = resolve;
     });
@@ -80,6 +90,26 @@ export class TabCoordinator {
         if (!settled) reject(error);
       });
     });
+  }
+
+  // A live leader answers a hello with its state. A tab that hears it follows; one that hears
+  // nothing within probeMs leads.
+  async leadUnlessAnswered() {
+    let timer;
+    const answered = new Promise((resolve) => {
+      this.leaderAnswered = () => resolve(true);
+      timer = this.timers.setTimeout(() => resolve(false), this.probeMs);
+    });
+    this.channel.postMessage({ type: 'hello', tabId: this.tabId });
+    const leaderAlive = await answered;
+    this.timers.clearTimeout(timer);
+    this.leaderAnswered = null;
+    if (this.disposed) return;
+    if (leaderAlive) {
+      this.onRefused();
+      return;
+    }
+    await this.lead();
   }
 
   async lead() {
@@ -133,12 +163,16 @@ export class TabCoordinator {
         call.resolve(message.value);
       }
     } else if (message.type === 'state' && !this.isLeader) {
+      this.leaderAnswered?.();
       this.onState(message.state);
     } else if (message.type === 'hello' && this.isLeader) {
       await this.leaderReady;
       this.onCall('state', []).then((state) => this.broadcastState(state), () => {});
     } else if (message.type === 'leader' && !this.isLeader) {
       this.leaderChanged('the leader tab went away before answering');
+    } else if (message.type === 'resign' && !this.isLeader && !this.locks) {
+      // No lock queue hands leadership on: ask again, and lead if no other tab answers.
+      this.leadUnlessAnswered().catch((error) => this.onState?.({ error }));
     }
   }
 
@@ -166,6 +200,7 @@ export class TabCoordinator {
   }
 
   dispose() {
+    if (this.isLeader && !this.locks) this.channel?.postMessage({ type: 'resign', tabId: this.tabId });
     this.disposed = true;
     this.failPending('the manager was disposed');
     this.release?.();
