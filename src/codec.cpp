@@ -3,7 +3,6 @@
 #include <array>
 #include <cstring>
 #include <unordered_map>
-#include <limits>
 #include <utility>
 
 #include "amount.h"

@@ -1,7 +1,7 @@
 #include "metrics.h"
 
 #include <algorithm>
-#include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "json_fields.h"
