@@ -13,8 +13,10 @@ import pg from 'pg';
 // parser some other module might install.
 const NUMERIC_OID = 1700;
 
-export async function openDatabase({ databaseUrl = null, dataDir = '.data/pglite', poolSize = 10 } = {}) {
-  return databaseUrl ? openPostgres(databaseUrl, poolSize) : openPglite(dataDir);
+// `pgliteSnapshot` (a Blob from dumpDataDir) starts PGlite from a copy instead of running initdb;
+// tests use it, since initdb costs seconds per open.
+export async function openDatabase({ databaseUrl = null, dataDir = '.data/pglite', poolSize = 10, pgliteSnapshot = null } = {}) {
+  return databaseUrl ? openPostgres(databaseUrl, poolSize) : openPglite(dataDir, pgliteSnapshot);
 }
 
 async function openPostgres(connectionString, poolSize) {
@@ -86,10 +88,10 @@ async function openPostgres(connectionString, poolSize) {
   };
 }
 
-async function openPglite(dataDir) {
+async function openPglite(dataDir, snapshot) {
   const { PGlite } = await import('@electric-sql/pglite');
   if (!dataDir.startsWith('memory://')) fs.mkdirSync(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir);
+  const db = await PGlite.create(dataDir, snapshot ? { loadDataDir: snapshot } : {});
   // PGlite is one connection: its transaction() queues every other query until it ends, which
   // gives the same per-user serialisation that row locks give on a real server.
   const scope = (target) => ({
@@ -103,6 +105,7 @@ async function openPglite(dataDir) {
   return {
     kind: 'pglite',
     ...scope(db),
+    snapshot: () => db.dumpDataDir('gzip'),
     transaction(work, { opening = null } = {}) {
       return db.transaction(async (tx) => {
         const openingRows = opening ? (await tx.exec(opening)).map((r) => r.rows) : [];

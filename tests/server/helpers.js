@@ -1,6 +1,9 @@
 // Shared test fixtures for the server suite. The same tests run on PGlite (default) and on a real
 // PostgreSQL (TEST_DATABASE_URL, set by scripts/test-server.sh from a throwaway cluster); on the
 // real server every test file gets a database of its own, created here and dropped at the end.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 
 import pg from 'pg';
@@ -22,11 +25,28 @@ export const onRealPostgres = Boolean(process.env.TEST_DATABASE_URL);
 
 let databaseCounter = 0;
 
+// PGlite's initdb costs seconds (tens on a busy machine) per open; every test file after the
+// first starts from a copy of a freshly initialised, empty database instead. The copy is keyed
+// by the PGlite version and written atomically, so a stale or half-written one is never read.
+async function openPgliteFromSnapshot() {
+  const { version } = JSON.parse(fs.readFileSync(new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url)));
+  const file = path.join(os.tmpdir(), `earnings-test-pglite-${version}.tgz`);
+  if (fs.existsSync(file)) {
+    return openDatabase({ dataDir: 'memory://', pgliteSnapshot: new Blob([fs.readFileSync(file)]) });
+  }
+  const db = await openDatabase({ dataDir: 'memory://' });
+  const snapshot = Buffer.from(await (await db.snapshot()).arrayBuffer());
+  const partial = `${file}.${process.pid}`;
+  fs.writeFileSync(partial, snapshot);
+  fs.renameSync(partial, file);
+  return db;
+}
+
 // A fresh database, migrated unless told otherwise. Returns { db, url, drop() }.
 export async function openTestDatabase({ migrated = true } = {}) {
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
-    const db = await openDatabase({ dataDir: 'memory://' });
+    const db = await openPgliteFromSnapshot();
     if (migrated) await migrate(db);
     return { db, url: null, drop: () => db.close() };
   }
