@@ -417,3 +417,39 @@ TEST_CASE("Property 31: discrepancy reporting - a server holding less than confi
     RC_ASSERT(sim.engine.state().synced_total == sim.server.total);
   }, kCases);
 }
+
+TEST_CASE("Property 8: local storage recovery - a corrupt record is detected and rebuilt from the server") {
+  deterministic_prop("any flipped byte is detected; recovery yields the server's total and resumes syncing", [] {
+    Sim sim(sim_engine());
+    for (int i = *rc::gen::inRange(1, 10); i > 0; --i) {
+      sim.advance(*rc::gen::inRange<std::int64_t>(1, 100000));
+      sim.tick();
+      sim.sync(*rc::gen::arbitrary<bool>() ? NetworkOutcome::kDelivered : NetworkOutcome::kAnswerLost);
+    }
+    Bytes bytes = sim.engine.serialize().value();
+    const std::size_t at = *rc::gen::inRange<std::size_t>(0, bytes.size());
+    bytes[at] ^= static_cast<std::uint8_t>(*rc::gen::inRange(1, 256));
+    const Status detected = Engine::detect_corruption(bytes, kSimUser);
+    RC_ASSERT(!detected.ok());
+    RC_ASSERT(!Engine::restore(bytes, kSimUser, EngineConfig()).ok());
+
+    Engine fresh = std::move(Engine::create(kSimUser, "sim-2", 3, EngineConfig()).value());
+    fresh.report_corruption(detected.message());
+    const json answer{{"state", sim.server.row("sim-2", sim.true_time)}, {"serverTime", sim.true_time}};
+    RC_ASSERT(fresh.recover_from_server(answer.dump(), "sim-2", sim.wall, 0).ok());
+    RC_ASSERT(fresh.state().synced_total == sim.server.total);
+    RC_ASSERT(fresh.state().current_earnings == sim.server.total);
+    RC_ASSERT(validate_recovered_data(fresh.state()).ok);
+    RC_ASSERT(fresh.metrics().counters().corruption_detected == 1u);
+    sim.engine = std::move(fresh);
+    sim.engine.set_rate("36.00000000");
+    sim.engine.set_active(true, sim.wall, 0);
+    sim.mono = 0;
+    sim.advance(*rc::gen::inRange<std::int64_t>(1, 100000));
+    const Units before = sim.server.total;
+    sim.tick();
+    sim.drain();
+    RC_ASSERT(sim.server.total > before);
+    RC_ASSERT(sim.engine.state().current_earnings == sim.server.total);
+  }, kCases);
+}
