@@ -216,6 +216,11 @@ export interface EarningsEngine {
   /** The CRC-checked record to store. */
   serialize(): Uint8Array;
   audit(): Array<Record<string, unknown>>;
+  /**
+   * Storage pressure: keeps only the newest `keepEntries` audit entries (the rest are counted as
+   * dropped) and returns how many were removed. CONFIG_INVALID unless a safe integer >= 0.
+   */
+  trimAudit(keepEntries: number): number;
   metrics(): Record<string, unknown>;
   conflicts(): Array<Record<string, unknown>>;
   /** Frees the wasm memory; later calls throw ENGINE_DISPOSED. Safe to call twice. */

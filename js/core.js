@@ -312,6 +312,17 @@ class EarningsEngine {
     return JSON.parse(this.#call('_audit'));
   }
 
+  // Storage pressure: keep only the newest `keepEntries` audit entries; returns how many were
+  // removed (counted as dropped in the stored audit).
+  trimAudit(keepEntries) {
+    if (!isSafeNonNegativeInteger(keepEntries)) {
+      throw new ConfigInvalidError('keepEntries must be a safe integer >= 0');
+    }
+    const removed = this.#call('_trimAudit', keepEntries);
+    if (removed < 0) throw this.#lastError();
+    return removed;
+  }
+
   metrics() {
     return JSON.parse(this.#call('_metrics'));
   }

@@ -660,11 +660,14 @@ export class EarningsManager {
       }
       // The browser's quota, not our budget, ran out: plan as if half of what we store were
       // allowed, which still never evicts anything unsynced.
-      const freed = await this.cleanUp(session.userId, { budgetBytes: (usage) => Math.max(1, Math.floor(usage / 2)) })
-        .catch(() => 0);
+      const freed = await this.cleanUp(session.userId, {
+        budgetBytes: (usage) => Math.max(1, Math.floor(usage / 2)),
+        queueOwner: session,
+      }).catch(() => 0);
       if (freed > 0) {
         try {
-          await this.store.put(recordKey(session.userId), bytes);
+          // Serialized again: the cleanup may have trimmed this session's own audit.
+          await this.store.put(recordKey(session.userId), session.engine.serialize());
           session.storageFull = false;
           return;
         } catch (retryError) {
@@ -690,18 +693,22 @@ export class EarningsManager {
   }
 
   // Frees space by the core's eviction plan (Properties 9, 10, 23): quarantined copies and other
-  // users' fully synced records go first; nothing unsynced and nothing of the active user is ever
-  // evicted. Returns the bytes freed.
-  async cleanUp(activeUserId, { budgetBytes = this.storageBudgetBytes } = {}) {
+  // users' fully synced records go first, then old audit entries; nothing unsynced and nothing of
+  // the active user is ever evicted. `queueOwner` is the session whose queue runs this cleanup
+  // (its persist hit the quota): its trimmed record is written by that persist's retry. Returns
+  // the bytes freed.
+  async cleanUp(activeUserId, { budgetBytes = this.storageBudgetBytes, queueOwner = null } = {}) {
     const records = [];
     for (const { key, bytes } of await this.store.list(RECORD_PREFIX)) {
       const userId = userIdOfRecordKey(key);
       const live = userId !== null ? this.sessions.get(userId)?.engine : null;
-      const state = live ? live.state() : this.storedState(await this.store.get(key).catch(() => null));
+      const stored = live ? null : await this.store.get(key).catch(() => null);
+      const state = live ? live.state() : this.storedState(stored);
       records.push({
         key,
         userId,
         bytes,
+        ...(userId !== null ? this.auditShare(userId, live ? live.serialize() : stored, bytes) : {}),
         // Mining on means time not yet accrued is owed, whatever the record's pending says.
         fullySynced: state !== null && !state.isActive && state.pending === '0.00000000'
           && state.heldForVerification === '0.00000000',
@@ -723,7 +730,66 @@ export class EarningsManager {
       await this.store.delete(eviction.key);
       freed += eviction.bytes;
     }
+    // Step 3/4 of the plan: the planner only trims audit entries, never earnings or the outbox.
+    for (const trim of plan.trimAudit ?? []) {
+      const session = this.sessions.get(trim.userId);
+      if (session?.engine) {
+        session.engine.trimAudit(trim.keepEntries);
+        // Another session's record is written on its own queue, not awaited: that session may
+        // itself be waiting for a cleanup, and waiting for it here would deadlock.
+        if (session !== queueOwner) this.track(session.run(() => this.persist(session)));
+        freed += trim.freedBytes;
+        continue;
+      }
+      if (session) continue;  // another tab leads this user and owns its record
+      const engine = this.restoredCopy(trim.userId, await this.store.get(trim.key));
+      try {
+        engine.trimAudit(trim.keepEntries);
+        const bytes = engine.serialize();
+        // A session started while the record was read now owns it: an older copy must not
+        // overwrite what it stores.
+        if (this.sessions.has(trim.userId)) continue;
+        await this.store.put(trim.key, bytes);
+        freed += trim.freedBytes;
+      } finally {
+        engine.dispose();
+      }
+    }
     return freed;
+  }
+
+  // A throwaway engine holding `bytes`; the caller disposes it. The record's own client id
+  // replaces the placeholder on restore.
+  restoredCopy(userId, bytes) {
+    const engine = this.core.createEngine({ userId, clientId: 'cleanup', seed: this.seed, config: this.engineConfig });
+    try {
+      engine.restore(bytes);
+    } catch (error) {
+      engine.dispose();
+      throw error;
+    }
+    return engine;
+  }
+
+  // {auditEntries, auditBytes} of a record stored as `storedBytes` (possibly compressed):
+  // the serialized audit's share of the record, applied to the stored size. A record that
+  // cannot be restored reports no audit, so nothing is planned for it.
+  auditShare(userId, recordBytes, storedBytes) {
+    let engine;
+    try {
+      engine = this.restoredCopy(userId, recordBytes);
+    } catch {
+      return { auditEntries: 0, auditBytes: 0 };
+    }
+    try {
+      const auditEntries = engine.audit().length;
+      const withAudit = engine.serialize().length;
+      engine.trimAudit(0);
+      const withoutAudit = engine.serialize().length;
+      return { auditEntries, auditBytes: Math.floor((storedBytes * (withAudit - withoutAudit)) / withAudit) };
+    } finally {
+      engine.dispose();
+    }
   }
 
   // A stored record's state without loading an engine; null when unreadable (then it counts as

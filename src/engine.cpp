@@ -312,6 +312,11 @@ void Engine::flush_accrual_audit() {
   tally_ = AccrualTally();
 }
 
+std::size_t Engine::trim_audit(std::size_t keep) {
+  flush_accrual_audit();
+  return audit_.trim_to(keep);
+}
+
 void Engine::audit(const char* operation, AuditSource source, std::optional<Units> old_value,
                    std::optional<Units> new_value, json metadata) {
   flush_accrual_audit();

@@ -121,6 +121,11 @@ class Engine {
   // Events raised outside sync answers (clock jumps) since the last call: a JSON array.
   std::string take_events();
 
+  // Storage pressure (Property 10, cleanup steps 3-4): keep only the newest `keep` audit entries. The
+  // pending accrual tally is written out first so the kept entries are what would be stored.
+  // Returns how many were removed; AuditLog counts them as dropped.
+  std::size_t trim_audit(std::size_t keep);
+
   Result<Bytes> serialize();
   nlohmann::json to_document();
   std::string audit_json();        // array of entries, oldest first

@@ -9,10 +9,13 @@
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "amount.h"
+#include "audit.h"
 #include "boundary.h"
 #include "codec.h"
 #include "engine.h"
@@ -187,6 +190,19 @@ class EngineHandle {
   }
 
   std::string audit() { return engine_.audit_json(); }
+
+  // Entries removed, or -1 on error (see _lastError).
+  double trim_audit(double keep) {
+    if (user_id_ == 0) return remember(not_initialised());
+    if (!is_safe_integer(keep, 0)) {
+      return remember(Status(ErrorCode::kConfigInvalid, "keep must be a safe integer >= 0"));
+    }
+    // No log holds more than kMaxAuditCapacity entries, and size_t is 32 bits in wasm: larger
+    // counts keep everything, and clamping keeps the cast defined.
+    const double bounded = std::min(keep, static_cast<double>(kMaxAuditCapacity));
+    return static_cast<double>(engine_.trim_audit(static_cast<std::size_t>(bounded)));
+  }
+
   std::string metrics() const { return engine_.metrics_json(); }
   std::string conflicts() const { return engine_.conflicts_json(); }
   std::string config() const { return to_text(config_to_json(config_)); }
@@ -297,6 +313,7 @@ EMSCRIPTEN_BINDINGS(earnings_core) {
       .function("_takeEvents", &EngineHandle::take_events)
       .function("_serialize", &EngineHandle::serialize)
       .function("_audit", &EngineHandle::audit)
+      .function("_trimAudit", &EngineHandle::trim_audit)
       .function("_metrics", &EngineHandle::metrics)
       .function("_conflicts", &EngineHandle::conflicts)
       .function("_config", &EngineHandle::config)

@@ -358,6 +358,27 @@ TEST_CASE("Engine storage") {
     }
     CHECK(Engine::detect_corruption(bytes, kUser).ok());
   }
+  SECTION("trim_audit keeps the newest entries, counts the rest as dropped, and still restores") {
+    const json before = json::parse(engine.audit_json());
+    REQUIRE(before.size() >= 3);
+    const std::uint64_t dropped_before = engine.audit().dropped();
+    const EarningsState state_before = engine.state();
+    const json outbox_before = engine.outbox().to_json();
+    CHECK(engine.trim_audit(2) == before.size() - 2);
+    const json after = json::parse(engine.audit_json());
+    REQUIRE(after.size() == 2);
+    CHECK(after[0] == before[before.size() - 2]);
+    CHECK(after[1] == before[before.size() - 1]);
+    CHECK(engine.audit().dropped() == dropped_before + (before.size() - 2));
+    CHECK(engine.trim_audit(5) == 0);
+    CHECK(engine.state() == state_before);
+    auto back = Engine::restore(engine.serialize().value(), kUser, EngineConfig());
+    REQUIRE(back.ok());
+    CHECK(back.value().state() == state_before);
+    CHECK(back.value().outbox().to_json() == outbox_before);
+    CHECK(json::parse(back.value().audit_json()) == after);
+    CHECK(back.value().audit().dropped() == engine.audit().dropped());
+  }
   SECTION("a consistent-looking record whose totals disagree with the outbox is corrupt") {
     json doc = engine.to_document();
     doc["state"]["pending"] = "0.00000000";

@@ -503,3 +503,66 @@ test('a trap in the wasm core: the manager restarts on a fresh core from the sto
   assert.equal(device.server.creditedUnits(50), 10_000n * 100n + units('0.00005'));
   await manager.dispose();
 });
+
+// User 2 mined on this device and never synced: its record cannot be evicted, but it carries a
+// long audit. User 1's next write then hits the quota. `core` lets a test hide the plan's audit
+// trims to show they are what makes room.
+async function quotaOverUnsyncedAudit(core) {
+  const device = await createDevice();
+  const local = new FakeLocalStorage();
+  const storage = LocalStorageStore.open(local);
+  const records = withCompression(storage);
+  const other = await managerOn(device, storage);
+  await other.initializeUser(2);
+  await other.setMining(2, { active: true, rate: RATE });
+  for (let i = 0; i < 40; i += 1) {
+    await device.time.advance(1_000);
+    await other.updateEarnings(2, '0.00001');
+  }
+  await other.dispose();
+  const manager = await managerOn(device, storage, { core: core(device.core) });
+  await manager.initializeUser(1);
+  await manager.settled();
+  const otherBefore = device.core.decodeRecord(await records.get(recordKey(2)));
+  local.quotaChars = [...local.items].reduce((sum, [key, value]) => sum + key.length + value.length, 0);
+  const quota = [];
+  manager.on('quota', (event) => quota.push(event));
+  await device.time.advance(10_000);
+  await manager.updateEarnings(1, '0.00001');
+  await manager.settled();
+  const result = {
+    quota,
+    otherBefore,
+    otherAfter: device.core.decodeRecord(await records.get(recordKey(2))),
+    active: device.core.decodeRecord(await records.get(recordKey(1))),
+  };
+  await manager.dispose();
+  return result;
+}
+
+test('Property 10: when evicting is not enough, a quota cleanup trims old audit entries of unsynced records and the write succeeds', async () => {
+  const { quota, otherBefore, otherAfter, active } = await quotaOverUnsyncedAudit((core) => core);
+  assert.deepEqual(quota, [], 'the write that hit the quota succeeded after the cleanup');
+  assert.equal(active.state.currentEarnings, '0.00001000');
+  assert.ok(otherAfter.audit.entries.length < otherBefore.audit.entries.length, 'the audit shrank');
+  assert.ok(otherAfter.audit.dropped > otherBefore.audit.dropped, 'trimmed entries are counted as dropped');
+  const kept = otherBefore.audit.entries.slice(otherBefore.audit.entries.length - otherAfter.audit.entries.length);
+  assert.deepEqual(otherAfter.audit.entries, kept, 'the newest entries are the ones kept');
+  assert.deepEqual(otherAfter.state, otherBefore.state, 'earnings untouched');
+  assert.deepEqual(otherAfter.outbox, otherBefore.outbox, 'unsynced ops untouched');
+});
+
+test('Property 10: without the audit trims of the plan the same write stays over the quota', async () => {
+  const withoutTrims = (core) => new Proxy(core, {
+    get(target, name) {
+      if (name === 'planStorageCleanup') return (request) => ({ ...target.planStorageCleanup(request), trimAudit: [] });
+      const value = target[name];
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const { quota, otherBefore, otherAfter, active } = await quotaOverUnsyncedAudit(withoutTrims);
+  assert.equal(quota.length, 1);
+  assert.equal(quota[0].userId, 1);
+  assert.equal(active.state.currentEarnings, '0.00000000', 'the stored record is the one before the write');
+  assert.deepEqual(otherAfter, otherBefore);
+});

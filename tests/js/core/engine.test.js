@@ -204,6 +204,24 @@ describe('engine binding', () => {
     assert.equal(failed, false);
   });
 
+  test('trimAudit keeps the newest entries and returns how many went; bad counts are CONFIG_INVALID', () => {
+    engine.setRate('3.6');
+    engine.setActive(true, at(0));
+    engine.addEarnings('0.001', at(10));
+    engine.tick(at(20));
+    const before = engine.audit();
+    const state = engine.state();
+    for (const keep of [-1, 0.5, NaN, Infinity, 2 ** 53, '1', 1n, null, undefined]) {
+      throwsCode(() => engine.trimAudit(keep), 'CONFIG_INVALID');
+    }
+    assert.deepEqual(engine.audit(), before, 'a refused trim changes nothing');
+    assert.equal(engine.trimAudit(1), before.length - 1);
+    assert.deepEqual(engine.audit(), before.slice(-1));
+    assert.deepEqual(engine.state(), state);
+    assert.equal(engine.trimAudit(0), 1);
+    assert.deepEqual(engine.audit(), []);
+  });
+
   test('raw boundary: the C++ side refuses unsafe doubles even without the JS checks', async () => {
     const { compileCoreWasm, instantiateCore } = await import('../../../js/loader.js');
     const { default: factory } = await import('../../../dist/earnings-core.mjs');
@@ -226,6 +244,8 @@ describe('engine binding', () => {
         assert.equal(handle._syncDueInMs(bad, 0), -1);
         assert.equal(handle._setActive(true, 0, bad).code, 'TIME_INVALID');
         assert.equal(handle._applySyncFailure(bad, 0, 0).code, 'RESPONSE_INVALID');
+        assert.equal(handle._trimAudit(bad), -1);
+        assert.equal(handle._lastError().code, 'CONFIG_INVALID');
       }
       assert.equal(raw._detectCorruption('', NaN).code, 'USER_ID_INVALID');
     } finally {
