@@ -21,6 +21,8 @@ export const DEFAULTS = Object.freeze({
   maxBodyBytes: 256 * 1024,
   maxBatch: 100,
   poolSize: 10,
+  commitGroups: 2,
+  commitGroupSize: 64,
   staticDirs: [],
   corsOrigin: '*',
 });
@@ -69,6 +71,8 @@ export function configFromEnv(env = process.env) {
     maxBodyBytes: intFromEnv(env, 'MAX_BODY_BYTES'),
     maxBatch: intFromEnv(env, 'MAX_BATCH'),
     poolSize: intFromEnv(env, 'DB_POOL_SIZE'),
+    commitGroups: intFromEnv(env, 'COMMIT_GROUPS'),
+    commitGroupSize: intFromEnv(env, 'COMMIT_GROUP_SIZE'),
     staticDirs: env.STATIC_DIR ? parseStaticDirs(env.STATIC_DIR) : undefined,
     corsOrigin: env.CORS_ORIGIN || undefined,
   };
@@ -85,6 +89,8 @@ export function resolveConfig(overrides = {}) {
   integerIn('maxBodyBytes', config.maxBodyBytes, 1024, 16 * 1024 * 1024);
   integerIn('poolSize', config.poolSize, 1, 200);
   integerIn('maxBatch', config.maxBatch, 1, 10000);
+  integerIn('commitGroups', config.commitGroups, 1, 200);
+  integerIn('commitGroupSize', config.commitGroupSize, 1, 1000);
   for (const key of ['defaultRatePerHour', 'maxRatePerHour']) {
     if (typeof config[key] !== 'string' || !AMOUNT_TEXT.test(config[key])) {
       throw configError(`${key} must be a decimal string like "1.5", got ${JSON.stringify(config[key])}`);

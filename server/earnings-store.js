@@ -2,9 +2,11 @@
 // state answer, and the review queue. It decides nothing about how much to credit (that is the
 // core's planCredit); it only makes each decision durable atomically.
 //
-// Round trips per sync on a real server: BEGIN with the lock and the sequence read, one
-// statement that writes everything, COMMIT (plus an insert on first contact). Set-valued writes
-// go through jsonb_to_recordset so a 100-op batch costs the same round trips as one op.
+// Round trips per commit group of syncs (commit-groups.js) on a real server: BEGIN with the locks
+// and the sequence reads, one statement that writes everything, COMMIT (plus an insert on a
+// user's first contact with this process, and a read when ops are resent). Set-valued writes go
+// through jsonb_to_recordset, so a 100-op batch, or a group of many users' syncs, costs the same
+// round trips as one op.
 import { ServerError } from './errors.js';
 
 const msToTimestamp = (param) => `(TIMESTAMP WITH TIME ZONE 'epoch' + ${param}::bigint * INTERVAL '1 millisecond')`;
@@ -99,76 +101,155 @@ export async function lockUser(tx, opened, { userId, clientId, nowMs, defaultRat
   return rowFromSql(rows[0], sequence.length ? Number(sequence[0].last_seq) : 0);
 }
 
-// What the server answered for ops it already processed, by seq, so a resent op gets the same
-// answer again (its first response was lost on the way back).
-export async function previousResults(tx, { userId, clientId, seqs }) {
-  if (seqs.length === 0) return new Map();
-  const rows = await tx.query(
-    `SELECT seq::text AS seq, op_id, status, credited::text AS credited, review::text AS review, code, reason
-     FROM sync_op_results
-     WHERE user_id = $1 AND client_id = $2 AND seq IN (SELECT jsonb_array_elements_text($3::jsonb)::bigint)`,
-    [userId, clientId, JSON.stringify(seqs)],
-  );
-  return new Map(rows.map((row) => [Number(row.seq), row]));
+// The row ensureUsers creates, as lockUser would read it back: what a newcomer's sync is checked
+// against before anything is written for it.
+export function firstContactRow(userId, nowMs, defaultRatePerHour) {
+  return {
+    userId,
+    totalEarned: '0',
+    currentEarnings: '0',
+    baseEarningRate: defaultRatePerHour,
+    pendingReview: '0',
+    budgetAnchor: nowMs,
+    isActive: true,
+    syncStatus: 'synced',
+    lastUpdate: nowMs,
+    startDate: nowMs,
+    lastSeq: 0,
+  };
 }
 
-// Writes one credit plan: the new row values, the client's last seq, the answer for each op, the
-// audit records and the review items, in one statement. Returns the row as stored.
-// REQUIRES: lockUser() earlier in the same transaction.
-export async function writePlan(tx, { userId, clientId, nowMs, row, lastSeq, opResults, audit, reviews }) {
+// Creates the rows of users this process has not seen yet, before their group's transaction
+// (first contact starts the server's budget clock). Inserting inside the group's transaction
+// would take new rows' locks out of user order next to the FOR UPDATE locks, and two groups
+// could deadlock; on its own, in user order, it cannot.
+export async function ensureUsers(db, userIds, { nowMs, defaultRatePerHour }) {
+  await db.query(
+    `INSERT INTO user_earnings (user_id, current_earnings, earning_rate, base_earning_rate,
+       total_earned, budget_anchor, start_date, last_update, created_at, updated_at)
+     SELECT id, 0, $2, $2, 0, $3, ${msToTimestamp('$3')}, ${msToTimestamp('$3')},
+       ${msToTimestamp('$3')}, ${msToTimestamp('$3')}
+     FROM (SELECT jsonb_array_elements_text($1::jsonb)::bigint AS id) AS new_users
+     ORDER BY id
+     ON CONFLICT (user_id) DO NOTHING`,
+    [JSON.stringify(userIds), defaultRatePerHour, nowMs],
+  );
+}
+
+// The statements that open a commit group's transaction: lock the members' rows in user order
+// (every group locks in the same order, so two groups never deadlock), then read each member's
+// client sequence, in a second statement for the reason given at lockStatements. Literal SQL, as
+// there, so it travels with BEGIN; the members are distinct users.
+export function groupLockStatements(members) {
+  for (const { userId, clientId } of members) {
+    if (!Number.isSafeInteger(userId) || userId <= 0) throw new Error('groupLockStatements: user id not checked');
+    if (!CLIENT_ID.test(clientId)) throw new Error('groupLockStatements: client id not checked');
+  }
+  const users = members.map((m) => m.userId).join(',');
+  const pairs = members.map((m) => `(${m.userId},'${m.clientId}')`).join(',');
+  return `SELECT ${ROW_COLUMNS} FROM user_earnings u WHERE u.user_id IN (${users}) ORDER BY u.user_id FOR UPDATE;
+    SELECT user_id::text AS user_id, last_seq::text AS last_seq FROM sync_client_sequences
+    WHERE (user_id, client_id) IN (${pairs})`;
+}
+
+// What groupLockStatements returned, as each member's locked row (undefined: no row, e.g. the
+// table was emptied since this process created it).
+export function groupRows(opened, members) {
+  const [rows, sequences] = opened;
+  const lastSeqs = new Map(sequences.map((s) => [Number(s.user_id), Number(s.last_seq)]));
+  const byUser = new Map(rows.map((r) => [Number(r.user_id), r]));
+  return members.map(({ userId }) => {
+    const row = byUser.get(userId);
+    return row && rowFromSql(row, lastSeqs.get(userId) ?? 0);
+  });
+}
+
+// What the server answered for ops it already processed, so a resent op gets the same answer
+// again (its first response was lost on the way back). `ops`: [{ userId, clientId, seq }];
+// answers keyed by `${userId}:${seq}`.
+export async function previousResults(tx, ops) {
+  if (ops.length === 0) return new Map();
   const rows = await tx.query(
-    `WITH updated AS (
+    `SELECT s.user_id::text AS user_id, s.seq::text AS seq, s.op_id, s.status, s.credited::text AS credited,
+       s.review::text AS review, s.code, s.reason
+     FROM sync_op_results s
+     JOIN jsonb_to_recordset($1::jsonb) AS d("userId" bigint, "clientId" text, seq bigint)
+       ON s.user_id = d."userId" AND s.client_id = d."clientId" AND s.seq = d.seq`,
+    [JSON.stringify(ops)],
+  );
+  return new Map(rows.map((row) => [`${row.user_id}:${row.seq}`, row]));
+}
+
+// Writes the credit plans of a commit group in one statement: each user's new row values and
+// client sequence, the answer for each op, the audit records and the review items. `plans`:
+// [{ userId, clientId, row, opResults, audit, reviews }]. Returns each user's row as stored.
+// REQUIRES: the users' rows locked earlier in the same transaction.
+export async function writePlans(tx, nowMs, plans) {
+  const rowsOf = (key) =>
+    JSON.stringify(plans.flatMap((p) => p[key].map((item) => ({ ...item, user_id: p.userId, client_id: p.clientId }))));
+  const rows = await tx.query(
+    `WITH plan AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS p(user_id bigint, client_id text, total_earned numeric,
+         current_earnings numeric, pending_review numeric, budget_anchor bigint, last_seq bigint)
+     ), updated AS (
        UPDATE user_earnings u SET
-         total_earned = $3::numeric,
-         current_earnings = $4::numeric,
-         pending_review = $5::numeric,
-         budget_anchor = $6::bigint,
-         last_update = ${msToTimestamp('$7')},
-         updated_at = ${msToTimestamp('$7')},
-         last_sync_attempt = ${msToTimestamp('$7')},
+         total_earned = p.total_earned,
+         current_earnings = p.current_earnings,
+         pending_review = p.pending_review,
+         budget_anchor = p.budget_anchor,
+         last_update = ${msToTimestamp('$5')},
+         updated_at = ${msToTimestamp('$5')},
+         last_sync_attempt = ${msToTimestamp('$5')},
          sync_status = 'synced',
          retry_count = 0
-       WHERE u.user_id = $1
-       RETURNING ${ROW_COLUMNS}
+       FROM plan p
+       WHERE u.user_id = p.user_id
+       RETURNING ${ROW_COLUMNS}, p.last_seq::text AS last_seq
      ), sequence AS (
        INSERT INTO sync_client_sequences (user_id, client_id, last_seq, updated_at)
-       VALUES ($1, $2, $8::bigint, ${msToTimestamp('$7')})
+       SELECT p.user_id, p.client_id, p.last_seq, ${msToTimestamp('$5')} FROM plan p
        ON CONFLICT (user_id, client_id) DO UPDATE
          SET last_seq = GREATEST(sync_client_sequences.last_seq, EXCLUDED.last_seq),
              updated_at = EXCLUDED.updated_at
      ), results AS (
        INSERT INTO sync_op_results (user_id, client_id, seq, op_id, status, credited, review, code, reason, created_at)
-       SELECT $1, $2, r.seq, r.op_id, r.status, r.credited, r.review, r.code, r.reason, ${msToTimestamp('$7')}
-       FROM jsonb_to_recordset($9::jsonb) AS r(seq bigint, op_id text, status text, credited numeric,
-         review numeric, code text, reason text)
+       SELECT r.user_id, r.client_id, r.seq, r.op_id, r.status, r.credited, r.review, r.code, r.reason, ${msToTimestamp('$5')}
+       FROM jsonb_to_recordset($2::jsonb) AS r(user_id bigint, client_id text, seq bigint, op_id text, status text,
+         credited numeric, review numeric, code text, reason text)
      ), audit AS (
        INSERT INTO earnings_audit_log (user_id, operation_type, old_value, new_value, timestamp, source,
          metadata, client_id, op_id)
-       SELECT $1, a.operation_type, a.old_value, a.new_value, ${msToTimestamp('$7')}, a.source,
-         COALESCE(a.metadata, '{}'::jsonb), $2, a.op_id
-       FROM jsonb_to_recordset($10::jsonb) AS a(operation_type text, old_value numeric, new_value numeric,
-         source text, metadata jsonb, op_id text)
+       SELECT a.user_id, a.operation_type, a.old_value, a.new_value, ${msToTimestamp('$5')}, a.source,
+         COALESCE(a.metadata, '{}'::jsonb), a.client_id, a.op_id
+       FROM jsonb_to_recordset($3::jsonb) AS a(user_id bigint, client_id text, operation_type text,
+         old_value numeric, new_value numeric, source text, metadata jsonb, op_id text)
      ), queued AS (
        INSERT INTO earnings_review_queue (user_id, client_id, op_id, seq, amount, reason, context, created_at)
-       SELECT $1, $2, q.op_id, q.seq, q.amount, q.reason, COALESCE(q.context, '{}'::jsonb), ${msToTimestamp('$7')}
-       FROM jsonb_to_recordset($11::jsonb) AS q(op_id text, seq bigint, amount numeric, reason text, context jsonb)
+       SELECT q.user_id, q.client_id, q.op_id, q.seq, q.amount, q.reason, COALESCE(q.context, '{}'::jsonb),
+         ${msToTimestamp('$5')}
+       FROM jsonb_to_recordset($4::jsonb) AS q(user_id bigint, client_id text, op_id text, seq bigint,
+         amount numeric, reason text, context jsonb)
      )
      SELECT * FROM updated`,
     [
-      userId,
-      clientId,
-      row.totalEarned,
-      row.currentEarnings,
-      row.pendingReview,
-      row.budgetAnchor,
+      JSON.stringify(
+        plans.map((p) => ({
+          user_id: p.userId,
+          client_id: p.clientId,
+          total_earned: p.row.totalEarned,
+          current_earnings: p.row.currentEarnings,
+          pending_review: p.row.pendingReview,
+          budget_anchor: p.row.budgetAnchor,
+          last_seq: p.row.lastSeq,
+        })),
+      ),
+      rowsOf('opResults'),
+      rowsOf('audit'),
+      rowsOf('reviews'),
       nowMs,
-      lastSeq,
-      JSON.stringify(opResults),
-      JSON.stringify(audit),
-      JSON.stringify(reviews),
     ],
   );
-  return rowFromSql(rows[0], lastSeq);
+  return new Map(rows.map((row) => [Number(row.user_id), rowFromSql(row, Number(row.last_seq))]));
 }
 
 export async function listReviews(db, { status = 'pending', limit = 100, afterId = 0, userId = null }) {

@@ -14,6 +14,15 @@ export function createMetrics() {
       labelNames: ['outcome'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     }),
+    commitGroupSize: metric(client.Histogram, {
+      name: 'earnings_commit_group_syncs',
+      help: 'Syncs committed together in one transaction (1 when the server is not busy)',
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+    }),
+    syncsWaiting: metric(client.Gauge, {
+      name: 'earnings_syncs_waiting',
+      help: 'Syncs waiting for a transaction (grows when the database is the bottleneck)',
+    }),
     syncRequests: metric(client.Counter, {
       name: 'earnings_sync_requests_total',
       help: 'POST /v1/sync requests by outcome (ok, client_error, server_error)',

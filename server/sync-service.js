@@ -1,18 +1,24 @@
-// Sync and state answers: one transaction per request with the user's row locked, the crediting
+// Sync and state answers: each sync in one transaction with the user's row locked (syncs of
+// different users arriving together share a transaction, see commit-groups.js), the crediting
 // decision taken by the core's planCredit (the same rules as the client, compiled to wasm), and
 // the decision written back atomically. Nothing here computes money: amounts pass through as
 // decimal strings from the database to the core and back.
-import { ServerError, requestInvalid } from './errors.js';
+import { createCommitGroups } from './commit-groups.js';
 import {
+  ensureUsers,
+  firstContactRow,
+  groupLockStatements,
+  groupRows,
   lockReviewItem,
   lockStatements,
   lockUser,
   previousResults,
   reviewOwner,
   stateAnswer,
-  writePlan,
+  writePlans,
   writeReviewDecision,
 } from './earnings-store.js';
+import { ServerError, requestInvalid } from './errors.js';
 
 const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -54,6 +60,10 @@ function answerDuplicate(result, previous) {
 
 const FRESH = new Set(['applied', 'review', 'rejected']);
 
+// Users whose row this process has created or seen, so their syncs skip the first-contact insert.
+// Bounded: forgetting only costs one harmless INSERT ... ON CONFLICT DO NOTHING.
+const KNOWN_USERS_LIMIT = 100_000;
+
 export function createSyncService({ db, core, config, metrics }) {
   const creditConfig = {
     offlineCapMs: config.offlineCapMs,
@@ -61,36 +71,107 @@ export function createSyncService({ db, core, config, metrics }) {
     maxRatePerHour: config.maxRatePerHour,
     maxBatch: config.maxBatch,
   };
+  const knownUsers = new Set();
+
+  // The core's crediting plan for one member's sync on `row`, or the error that refuses the sync.
+  function planMember(member, row, serverNow) {
+    let plan;
+    try {
+      plan = core.planCredit({ row, request: member.body, serverNow, config: creditConfig });
+    } catch (error) {
+      return { error: planError(error) };
+    }
+    return { plan };
+  }
+
+  async function commitGroup(members) {
+    const serverNow = config.now();
+    const outcomes = new Array(members.length);
+    const newcomers = [];
+    members.forEach((member, i) => {
+      if (knownUsers.has(member.userId)) return;
+      // A refused sync writes nothing, not even the row its user would get on first contact, so a
+      // newcomer's sync is first checked against that row (request errors do not depend on it).
+      const trial = planMember(member, firstContactRow(member.userId, serverNow, config.defaultRatePerHour), serverNow);
+      if (trial.error) outcomes[i] = trial;
+      else newcomers.push(member.userId);
+    });
+    if (newcomers.length > 0) {
+      await ensureUsers(db, newcomers, { nowMs: serverNow, defaultRatePerHour: config.defaultRatePerHour });
+      if (knownUsers.size + newcomers.length > KNOWN_USERS_LIMIT) knownUsers.clear();
+      for (const userId of newcomers) knownUsers.add(userId);
+    }
+    const admitted = members.filter((_, i) => outcomes[i] === undefined);
+    if (admitted.length > 0) {
+      const answers = await transact(admitted, serverNow);
+      members.forEach((_, i) => {
+        if (outcomes[i] === undefined) outcomes[i] = answers.shift();
+      });
+    }
+    return outcomes;
+  }
+
+  // The group's transaction: lock, plan each member on its row, write every plan at once.
+  async function transact(members, serverNow) {
+    const answers = await db.transaction(
+      async (tx, opened) => {
+        const rows = groupRows(opened, members);
+        const planned = members.map((member, i) => {
+          if (rows[i] === undefined) {
+            // Its row went away after this process created it (an emptied table): create it
+            // again, in a later group.
+            knownUsers.delete(member.userId);
+            return { again: true };
+          }
+          return planMember(member, rows[i], serverNow);
+        });
+        const resent = planned.flatMap((p, i) =>
+          p.plan
+            ? p.plan.results.filter((r) => r.status === 'duplicate').map((r) => ({ userId: members[i].userId, clientId: members[i].clientId, seq: r.seq }))
+            : [],
+        );
+        const previous = await previousResults(tx, resent);
+        const writes = [];
+        for (const [i, p] of planned.entries()) {
+          if (!p.plan) continue;
+          const { userId, clientId } = members[i];
+          p.results = p.plan.results.map((r) =>
+            r.status === 'duplicate' ? answerDuplicate(r, previous.get(`${userId}:${r.seq}`)) : r,
+          );
+          const fresh = p.results.filter((r) => FRESH.has(r.status));
+          // Only duplicates and gaps: nothing to record, not even a new last_update.
+          if (fresh.length === 0) continue;
+          p.written = true;
+          writes.push({ userId, clientId, row: p.plan.row, opResults: fresh.map(opResultRow), audit: p.plan.audit, reviews: p.plan.reviews });
+        }
+        const stored = writes.length > 0 ? await writePlans(tx, serverNow, writes) : new Map();
+        return planned.map((p, i) => {
+          if (!p.plan) return p;
+          const row = p.written ? stored.get(members[i].userId) : rows[i];
+          return {
+            value: {
+              response: { results: p.results, state: stateAnswer(row), serverTime: serverNow },
+              queued: p.written ? p.plan.reviews.length : 0,
+            },
+          };
+        });
+      },
+      { opening: groupLockStatements(members) },
+    );
+    metrics.commitGroupSize.observe(members.length);
+    return answers;
+  }
+
+  const groups = createCommitGroups({
+    commit: commitGroup,
+    maxInFlight: config.commitGroups,
+    maxSize: config.commitGroupSize,
+    onWaiting: (count) => metrics.syncsWaiting.set(count),
+  });
 
   async function sync(userId, body) {
     const clientId = requireClientId(body.clientId);
-    const serverNow = config.now();
-    const { response, queued } = await db.transaction(async (tx, opened) => {
-      const row = await lockUser(tx, opened, { userId, clientId, nowMs: serverNow, defaultRatePerHour: config.defaultRatePerHour });
-      let plan;
-      try {
-        plan = core.planCredit({ row, request: body, serverNow, config: creditConfig });
-      } catch (error) {
-        throw planError(error);
-      }
-      const duplicates = plan.results.filter((r) => r.status === 'duplicate').map((r) => r.seq);
-      const previous = await previousResults(tx, { userId, clientId, seqs: duplicates });
-      const results = plan.results.map((r) => (r.status === 'duplicate' ? answerDuplicate(r, previous.get(r.seq)) : r));
-      const fresh = results.filter((r) => FRESH.has(r.status));
-      // Only duplicates and gaps: nothing to record, not even a new last_update.
-      if (fresh.length === 0) return { response: { results, state: stateAnswer(row), serverTime: serverNow }, queued: 0 };
-      const stored = await writePlan(tx, {
-        userId,
-        clientId,
-        nowMs: serverNow,
-        row: plan.row,
-        lastSeq: plan.row.lastSeq,
-        opResults: fresh.map(opResultRow),
-        audit: plan.audit,
-        reviews: plan.reviews,
-      });
-      return { response: { results, state: stateAnswer(stored), serverTime: serverNow }, queued: plan.reviews.length };
-    }, { opening: lockStatements(userId, clientId) });
+    const { response, queued } = await groups.submit({ userId, clientId, body });
     // Counted after COMMIT, so the metrics never include a batch that rolled back.
     for (const result of response.results) {
       metrics.syncOps.inc({ status: result.status });

@@ -9,6 +9,8 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 
+import pg from 'pg';
+
 import { readMigrations } from '../../server/migrate.js';
 import {
   HOUR_MS,
@@ -181,3 +183,74 @@ test('many users and clients at once, every batch raced by its retry: invariants
     await server.close();
   }
 });
+
+// The value of a metric without labels in the server's /metrics text.
+async function metricValue(url, name) {
+  const { text } = await call(url, '/metrics');
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? null : Number(line.slice(name.length + 1));
+}
+
+test(
+  'syncs of different users that wait for a busy transaction are committed together; one whose write fails gets the error alone',
+  { skip: onRealPostgres ? false : 'needs a second connection holding a row lock (PGlite is one connection)' },
+  async () => {
+    const server = await startTestServer(database.db, { config: { commitGroups: 1 } });
+    const blocker = new pg.Client({ connectionString: database.url });
+    await blocker.connect();
+    try {
+      const users = Array.from({ length: 9 }, (_, i) => 700_000 + i);
+      for (const userId of users) await call(server.url, '/v1/state?clientId=x', { auth: dev(userId) });
+      // The last user's database holds a stray answer for the op it will send second (as if
+      // written by hand), so writing that sync breaks a primary key.
+      const broken = users.at(-1);
+      await database.db.query(
+        `INSERT INTO sync_op_results (user_id, client_id, seq, op_id, status, credited, review, created_at)
+         VALUES ($1, 'c', 2, 'c:2', 'applied', 0, 0, now())`,
+        [broken],
+      );
+      server.clock.advance(HOUR_MS);
+
+      // Round 1 holds the first user's row from outside, so the only transaction the server may
+      // open (commitGroups 1) waits while the other syncs queue; in round 2 the broken user's
+      // sync fails the group.
+      const round = async (seq, members) => {
+        const [first, ...queued] = members;
+        await blocker.query('BEGIN');
+        await blocker.query('SELECT 1 FROM user_earnings WHERE user_id = $1 FOR UPDATE', [first]);
+        const sync = (userId) =>
+          call(server.url, '/v1/sync', {
+            method: 'POST',
+            auth: dev(userId),
+            body: { clientId: 'c', ops: contiguousOps('c', seq, ['0.00100000'], { fromMs: START_MS + (seq - 1) * 60_000, toMs: START_MS + seq * 60_000 }) },
+          });
+        const answers = [sync(first)];
+        while ((await metricValue(server.url, 'earnings_syncs_waiting')) !== 0) await new Promise((r) => setImmediate(r));
+        answers.push(...queued.map(sync));
+        while ((await metricValue(server.url, 'earnings_syncs_waiting')) !== queued.length) await new Promise((r) => setImmediate(r));
+        await blocker.query('COMMIT');
+        return Promise.all(answers);
+      };
+
+      const first = await round(1, users);
+      assert.deepEqual(first.map((a) => a.status), users.map(() => 200));
+      assert.equal(await metricValue(server.url, 'earnings_commit_group_syncs_count'), 2, 'one group for the waiting syncs');
+      assert.equal(await metricValue(server.url, 'earnings_commit_group_syncs_sum'), 9);
+
+      const second = await round(2, users);
+      assert.deepEqual(second.map((a) => a.status), [...users.slice(0, -1).map(() => 200), 500]);
+      assert.equal(second.at(-1).json.error.code, 'INTERNAL');
+      for (const userId of users.slice(0, -1)) {
+        const money = await ledger(database.db, userId);
+        assert.equal(money.total_earned, '0.00200000', `user ${userId}: both syncs credited once`);
+        assert.equal(money.total_earned, money.audit_credits);
+      }
+      const money = await ledger(database.db, broken);
+      assert.equal(money.total_earned, '0.00100000', 'the failed sync wrote nothing');
+      assert.equal(money.audit_rows, 1);
+    } finally {
+      await blocker.end();
+      await server.close();
+    }
+  },
+);
