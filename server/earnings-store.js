@@ -2,11 +2,11 @@
 // state answer, and the review queue. It decides nothing about how much to credit (that is the
 // core's planCredit); it only makes each decision durable atomically.
 //
-// Round trips per commit group of syncs (commit-groups.js) on a real server: BEGIN with the locks
-// and the sequence reads, one statement that writes everything, COMMIT (plus an insert on a
-// user's first contact with this process, and a read when ops are resent). Set-valued writes go
-// through jsonb_to_recordset, so a 100-op batch, or a group of many users' syncs, costs the same
-// round trips as one op.
+// Round trips per commit group of syncs (commit-groups.js) on a real server: one statement that
+// writes everything, checked against the revision each plan was made on (plus, when this process
+// has not seen the user or its row changed elsewhere, an insert on first contact and a read; and
+// a read when ops are resent). Set-valued writes go through jsonb_to_recordset, so a 100-op
+// batch, or a group of many users' syncs, costs the same round trips as one op.
 import { ServerError } from './errors.js';
 
 const msToTimestamp = (param) => `(TIMESTAMP WITH TIME ZONE 'epoch' + ${param}::bigint * INTERVAL '1 millisecond')`;
@@ -22,7 +22,8 @@ const ROW_COLUMNS = `
   u.is_active,
   u.sync_status,
   ${timestampToMs('u.last_update')} AS last_update_ms,
-  ${timestampToMs('u.start_date')} AS start_date_ms`;
+  ${timestampToMs('u.start_date')} AS start_date_ms,
+  u.revision::text AS revision`;
 
 const toNumber = (text) => (text === null || text === undefined ? null : Number(text));
 
@@ -40,6 +41,8 @@ function rowFromSql(sqlRow, lastSeq) {
     lastUpdate: toNumber(sqlRow.last_update_ms),
     startDate: toNumber(sqlRow.start_date_ms),
     lastSeq,
+    // Text, as read: only ever compared by the database (writePlans).
+    revision: sqlRow.revision,
   };
 }
 
@@ -136,40 +139,28 @@ export async function ensureUsers(db, userIds, { nowMs, defaultRatePerHour }) {
   );
 }
 
-// The statements that open a commit group's transaction: lock the members' rows in user order
-// (every group locks in the same order, so two groups never deadlock), then read each member's
-// client sequence, in a second statement for the reason given at lockStatements. Literal SQL, as
-// there, so it travels with BEGIN; the members are distinct users.
-export function groupLockStatements(members) {
-  for (const { userId, clientId } of members) {
-    if (!Number.isSafeInteger(userId) || userId <= 0) throw new Error('groupLockStatements: user id not checked');
-    if (!CLIENT_ID.test(clientId)) throw new Error('groupLockStatements: client id not checked');
-  }
-  const users = members.map((m) => m.userId).join(',');
-  const pairs = members.map((m) => `(${m.userId},'${m.clientId}')`).join(',');
-  return `SELECT ${ROW_COLUMNS} FROM user_earnings u WHERE u.user_id IN (${users}) ORDER BY u.user_id FOR UPDATE;
-    SELECT user_id::text AS user_id, last_seq::text AS last_seq FROM sync_client_sequences
-    WHERE (user_id, client_id) IN (${pairs})`;
-}
-
-// What groupLockStatements returned, as each member's locked row (undefined: no row, e.g. the
-// table was emptied since this process created it).
-export function groupRows(opened, members) {
-  const [rows, sequences] = opened;
-  const lastSeqs = new Map(sequences.map((s) => [Number(s.user_id), Number(s.last_seq)]));
-  const byUser = new Map(rows.map((r) => [Number(r.user_id), r]));
-  return members.map(({ userId }) => {
-    const row = byUser.get(userId);
-    return row && rowFromSql(row, lastSeqs.get(userId) ?? 0);
-  });
+// Each member's row and its client's last seq, as of one snapshot, without locking: syncs plan on
+// it and writePlans applies a plan only if the row is still at the revision read here. `members`:
+// [{ userId, clientId }] of distinct users; undefined where a user has no row (e.g. the table was
+// emptied since this process created it).
+export async function readRows(db, members) {
+  const rows = await db.query(
+    `SELECT ${ROW_COLUMNS}, COALESCE(s.last_seq, 0)::text AS last_seq
+     FROM jsonb_to_recordset($1::jsonb) AS m("userId" bigint, "clientId" text)
+     JOIN user_earnings u ON u.user_id = m."userId"
+     LEFT JOIN sync_client_sequences s ON s.user_id = m."userId" AND s.client_id = m."clientId"`,
+    [JSON.stringify(members.map(({ userId, clientId }) => ({ userId, clientId })))],
+  );
+  const byUser = new Map(rows.map((r) => [Number(r.user_id), rowFromSql(r, Number(r.last_seq))]));
+  return members.map(({ userId }) => byUser.get(userId));
 }
 
 // What the server answered for ops it already processed, so a resent op gets the same answer
 // again (its first response was lost on the way back). `ops`: [{ userId, clientId, seq }];
 // answers keyed by `${userId}:${seq}`.
-export async function previousResults(tx, ops) {
+export async function previousResults(db, ops) {
   if (ops.length === 0) return new Map();
-  const rows = await tx.query(
+  const rows = await db.query(
     `SELECT s.user_id::text AS user_id, s.seq::text AS seq, s.op_id, s.status, s.credited::text AS credited,
        s.review::text AS review, s.code, s.reason
      FROM sync_op_results s
@@ -180,17 +171,20 @@ export async function previousResults(tx, ops) {
   return new Map(rows.map((row) => [`${row.user_id}:${row.seq}`, row]));
 }
 
-// Writes the credit plans of a commit group in one statement: each user's new row values and
-// client sequence, the answer for each op, the audit records and the review items. `plans`:
-// [{ userId, clientId, row, opResults, audit, reviews }]. Returns each user's row as stored.
-// REQUIRES: the users' rows locked earlier in the same transaction.
-export async function writePlans(tx, nowMs, plans) {
+// Writes the credit plans of a commit group in one statement, which is its own transaction: each
+// user's new row values and client sequence, the answer for each op, the audit records and the
+// review items. A plan is applied only if its row is still at the revision it was planned on
+// (the UPDATE waits for any transaction holding the row, then re-checks); everything else of a
+// plan is written only for the rows updated, so a plan on a stale row writes nothing at all.
+// `plans`: [{ userId, clientId, row, opResults, audit, reviews }]. Returns the rows as stored, by
+// user; a user missing from it was not written and has to be read and planned again.
+export async function writePlans(db, nowMs, plans) {
   const rowsOf = (key) =>
     JSON.stringify(plans.flatMap((p) => p[key].map((item) => ({ ...item, user_id: p.userId, client_id: p.clientId }))));
-  const rows = await tx.query(
+  const rows = await db.query(
     `WITH plan AS (
-       SELECT * FROM jsonb_to_recordset($1::jsonb) AS p(user_id bigint, client_id text, total_earned numeric,
-         current_earnings numeric, pending_review numeric, budget_anchor bigint, last_seq bigint)
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS p(user_id bigint, client_id text, revision bigint,
+         total_earned numeric, current_earnings numeric, pending_review numeric, budget_anchor bigint, last_seq bigint)
      ), updated AS (
        UPDATE user_earnings u SET
          total_earned = p.total_earned,
@@ -203,11 +197,12 @@ export async function writePlans(tx, nowMs, plans) {
          sync_status = 'synced',
          retry_count = 0
        FROM plan p
-       WHERE u.user_id = p.user_id
-       RETURNING ${ROW_COLUMNS}, p.last_seq::text AS last_seq
+       WHERE u.user_id = p.user_id AND u.revision = p.revision
+       RETURNING ${ROW_COLUMNS}, u.user_id AS id, p.last_seq::text AS last_seq
      ), sequence AS (
        INSERT INTO sync_client_sequences (user_id, client_id, last_seq, updated_at)
        SELECT p.user_id, p.client_id, p.last_seq, ${msToTimestamp('$5')} FROM plan p
+       WHERE p.user_id IN (SELECT id FROM updated)
        ON CONFLICT (user_id, client_id) DO UPDATE
          SET last_seq = GREATEST(sync_client_sequences.last_seq, EXCLUDED.last_seq),
              updated_at = EXCLUDED.updated_at
@@ -216,6 +211,7 @@ export async function writePlans(tx, nowMs, plans) {
        SELECT r.user_id, r.client_id, r.seq, r.op_id, r.status, r.credited, r.review, r.code, r.reason, ${msToTimestamp('$5')}
        FROM jsonb_to_recordset($2::jsonb) AS r(user_id bigint, client_id text, seq bigint, op_id text, status text,
          credited numeric, review numeric, code text, reason text)
+       WHERE r.user_id IN (SELECT id FROM updated)
      ), audit AS (
        INSERT INTO earnings_audit_log (user_id, operation_type, old_value, new_value, timestamp, source,
          metadata, client_id, op_id)
@@ -223,12 +219,14 @@ export async function writePlans(tx, nowMs, plans) {
          COALESCE(a.metadata, '{}'::jsonb), a.client_id, a.op_id
        FROM jsonb_to_recordset($3::jsonb) AS a(user_id bigint, client_id text, operation_type text,
          old_value numeric, new_value numeric, source text, metadata jsonb, op_id text)
+       WHERE a.user_id IN (SELECT id FROM updated)
      ), queued AS (
        INSERT INTO earnings_review_queue (user_id, client_id, op_id, seq, amount, reason, context, created_at)
        SELECT q.user_id, q.client_id, q.op_id, q.seq, q.amount, q.reason, COALESCE(q.context, '{}'::jsonb),
          ${msToTimestamp('$5')}
        FROM jsonb_to_recordset($4::jsonb) AS q(user_id bigint, client_id text, op_id text, seq bigint,
          amount numeric, reason text, context jsonb)
+       WHERE q.user_id IN (SELECT id FROM updated)
      )
      SELECT * FROM updated`,
     [
@@ -236,6 +234,7 @@ export async function writePlans(tx, nowMs, plans) {
         plans.map((p) => ({
           user_id: p.userId,
           client_id: p.clientId,
+          revision: p.revision,
           total_earned: p.row.totalEarned,
           current_earnings: p.row.currentEarnings,
           pending_review: p.row.pendingReview,

@@ -1,18 +1,17 @@
-// Sync and state answers: each sync in one transaction with the user's row locked (syncs of
-// different users arriving together share a transaction, see commit-groups.js), the crediting
-// decision taken by the core's planCredit (the same rules as the client, compiled to wasm), and
-// the decision written back atomically. Nothing here computes money: amounts pass through as
+// Sync and state answers. A sync is planned by the core's planCredit (the same rules as the
+// client, compiled to wasm) on the user's row, and written back by one atomic statement that
+// locks the row and applies the plan only if the row is still the one planned on; syncs of
+// different users arriving together share that statement (commit-groups.js). Nothing here computes money: amounts pass through as
 // decimal strings from the database to the core and back.
 import { createCommitGroups } from './commit-groups.js';
 import {
   ensureUsers,
   firstContactRow,
-  groupLockStatements,
-  groupRows,
   lockReviewItem,
   lockStatements,
   lockUser,
   previousResults,
+  readRows,
   reviewOwner,
   stateAnswer,
   writePlans,
@@ -60,9 +59,12 @@ function answerDuplicate(result, previous) {
 
 const FRESH = new Set(['applied', 'review', 'rejected']);
 
-// Users whose row this process has created or seen, so their syncs skip the first-contact insert.
-// Bounded: forgetting only costs one harmless INSERT ... ON CONFLICT DO NOTHING.
+// Users whose row this process has created or seen, so their syncs skip the first-contact insert,
+// and the rows this process last wrote, so the next sync of the same client plans without reading
+// (writePlans checks the revision, so a row changed elsewhere is only ever a wasted plan).
+// Bounded: forgetting costs one harmless INSERT ... ON CONFLICT DO NOTHING, or one read.
 const KNOWN_USERS_LIMIT = 100_000;
+const CACHED_ROWS_LIMIT = 100_000;
 
 export function createSyncService({ db, core, config, metrics }) {
   const creditConfig = {
@@ -72,6 +74,7 @@ export function createSyncService({ db, core, config, metrics }) {
     maxBatch: config.maxBatch,
   };
   const knownUsers = new Set();
+  const writtenRows = new Map(); // userId -> { clientId, row }
 
   // The core's crediting plan for one member's sync on `row`, or the error that refuses the sync.
   function planMember(member, row, serverNow) {
@@ -103,7 +106,7 @@ export function createSyncService({ db, core, config, metrics }) {
     }
     const admitted = members.filter((_, i) => outcomes[i] === undefined);
     if (admitted.length > 0) {
-      const answers = await transact(admitted, serverNow);
+      const answers = await credit(admitted, serverNow);
       members.forEach((_, i) => {
         if (outcomes[i] === undefined) outcomes[i] = answers.shift();
       });
@@ -111,54 +114,82 @@ export function createSyncService({ db, core, config, metrics }) {
     return outcomes;
   }
 
-  // The group's transaction: lock, plan each member on its row, write every plan at once.
-  async function transact(members, serverNow) {
-    const answers = await db.transaction(
-      async (tx, opened) => {
-        const rows = groupRows(opened, members);
-        const planned = members.map((member, i) => {
-          if (rows[i] === undefined) {
-            // Its row went away after this process created it (an emptied table): create it
-            // again, in a later group.
-            knownUsers.delete(member.userId);
-            return { again: true };
-          }
-          return planMember(member, rows[i], serverNow);
-        });
-        const resent = planned.flatMap((p, i) =>
-          p.plan
-            ? p.plan.results.filter((r) => r.status === 'duplicate').map((r) => ({ userId: members[i].userId, clientId: members[i].clientId, seq: r.seq }))
-            : [],
-        );
-        const previous = await previousResults(tx, resent);
-        const writes = [];
-        for (const [i, p] of planned.entries()) {
-          if (!p.plan) continue;
-          const { userId, clientId } = members[i];
-          p.results = p.plan.results.map((r) =>
-            r.status === 'duplicate' ? answerDuplicate(r, previous.get(`${userId}:${r.seq}`)) : r,
-          );
-          const fresh = p.results.filter((r) => FRESH.has(r.status));
-          // Only duplicates and gaps: nothing to record, not even a new last_update.
-          if (fresh.length === 0) continue;
-          p.written = true;
-          writes.push({ userId, clientId, row: p.plan.row, opResults: fresh.map(opResultRow), audit: p.plan.audit, reviews: p.plan.reviews });
-        }
-        const stored = writes.length > 0 ? await writePlans(tx, serverNow, writes) : new Map();
-        return planned.map((p, i) => {
-          if (!p.plan) return p;
-          const row = p.written ? stored.get(members[i].userId) : rows[i];
-          return {
-            value: {
-              response: { results: p.results, state: stateAnswer(row), serverTime: serverNow },
-              queued: p.written ? p.plan.reviews.length : 0,
-            },
-          };
-        });
-      },
-      { opening: groupLockStatements(members) },
+  function cachedRow({ userId, clientId }) {
+    const written = writtenRows.get(userId);
+    return written?.clientId === clientId ? written.row : undefined;
+  }
+
+  // Plans each member on its row (as this process last wrote it, or read now) and writes every
+  // plan in one statement. A member whose row changed since is answered `again`: read and planned
+  // anew in a later group. So is a member planned on a remembered row that has nothing to write,
+  // since its answer must show the row as it is now.
+  async function credit(members, serverNow) {
+    const rows = members.map(cachedRow);
+    const remembered = rows.map((row) => row !== undefined);
+    const unread = members.filter((_, i) => !remembered[i]);
+    if (unread.length > 0) {
+      const read = await readRows(db, unread);
+      rows.forEach((_, i) => {
+        if (!remembered[i]) rows[i] = read.shift();
+      });
+    }
+    const planned = members.map((member, i) => {
+      if (rows[i] === undefined) {
+        // Its row went away after this process created it (an emptied table): create it again.
+        knownUsers.delete(member.userId);
+        return { again: true };
+      }
+      return planMember(member, rows[i], serverNow);
+    });
+    const resent = planned.flatMap((p, i) =>
+      p.plan
+        ? p.plan.results.filter((r) => r.status === 'duplicate').map((r) => ({ userId: members[i].userId, clientId: members[i].clientId, seq: r.seq }))
+        : [],
     );
-    metrics.commitGroupSize.observe(members.length);
+    const previous = await previousResults(db, resent);
+    const writes = [];
+    for (const [i, p] of planned.entries()) {
+      if (!p.plan) continue;
+      const { userId, clientId } = members[i];
+      p.results = p.plan.results.map((r) =>
+        r.status === 'duplicate' ? answerDuplicate(r, previous.get(`${userId}:${r.seq}`)) : r,
+      );
+      // Only duplicates and gaps: nothing to record, not even a new last_update.
+      if (!p.results.some((r) => FRESH.has(r.status))) continue;
+      p.written = true;
+      writes.push({
+        userId,
+        clientId,
+        revision: rows[i].revision,
+        row: p.plan.row,
+        opResults: p.results.filter((r) => FRESH.has(r.status)).map(opResultRow),
+        audit: p.plan.audit,
+        reviews: p.plan.reviews,
+      });
+    }
+    const stored = writes.length > 0 ? await writePlans(db, serverNow, writes) : new Map();
+    let committed = 0;
+    const answers = planned.map((p, i) => {
+      if (!p.plan) return p;
+      const { userId, clientId } = members[i];
+      const row = p.written ? stored.get(userId) : remembered[i] ? undefined : rows[i];
+      if (row === undefined) {
+        writtenRows.delete(userId);
+        return { again: true };
+      }
+      if (p.written) {
+        committed += 1;
+        if (writtenRows.size >= CACHED_ROWS_LIMIT) writtenRows.clear();
+        writtenRows.set(userId, { clientId, row });
+      }
+      return {
+        value: {
+          response: { results: p.results, state: stateAnswer(row), serverTime: serverNow },
+          queued: p.written ? p.plan.reviews.length : 0,
+        },
+      };
+    });
+    if (committed > 0) metrics.commitGroupSize.observe(committed);
     return answers;
   }
 

@@ -132,6 +132,22 @@ describe('crediting', () => {
     await conserved(userId);
   });
 
+  test('a sync after a review decision is planned on the row the decision left, not the one this server last wrote', async () => {
+    const userId = newUser();
+    server.clock.set(START_MS);
+    await state(userId);
+    await sync(userId, { clientId: 'c-1', ops: [accrualOp('c-1', 1, '2.00000000', { type: 'verification' })] });
+    const [item] = (await admin('/v1/admin/reviews')).json.reviews.filter((r) => r.userId === userId);
+    assert.equal((await admin(`/v1/admin/reviews/${item.id}/approve`, {})).status, 200);
+    server.clock.advance(10 * MINUTE);
+    const body = { clientId: 'c-1', ops: contiguousOps('c-1', 2, ['0.10000000'], { fromMs: START_MS, toMs: START_MS + 10 * MINUTE }) };
+    const answer = await sync(userId, body);
+    assert.deepEqual(answer.json.results.map((r) => r.status), ['applied']);
+    assert.equal(answer.json.state.totalEarned, '2.10000000');
+    assert.equal(answer.json.state.pendingReview, '0.00000000');
+    await conserved(userId);
+  });
+
   test('rejecting a review takes it out of pending and credits nothing', async () => {
     const userId = newUser();
     server.clock.set(START_MS);
@@ -308,7 +324,7 @@ describe('refused requests write nothing', () => {
 });
 
 describe('failures half way', () => {
-  test('Property 6 (example): a database failure inside the transaction writes nothing; the resend applies once', async () => {
+  test('Property 6 (example): a database failure of the writing statement writes nothing; the resend applies once', async () => {
     const userId = newUser();
     server.clock.set(START_MS);
     await state(userId);
@@ -316,13 +332,8 @@ describe('failures half way', () => {
     // A server over a database whose writing statement fails, as a lost connection would.
     const failing = {
       ...database.db,
-      transaction: (work) =>
-        database.db.transaction((tx) =>
-          work({
-            ...tx,
-            query: (text, params) => (text.includes('WITH updated AS') ? Promise.reject(new Error('connection lost')) : tx.query(text, params)),
-          }),
-        ),
+      query: (text, params) =>
+        text.includes('updated AS (') ? Promise.reject(new Error('connection lost')) : database.db.query(text, params),
     };
     const broken = await startTestServer(failing, { clock: server.clock });
     try {
