@@ -5,6 +5,7 @@
 //
 //   BENCH_SECONDS=10   length of each timed phase
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,6 +41,8 @@ function pgbench() {
   const url = new URL(process.env.DATABASE_URL);
   const env = { ...process.env, PGHOST: url.hostname, PGPORT: url.port, PGUSER: url.username, PGDATABASE: 'pgbench' };
   execFileSync(path.join(PG_BIN, 'pgbench'), ['-i', '-q', '-s', '1'], { env, stdio: 'ignore' });
+  const postgresCpu = () => postgresPids().reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+  const cpuBefore = postgresCpu();
   const out = execFileSync(
     path.join(PG_BIN, 'pgbench'),
     ['-N', '-c', String(PGBENCH_CLIENTS), '-j', '2', '-T', String(SECONDS)],
@@ -47,7 +50,8 @@ function pgbench() {
   );
   const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(out)?.[1]);
   const latency = Number(/latency average = ([\d.]+) ms/.exec(out)?.[1]);
-  return { tps, latency };
+  const transactions = Number(/number of transactions actually processed: (\d+)/.exec(out)?.[1]);
+  return { tps, latency, postgresCpuPerTxn: (postgresCpu() - cpuBefore) / transactions };
 }
 
 function startServer(databaseUrl) {
@@ -125,6 +129,33 @@ function newSyncer(post, opsPerRequest) {
   };
 }
 
+// CPU seconds a process has used (Linux /proc; its exited children included, which for the
+// postmaster are the backends that closed), or null where /proc is missing.
+function cpuSeconds(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
+    return ticks / 100;
+  } catch {
+    return null;
+  }
+}
+
+// The PostgreSQL processes of the cluster: the postmaster and its children (backends, WAL writer...).
+function postgresPids() {
+  const out = spawnSync('pgrep', ['-u', 'postgres', 'postgres'], { encoding: 'utf8' }).stdout ?? '';
+  return out.split('\n').filter(Boolean).map(Number);
+}
+
+// CPU used by the load generator (this process), the server and PostgreSQL while `work` runs.
+async function measureCpu(serverPid, work) {
+  const sample = () => [cpuSeconds(process.pid), cpuSeconds(serverPid), postgresPids().reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0)];
+  const before = sample();
+  const result = await work();
+  const after = sample();
+  return { result, cpu: after.map((value, i) => (value === null || before[i] === null ? null : value - before[i])) };
+}
+
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 // `users` closed-loop users for `seconds`; each sends its next request when the previous answered.
@@ -193,7 +224,9 @@ async function main() {
     // Warm-up: JIT and wasm tier-up in the server, a prepared statement per pooled connection,
     // and PostgreSQL settling after pgbench's writes.
     await closedLoop(post, { users: PGBENCH_CLIENTS, opsPerRequest: 1, seconds: Math.max(2, SECONDS / 3) });
-    const single = await closedLoop(post, { users: PGBENCH_CLIENTS, opsPerRequest: 1, seconds: SECONDS });
+    const { result: single, cpu } = await measureCpu(server.child.pid, () =>
+      closedLoop(post, { users: PGBENCH_CLIENTS, opsPerRequest: 1, seconds: SECONDS }),
+    );
     const batched = await closedLoop(post, { users: PGBENCH_CLIENTS, opsPerRequest: 100, seconds: SECONDS });
     table(
       `Throughput, ${PGBENCH_CLIENTS} concurrent clients (pgbench -N -c ${PGBENCH_CLIENTS} -j 2 on the same cluster)`,
@@ -204,6 +237,11 @@ async function main() {
         ['POST /v1/sync, 100 ops', fixed(batched.perSecond), fixed(batched.perSecond * 100), fixed(batched.p50, 2), fixed(batched.p99, 2), fixed(batched.perSecond / pgb.tps, 2)],
       ],
     );
+    const perRequest = (seconds) => (seconds === null ? '-' : fixed((seconds / single.requests) * 1e6, 0));
+    table('CPU per transaction or request, microseconds (2 cores in all)', ['workload', 'load generator', 'server', 'PostgreSQL'], [
+      ['pgbench -N', '-', '-', fixed(pgb.postgresCpuPerTxn * 1e6, 0)],
+      ['POST /v1/sync, 1 op', ...cpu.map(perRequest)],
+    ]);
     const versus = await batchVersusSingles(post, 10);
     table('One client: 100 single-op requests in a row vs one 100-op request (mean of 10 rounds)', ['100 x 1 op, ms', '1 x 100 ops, ms', 'speed-up'], [
       [fixed(versus.singlesMs), fixed(versus.batchMs, 2), `${fixed(versus.singlesMs / versus.batchMs)} x`],
