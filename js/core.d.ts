@@ -180,6 +180,13 @@ export interface EarningsEngine {
   tick(now: Now): boolean;
   /** The seed's updateEarnings: draws on the local budget; throws and changes nothing on error. */
   addEarnings(amount: Amount, now: Now): void;
+  /**
+   * On a new engine: the seed's legacy localStorage entry for this user (its JSON text). Rate,
+   * mining flag and start date carry over; the earnings its pending earnings_update ops claimed
+   * become one `verification` op for manual review. RECORD_CORRUPT / RECORD_VERSION /
+   * RECORD_USER_MISMATCH / RATE_INVALID / AMOUNT_OVERFLOW / STATE_INVALID; nothing changes then.
+   */
+  importLegacy(text: string, now: Now): void;
   state(): EarningsState;
   /** The id this engine numbers ops under (`clientId:seq`); after restore(), the record's. */
   clientId(): string;

@@ -227,6 +227,13 @@ class EarningsEngine {
     unwrap(this.#call('_addEarnings', amount, wall, mono));
   }
 
+  // The seed's legacy localStorage entry for this user, as JSON text, into this new engine.
+  importLegacy(text, now) {
+    if (typeof text !== 'string') throw new RecordCorruptError('a legacy record is JSON text');
+    const { wall, mono } = requireNow(now);
+    unwrap(this.#call('_importLegacy', text, wall, mono));
+  }
+
   state() {
     return JSON.parse(this.#call('_state'));
   }

@@ -173,6 +173,14 @@ export interface CreateEarningsManagerOptions {
   reloadCore?: () => Promise<EarningsCore>;
   /** Store records deflate-compressed where CompressionStream exists (default true). */
   compress?: boolean;
+  /**
+   * The localStorage key where the app kept the seed's `LocalEarningsData` map. A user with no
+   * record here yet is imported from it once: rate and mining flag carry over, the earnings its
+   * pending earnings_update ops claimed become one claim for manual review, and the user's entry
+   * is removed once the new record is stored. A refused entry is reported as an `error` event
+   * with source 'legacy' and left in place.
+   */
+  legacyStorageKey?: string;
   /** The global object to read browser APIs from (default globalThis). */
   env?: object;
 }

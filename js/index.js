@@ -3,6 +3,7 @@
 // every part injectable for tests and custom backends.
 import { ConfigInvalidError } from './errors.js';
 import { loadCore } from './core.js';
+import { LegacyEntries } from './legacy.js';
 import { EarningsManager } from './manager.js';
 import { browserLifecycle, systemClock, systemTimers } from './scheduler.js';
 import { withCompression } from './storage/compress.js';
@@ -54,6 +55,9 @@ function cryptoBytes(count) {
 //   storageBudgetBytes   total bytes this package may keep on the device
 //   compress       false to store records uncompressed (default: deflate-raw where available)
 //   reloadCore     () => a fresh core, used after the wasm traps (default: loadCore(coreOptions))
+//   legacyStorageKey   the localStorage key where the app kept the seed's LocalEarningsData map:
+//                  a user with nothing stored here yet is imported from it once (rate, mining
+//                  flag; undelivered earnings as one claim for manual review)
 export async function createEarningsManager(options = {}) {
   if (options === null || typeof options !== 'object') throw new ConfigInvalidError('options must be an object');
   const env = options.env ?? globalThis;
@@ -89,7 +93,20 @@ export async function createEarningsManager(options = {}) {
     storageBudgetBytes: options.storageBudgetBytes ?? DEFAULT_STORAGE_BUDGET_BYTES,
     degraded,
     reloadCore: options.reloadCore ?? (() => loadCore(options.coreOptions ?? {})),
+    legacy: legacyEntries(options.legacyStorageKey, env),
   });
+}
+
+function legacyEntries(key, env) {
+  if (key === undefined) return null;
+  if (typeof key !== 'string' || key === '') throw new ConfigInvalidError('legacyStorageKey must be a non-empty string');
+  let storage = null;
+  try {
+    storage = env.localStorage ?? null;
+  } catch {
+    // Access to localStorage throws in some sandboxed frames: then there is nothing to import.
+  }
+  return storage === null ? null : new LegacyEntries(storage, key);
 }
 
 // Asks the browser not to evict this origin's storage (Safari and WebKit views do under

@@ -105,7 +105,7 @@ class UserSession {
 
 export class EarningsManager {
   constructor({ core, store, transport, clock, timers, lifecycle, telegram, tabServices, seed, randomBytes, engineConfig,
-    storageBudgetBytes, degraded, initialStateTimeoutMs = 5000, reloadCore }) {
+    storageBudgetBytes, degraded, initialStateTimeoutMs = 5000, reloadCore, legacy = null }) {
     this.initialStateTimeoutMs = initialStateTimeoutMs;
     this.reloadCore = reloadCore;
     this.coreRestart = null;
@@ -121,6 +121,8 @@ export class EarningsManager {
     this.randomBytes = randomBytes;
     this.engineConfig = engineConfig;
     this.storageBudgetBytes = storageBudgetBytes;
+    // The old app's localStorage entries (LegacyEntries), imported on a user's first start here.
+    this.legacy = legacy;
     this.events = new EarningsEvents();
     this.sessions = new Map();
     this.inFlight = new Set();
@@ -284,11 +286,15 @@ export class EarningsManager {
           engine.reportCorruption(`${error.code}: ${error.message}`);
         }
       }
+      const imported = !bytes && !session.recordUnreadable && this.importLegacy(session, engine);
       session.engine = engine;
       session.mirror = null;
       engine.tick(this.now());
       // A restored record is already stored; a new or rebuilt one must be before anything else.
-      if (!bytes || corruption) await this.persist(session);
+      const stored = (!bytes || corruption) && (await this.persist(session));
+      // The old entry goes only once its claim is stored here; if storing failed it stays, and the
+      // next start imports it again (the claim is for manual review, so a person sees both).
+      if (imported && stored) this.forgetLegacy(session.userId);
       session.corruption = corruption;
       // Until the server's row is in, the record's earnings are unknown: every sync retries it.
       session.pendingRecovery = corruption !== null;
@@ -330,6 +336,30 @@ export class EarningsManager {
     if (session.leading === leading) return;
     session.leading = leading;
     this.events.emit('leader', { userId: session.userId, isLeader: leading });
+  }
+
+  // The old app's entry for this user into the new engine; true when imported. An entry the core
+  // refuses (corrupt, another user's, an absurd rate) is reported and left where it is.
+  importLegacy(session, engine) {
+    if (this.legacy === null) return false;
+    try {
+      const entry = this.legacy.read(session.userId);
+      if (entry === null) return false;
+      engine.importLegacy(entry, this.now());
+      return true;
+    } catch (error) {
+      if (error?.code === 'CORE_FAULT') throw error;
+      this.events.emit('error', { userId: session.userId, source: 'legacy', error });
+      return false;
+    }
+  }
+
+  forgetLegacy(userId) {
+    try {
+      this.legacy.forget(userId);
+    } catch (error) {
+      this.events.emit('error', { userId, source: 'legacy', error });
+    }
   }
 
   createEngine(session) {
@@ -647,16 +677,17 @@ export class EarningsManager {
 
   // REQUIRES: running on the session's queue.
   async persist(session) {
-    if (session.recordUnreadable) return;
+    if (session.recordUnreadable) return false;
     const bytes = session.engine.serialize();
     try {
       await this.store.put(recordKey(session.userId), bytes);
       session.storageFull = false;
       session.lastCheckpoint = this.clock.mono();
+      return true;
     } catch (error) {
       if (error.code !== ClientErrorCode.STORAGE_QUOTA) {
         this.storageFailed(session, error);
-        return;
+        return false;
       }
       // The browser's quota, not our budget, ran out: plan as if half of what we store were
       // allowed, which still never evicts anything unsynced.
@@ -669,11 +700,11 @@ export class EarningsManager {
           // Serialized again: the cleanup may have trimmed this session's own audit.
           await this.store.put(recordKey(session.userId), session.engine.serialize());
           session.storageFull = false;
-          return;
+          return true;
         } catch (retryError) {
           if (retryError.code !== ClientErrorCode.STORAGE_QUOTA) {
             this.storageFailed(session, retryError);
-            return;
+            return false;
           }
         }
       }
@@ -683,6 +714,7 @@ export class EarningsManager {
         session.storageFull = true;
         this.events.emit('quota', { userId: session.userId, store: this.store.kind, freedBytes: freed, recordBytes: bytes.length });
       }
+      return false;
     }
   }
 

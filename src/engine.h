@@ -81,6 +81,12 @@ class Engine {
   Status set_active(bool active, std::int64_t wall, std::int64_t mono);
   // Accrues up to now. True when the balance (current or held) changed. kTimeInvalid only.
   Result<bool> tick(std::int64_t wall, std::int64_t mono);
+  // On a new engine: the seed's legacy localStorage entry for this user (decode_legacy_v1's input
+  // text) becomes this engine's rate, mining flag and start date, and the earnings its pending
+  // earnings_update ops claimed become one verification op for manual review (never credited on
+  // the old app's word). kRecordCorrupt / kRecordVersion from the decoder, kRecordUserMismatch,
+  // kRateInvalid, kAmountOverflow, kStateInvalid (engine not new), kTimeInvalid: nothing changes.
+  Status import_legacy(const std::string& text, std::int64_t wall, std::int64_t mono);
   // The seed's updateEarnings: an app-reported earning drawn on the local budget (earning time
   // not already accrued, plus the tolerance). kAmount* / kAmountExceedsBudget change nothing.
   Status add_earnings(const std::string& amount, std::int64_t wall, std::int64_t mono);

@@ -114,6 +114,12 @@ class EngineHandle {
     return changed.value() ? 1 : 0;
   }
 
+  Reply import_legacy(const std::string& text, double wall, double mono) {
+    if (user_id_ == 0) return failure(not_initialised());
+    if (!valid_now(wall, mono)) return failure(time_invalid());
+    return reply_of(engine_.import_legacy(text, to_ms(wall), to_ms(mono)));
+  }
+
   Reply add_earnings(const std::string& amount, double wall, double mono) {
     if (user_id_ == 0) return failure(not_initialised());
     if (!valid_now(wall, mono)) return failure(time_invalid());
@@ -301,6 +307,7 @@ EMSCRIPTEN_BINDINGS(earnings_core) {
       .function("_setActive", &EngineHandle::set_active)
       .function("_tick", &EngineHandle::tick)
       .function("_addEarnings", &EngineHandle::add_earnings)
+      .function("_importLegacy", &EngineHandle::import_legacy)
       .function("_state", &EngineHandle::state)
       .function("_clientId", &EngineHandle::client_id)
       .function("_nextSyncRequest", &EngineHandle::next_sync_request)

@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
@@ -429,6 +431,86 @@ TEST_CASE("Engine recovery from the server") {
     other["state"]["userId"] = 5;
     CHECK(engine.recover_from_server(other.dump(), "", kT0, 0).status().code() == ErrorCode::kRecordUserMismatch);
     CHECK(engine.recover_from_server("{}", "", kT0, 0).status().code() == ErrorCode::kResponseInvalid);
+  }
+}
+
+}  // namespace
+}  // namespace earnings
+
+namespace earnings {
+namespace {
+
+// The seed's localStorage entry as an old app wrote it: float money, two undelivered earnings
+// updates, a state snapshot op.
+std::string legacy_entry(std::int64_t user = kUser, const char* rate = "1.5") {
+  return std::string(R"({"state":{"userId":)") + std::to_string(user) +
+         R"(,"currentEarnings":12.3,"baseEarningRate":)" + rate +
+         R"(,"lastUpdate":1699999000000,"startDate":1699000000000,"isActive":true,"syncStatus":"failed"},
+    "pendingOperations":[
+      {"id":"a","userId":)" + std::to_string(user) + R"(,"type":"earnings_update","data":{"amount":0.1},
+       "timestamp":1699998000000,"retryCount":5,"maxRetries":5},
+      {"id":"b","userId":)" + std::to_string(user) + R"(,"type":"state_sync","data":{"currentEarnings":12.3},
+       "timestamp":1699998500000,"retryCount":1,"maxRetries":5},
+      {"id":"c","userId":)" + std::to_string(user) + R"(,"type":"earnings_update","data":{"earnings":0.2},
+       "timestamp":1699999000000,"retryCount":0,"maxRetries":5}],
+    "lastCleanup":0,"version":1})";
+}
+
+TEST_CASE("Engine::import_legacy") {
+  SECTION("rate, mining flag and start date carry over; undelivered earnings go to review whole") {
+    Engine engine = make_engine();
+    REQUIRE(engine.import_legacy(legacy_entry(), kT0, 0).ok());
+    const EarningsState& s = engine.state();
+    CHECK(s.base_earning_rate == 150000000);
+    CHECK(s.is_active);
+    CHECK(s.start_date == 1699000000000);
+    CHECK(s.held_for_verification == 30000000);  // 0.1 + 0.2, exactly
+    CHECK(s.pending == 0);
+    CHECK(s.current_earnings == 0);  // nothing is credited on the old app's word
+    auto request = engine.next_sync_request(kT0, 0, true);
+    REQUIRE(request.ok());
+    const json body = json::parse(request.value());
+    REQUIRE(body["ops"].size() == 1);
+    CHECK(body["ops"][0]["type"] == "verification");
+    CHECK(body["ops"][0]["amount"] == "0.30000000");
+    CHECK(body["ops"][0]["from"] == 1699998000000);
+    CHECK(body["ops"][0]["to"] == 1699999000000);
+    const json audit = json::parse(engine.audit_json());
+    auto imported = std::find_if(audit.begin(), audit.end(),
+                                 [](const json& e) { return e["operationType"] == "legacy_import"; });
+    REQUIRE(imported != audit.end());
+    const json& entry = *imported;
+    CHECK(entry["newValue"] == "0.30000000");
+    CHECK(entry["metadata"]["claimedOps"] == 2);
+    CHECK(entry["metadata"]["otherOps"] == 1);
+    CHECK(entry["metadata"]["legacyCurrentEarnings"] == "12.30000000");
+    const json events = json::parse(engine.take_events());
+    CHECK(events.back()["reason"] == "legacy_import");
+  }
+  SECTION("a refused import changes nothing") {
+    const EarningsState fresh = make_engine().state();
+    struct Case {
+      std::string text;
+      ErrorCode code;
+    };
+    const std::vector<Case> cases = {
+        {legacy_entry(kUser + 1), ErrorCode::kRecordUserMismatch},
+        {legacy_entry(kUser, "5000"), ErrorCode::kRateInvalid},
+        {legacy_entry().substr(0, 80), ErrorCode::kRecordCorrupt},
+        {R"({"state":{},"version":2})", ErrorCode::kRecordVersion},
+    };
+    for (const Case& c : cases) {
+      Engine engine = make_engine();
+      const Status imported = engine.import_legacy(c.text, kT0, 0);
+      CHECK(imported.code() == c.code);
+      CHECK(engine.state() == fresh);
+      CHECK(engine.outbox().empty());
+    }
+  }
+  SECTION("only into a new engine") {
+    Engine engine = make_engine();
+    start_mining(engine);
+    CHECK(engine.import_legacy(legacy_entry(), kT0 + 1000, 1000).code() == ErrorCode::kStateInvalid);
   }
 }
 
