@@ -442,14 +442,24 @@ class EarningsCore {
   // Server side: what to credit, queue for review or reject for one sync batch:
   // { row, request: { clientId, ops }, serverNow, config } (see src/credit.h).
   planCredit(request) {
+    this.#requireServerBuild('planCredit');
     return unwrapJson(this.#call('_planCredit', jsonText(request, RequestInvalidError, 'planCredit request')));
   }
 
   // Server side: approving or rejecting one queued review item: { row, item, approve, serverNow }.
   planReviewDecision(request) {
+    this.#requireServerBuild('planReviewDecision');
     return unwrapJson(
       this.#call('_planReviewDecision', jsonText(request, RequestInvalidError, 'planReviewDecision request')),
     );
+  }
+
+  // The crediting planners are only in the server's build of the core; the client module
+  // browsers download leaves them out.
+  #requireServerBuild(method) {
+    if (typeof this.#raw[`_${method}`] !== 'function') {
+      throw new ConfigInvalidError(`${method} is in the server build of the core (server/core.js loads it), not this one`);
+    }
   }
 
   // A full engine configuration (defaults filled in) or CONFIG_INVALID, without an engine.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the shipped module (dist/earnings-core.mjs + .wasm) and the Catch2 unit tests compiled to
+# Builds the client module (dist/earnings-core.mjs + .wasm), the server's build of the core
+# (dist/earnings-core-server.*) and the Catch2 unit tests compiled to
 # wasm, through the same CMake project as the native build. Incremental: build/wasm is reused.
 set -euo pipefail
 cd "$(dirname "$0")/.."

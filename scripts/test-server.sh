@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [[ ! -f dist/earnings-core.wasm ]]; then
-  echo "test-server: dist/earnings-core.wasm is missing; build the core first (npm run build:wasm)" >&2
+if [[ ! -f dist/earnings-core-server.wasm ]]; then
+  echo "test-server: dist/earnings-core-server.wasm is missing; build the core first (npm run build:wasm)" >&2
   exit 2
 fi
 

@@ -7,7 +7,7 @@ import http from 'node:http';
 
 import pino from 'pino';
 
-import { loadCore } from '../js/core.js';
+import { loadServerCore } from './core.js';
 import { createAdminCheck, createAuthenticator } from './auth.js';
 import { resolveConfig } from './config.js';
 import { openDatabase } from './db.js';
@@ -132,7 +132,7 @@ export async function createServer(options = {}) {
   try {
     const applied = await migrate(db);
     if (applied.length > 0) logger.info({ migrations: applied }, 'applied database migrations');
-    core = givenCore ?? (await loadCore());
+    core = givenCore ?? (await loadServerCore());
   } catch (error) {
     if (!givenDb) await db.close();
     throw error;

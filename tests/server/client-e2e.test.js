@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 
 import fc from 'fast-check';
 
-import { HOUR_MS, START_MS, call, dev, ledger, openTestDatabase, sharedCore, startTestServer, units } from './helpers.js';
+import { HOUR_MS, START_MS, call, clientCore, dev, ledger, openTestDatabase, startTestServer, units } from './helpers.js';
 
 let database;
 let server;
@@ -16,7 +16,7 @@ let nextUser = 3_000_000;
 before(async () => {
   database = await openTestDatabase();
   server = await startTestServer(database.db);
-  core = await sharedCore();
+  core = await clientCore();
 });
 after(async () => {
   await server?.close();

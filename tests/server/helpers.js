@@ -11,6 +11,7 @@ import pino from 'pino';
 
 import { loadCore } from '../../js/core.js';
 import { createServer } from '../../server/app.js';
+import { loadServerCore } from '../../server/core.js';
 import { signInitData } from '../../server/auth.js';
 import { openDatabase } from '../../server/db.js';
 import { migrate } from '../../server/migrate.js';
@@ -120,9 +121,15 @@ export function captureLogger() {
 }
 
 let corePromise = null;
+// The server's build of the core, as the server loads it.
 export function sharedCore() {
-  corePromise ??= loadCore();
+  corePromise ??= loadServerCore();
   return corePromise;
+}
+
+// The client module, as browsers load it (for devices in end-to-end tests).
+export function clientCore() {
+  return loadCore();
 }
 
 // An in-process server on an ephemeral port over `db`, with a manual clock.

@@ -11,7 +11,7 @@ import { MemoryStore } from '../../js/storage/memory.js';
 import { createFetchTransport, devAuth } from '../../js/transport.js';
 import { FakeLocalStorage } from '../js/support/fake-web-storage.js';
 import { FakeTime } from '../js/support/fake-time.js';
-import { ADMIN_TOKEN, START_MS, call, ledger, openTestDatabase, sharedCore, startTestServer } from './helpers.js';
+import { ADMIN_TOKEN, START_MS, call, clientCore, ledger, openTestDatabase, startTestServer } from './helpers.js';
 
 const LEGACY_KEY = 'earningsData';
 
@@ -41,7 +41,7 @@ function legacyEntry(userId, { amounts = [0.1, 0.2], rate = 0.75 } = {}) {
 async function openClient(localStorage) {
   const time = new FakeTime({ wall: START_MS });
   const manager = await createEarningsManager({
-    core: await sharedCore(),
+    core: await clientCore(),
     storage: new MemoryStore(),
     transport: createFetchTransport({ endpoint: server.url, auth: devAuth() }),
     clock: time.clock,
