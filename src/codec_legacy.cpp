@@ -202,7 +202,7 @@ bool is_amount_key(const std::string& key) {
 Result<json> restore_numbers(const json& value, const std::string& field) {
   if (value.is_binary()) {
     const auto& raw = value.get_binary();
-    json number = json::parse(std::string(raw.begin(), raw.end()), nullptr, false);
+    json number = json_fields::parse_document(std::string(raw.begin(), raw.end()));
     if (number.is_discarded()) return corrupt(field + " is not a number");
     return number;
   }

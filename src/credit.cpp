@@ -190,7 +190,7 @@ Result<std::int64_t> server_now_from_json(const json& input) {
 }
 
 Result<json> parse_input(const std::string& text) {
-  json input = json::parse(text, nullptr, false);
+  json input = json_fields::parse_document(text);
   if (input.is_discarded() || !input.is_object()) {
     return request_invalid("input must be a JSON object");
   }

@@ -1,9 +1,9 @@
 #include "engine.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <utility>
 
+#include "json_fields.h"
 #include "validation.h"
 
 namespace earnings {
@@ -32,9 +32,11 @@ std::int64_t saturating_add_ms(std::int64_t a, std::int64_t b) {
   return b > kMaxSafeInteger - a ? kMaxSafeInteger : a + b;
 }
 
+// 16 lowercase hex digits, the form rng_from_text reads. A digit loop rather than snprintf: printf
+// would pull its float formatter into the wasm module (about 3 KB gzip) for this one call.
 std::string rng_to_text(std::uint64_t state) {
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(state));
+  std::string text(16, '0');
+  for (int i = 15; i >= 0; --i, state >>= 4) text[i] = "0123456789abcdef"[state & 0xF];
   return text;
 }
 
@@ -80,7 +82,7 @@ Status validate_config(const EngineConfig& c) {
 Result<EngineConfig> parse_engine_config(const std::string& json_text) {
   EngineConfig config;
   if (json_text.empty()) return config;
-  const json doc = json::parse(json_text, nullptr, false);
+  const json doc = json_fields::parse_document(json_text);
   if (doc.is_discarded() || !doc.is_object()) return config_error("config must be a JSON object");
   struct IntKey {
     const char* name;
@@ -513,7 +515,7 @@ Result<std::string> Engine::apply_sync_response(const std::string& json_text, st
     audit_error("apply_sync_response", status, json{{"bytes", json_text.size()}});
     return status;
   };
-  const json doc = json::parse(json_text, nullptr, false);
+  const json doc = json_fields::parse_document(json_text);
   if (doc.is_discarded() || !doc.is_object()) return invalid("sync response is not a JSON object");
   auto results_field = doc.find("results");
   auto state_field = doc.find("state");
@@ -743,7 +745,7 @@ Result<std::string> Engine::recover_from_server(const std::string& json_text,
     audit_error("recover_from_server", status, json{{"bytes", json_text.size()}});
     return status;
   };
-  const json doc = json::parse(json_text, nullptr, false);
+  const json doc = json_fields::parse_document(json_text);
   if (doc.is_discarded() || !doc.is_object()) {
     return reject(ErrorCode::kResponseInvalid, "server state is not a JSON object");
   }

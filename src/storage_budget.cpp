@@ -218,7 +218,7 @@ Result<StoragePlan> plan_storage_cleanup(const std::vector<StoredRecord>& record
 }
 
 Result<std::string> plan_storage_cleanup_json(const std::string& text) {
-  json input = json::parse(text, nullptr, false);
+  json input = json_fields::parse_document(text);
   if (input.is_discarded() || !input.is_object()) return config_invalid("input must be a JSON object");
   StorageBudgetConfig config;
   struct ConfigField {
