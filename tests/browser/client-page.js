@@ -8,11 +8,12 @@ let manager = null;
 
 window.teg = {
   events,
-  async open({ userId, engineConfig, tabs = true }) {
+  async open({ userId, engineConfig, tabs = true, legacyStorageKey }) {
     manager ??= await createEarningsManager({
       endpoint: location.origin,
       auth: devAuth(),
       engineConfig,
+      legacyStorageKey,
       ...(tabs ? {} : { tabs: null }),
     });
     for (const type of ['sync', 'corruption', 'storage-degraded', 'quota', 'conflict', 'error']) {

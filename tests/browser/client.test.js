@@ -22,7 +22,7 @@ after(async () => {
   await server?.close();
 });
 
-async function openPage(context, { userId, breakIndexedDb = false, tabs = true } = {}) {
+async function openPage(context, { userId, breakIndexedDb = false, tabs = true, legacyStorageKey } = {}) {
   const page = await context.newPage();
   page.on('pageerror', (error) => console.error('page error:', error.message));
   if (breakIndexedDb) {
@@ -32,8 +32,8 @@ async function openPage(context, { userId, breakIndexedDb = false, tabs = true }
   }
   await page.goto(`${server.origin}/tests/browser/client-page.html`);
   await page.waitForFunction(() => window.tegReady === true);
-  const state = await page.evaluate(({ userId, config, tabs }) => window.teg.open({ userId, engineConfig: config, tabs }),
-    { userId, config: ENGINE_CONFIG, tabs });
+  const state = await page.evaluate(({ userId, config, tabs, legacyStorageKey }) => window.teg.open({ userId, engineConfig: config, tabs, legacyStorageKey }),
+    { userId, config: ENGINE_CONFIG, tabs, legacyStorageKey });
   return { page, state };
 }
 
@@ -168,5 +168,34 @@ test('the leader tab crashes: the follower takes over from the stored record, no
   // Back to back: no time counted twice (overlap) and none lost across the takeover (gap).
   for (let i = 1; i < spans.length; i += 1) assert.equal(spans[i].from, spans[i - 1].to, JSON.stringify(spans.slice(i - 1, i + 1)));
   assert.equal(server.sync.creditedUnits(107), units(final.state.syncedTotal));
+  await context.close();
+});
+
+test('a user of the old app is imported from its localStorage entry once, then the entry is gone', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${server.origin}/tests/browser/client-page.html`);
+  // What the old app left: JSON.stringify of its LocalEarningsData, float money included.
+  await page.evaluate(() => {
+    const entry = {
+      state: { userId: 107, currentEarnings: 3.3, baseEarningRate: 0.5, lastUpdate: 1_700_000_000_000, startDate: 1_690_000_000_000, isActive: false, syncStatus: 'failed' },
+      pendingOperations: [0.1, 0.2].map((amount, i) => ({ id: `old-${i}`, userId: 107, type: 'earnings_update', data: { amount }, timestamp: 1_700_000_000_000 + i, retryCount: 5, maxRetries: 5 })),
+      lastCleanup: 0,
+      version: 1,
+    };
+    localStorage.setItem('earningsData', JSON.stringify({ 107: entry }));
+  });
+  await page.close();
+  const { page: app, state } = await openPage(context, { userId: 107, legacyStorageKey: 'earningsData' });
+  assert.equal(state.heldForVerification, '0.30000000');
+  assert.equal(await app.evaluate(() => localStorage.getItem('earningsData')), null);
+  const synced = await app.evaluate(() => window.teg.sync(107));
+  assert.equal(synced.status, 'synced');
+  assert.deepEqual(server.sync.users.get(107).applied.map((op) => [op.type, op.amount]), [['verification', '0.30000000']]);
+  // A reload restores the new record; nothing is imported twice.
+  await app.reload();
+  await app.waitForFunction(() => window.tegReady === true);
+  const restored = await app.evaluate(() => window.teg.open({ userId: 107, legacyStorageKey: 'earningsData' }));
+  assert.equal(restored.heldForVerification, '0.00000000');
   await context.close();
 });
