@@ -10,7 +10,7 @@ import { printTable } from './core-table.js';
 const root = new URL('../', import.meta.url);
 const shipped = [
   ['dist/earnings-core.wasm', 'the core (C++ -> wasm)'],
-  ['dist/earnings-core.mjs', 'emscripten loader + embind glue'],
+  ['dist/earnings-core.mjs', 'emscripten loader + embind glue, minified'],
   ['js/core.js', 'friendly API'],
   ['js/loader.js', 'fetch/compile'],
   ['js/errors.js', 'error classes'],
