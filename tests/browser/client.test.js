@@ -178,24 +178,24 @@ test('a user of the old app is imported from its localStorage entry once, then t
   // What the old app left: JSON.stringify of its LocalEarningsData, float money included.
   await page.evaluate(() => {
     const entry = {
-      state: { userId: 107, currentEarnings: 3.3, baseEarningRate: 0.5, lastUpdate: 1_700_000_000_000, startDate: 1_690_000_000_000, isActive: false, syncStatus: 'failed' },
-      pendingOperations: [0.1, 0.2].map((amount, i) => ({ id: `old-${i}`, userId: 107, type: 'earnings_update', data: { amount }, timestamp: 1_700_000_000_000 + i, retryCount: 5, maxRetries: 5 })),
+      state: { userId: 171, currentEarnings: 3.3, baseEarningRate: 0.5, lastUpdate: 1_700_000_000_000, startDate: 1_690_000_000_000, isActive: false, syncStatus: 'failed' },
+      pendingOperations: [0.1, 0.2].map((amount, i) => ({ id: `old-${i}`, userId: 171, type: 'earnings_update', data: { amount }, timestamp: 1_700_000_000_000 + i, retryCount: 5, maxRetries: 5 })),
       lastCleanup: 0,
       version: 1,
     };
-    localStorage.setItem('earningsData', JSON.stringify({ 107: entry }));
+    localStorage.setItem('earningsData', JSON.stringify({ 171: entry }));
   });
   await page.close();
-  const { page: app, state } = await openPage(context, { userId: 107, legacyStorageKey: 'earningsData' });
+  const { page: app, state } = await openPage(context, { userId: 171, legacyStorageKey: 'earningsData' });
   assert.equal(state.heldForVerification, '0.30000000');
   assert.equal(await app.evaluate(() => localStorage.getItem('earningsData')), null);
-  const synced = await app.evaluate(() => window.teg.sync(107));
+  const synced = await app.evaluate(() => window.teg.sync(171));
   assert.equal(synced.status, 'synced');
-  assert.deepEqual(server.sync.users.get(107).applied.map((op) => [op.type, op.amount]), [['verification', '0.30000000']]);
+  assert.deepEqual(server.sync.users.get(171).applied.map((op) => [op.type, op.amount]), [['verification', '0.30000000']]);
   // A reload restores the new record; nothing is imported twice.
   await app.reload();
   await app.waitForFunction(() => window.tegReady === true);
-  const restored = await app.evaluate(() => window.teg.open({ userId: 107, legacyStorageKey: 'earningsData' }));
+  const restored = await app.evaluate(() => window.teg.open({ userId: 171, legacyStorageKey: 'earningsData' }));
   assert.equal(restored.heldForVerification, '0.00000000');
   await context.close();
 });
