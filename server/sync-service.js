@@ -139,6 +139,8 @@ export function createSyncService({ db, core, config, metrics }) {
         knownUsers.delete(member.userId);
         return { again: true };
       }
+      // Planned on arrival on the row this process last wrote, and that row is still the one read.
+      if (member.early?.row === rows[i]) return member.early.planned;
       return planMember(member, rows[i], serverNow);
     });
     const resent = planned.flatMap((p, i) =>
@@ -202,7 +204,18 @@ export function createSyncService({ db, core, config, metrics }) {
 
   async function sync(userId, body) {
     const clientId = requireClientId(body.clientId);
-    const { response, queued } = await groups.submit({ userId, clientId, body });
+    const member = { userId, clientId, body };
+    // A sync whose row this process wrote last is planned now, while the database writes other
+    // groups, rather than on its group's critical path; its group reuses the plan if that row is
+    // still current (the write checks the revision anyway). Request errors do not depend on the
+    // row, so a refused sync never waits for a group.
+    const remembered = cachedRow(member);
+    if (remembered !== undefined) {
+      const planned = planMember(member, remembered, config.now());
+      if (planned.error) throw planned.error;
+      member.early = { row: remembered, planned };
+    }
+    const { response, queued } = await groups.submit(member);
     // Counted after COMMIT, so the metrics never include a batch that rolled back.
     for (const result of response.results) {
       metrics.syncOps.inc({ status: result.status });
