@@ -18,6 +18,9 @@ const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const PGBENCH_CLIENTS = 8;
+// pgbench again with many clients, to set the many-users syncs beside it (PostgreSQL's default
+// max_connections is 100, so that is as many as pgbench can open).
+const PGBENCH_MANY_CLIENTS = 90;
 
 if (!process.env.DATABASE_URL) {
   const run = spawnSync('bash', [path.join(ROOT, 'scripts/pg-throwaway.sh'), process.execPath, ...process.argv.slice(1)], {
@@ -37,15 +40,15 @@ async function createDatabase(name) {
   return url.toString();
 }
 
-function pgbench() {
+function pgbench(clients, { initialise = false } = {}) {
   const url = new URL(process.env.DATABASE_URL);
   const env = { ...process.env, PGHOST: url.hostname, PGPORT: url.port, PGUSER: url.username, PGDATABASE: 'pgbench' };
-  execFileSync(path.join(PG_BIN, 'pgbench'), ['-i', '-q', '-s', '1'], { env, stdio: 'ignore' });
+  if (initialise) execFileSync(path.join(PG_BIN, 'pgbench'), ['-i', '-q', '-s', '1'], { env, stdio: 'ignore' });
   const postgresCpu = () => postgresPids().reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
   const cpuBefore = postgresCpu();
   const out = execFileSync(
     path.join(PG_BIN, 'pgbench'),
-    ['-N', '-c', String(PGBENCH_CLIENTS), '-j', '2', '-T', String(SECONDS)],
+    ['-N', '-c', String(clients), '-j', '2', '-T', String(SECONDS)],
     { env, encoding: 'utf8' },
   );
   const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(out)?.[1]);
@@ -216,7 +219,8 @@ async function main() {
   const load = () => os.loadavg().map((value) => value.toFixed(1)).join(' ');
   console.log(`server bench: PostgreSQL on loopback, ${SECONDS} s phases, node ${process.version}, ${os.cpus().length} cores, load average ${load()}`);
   await createDatabase('pgbench');
-  const pgb = pgbench();
+  const pgb = pgbench(PGBENCH_CLIENTS, { initialise: true });
+  const pgbMany = pgbench(PGBENCH_MANY_CLIENTS);
   const server = startServer(await createDatabase('earnings_bench'));
   try {
     const url = await server.url;
@@ -249,9 +253,14 @@ async function main() {
     const scaling = [];
     for (const users of [1, 10, 100, 1000]) {
       const result = await closedLoop(post, { users, opsPerRequest: 1, seconds: Math.max(3, SECONDS / 2) });
-      scaling.push([users, fixed(result.perSecond), fixed(result.p50, 2), fixed(result.p99, 2)]);
+      const versusPgbench = users >= PGBENCH_MANY_CLIENTS ? result.perSecond / pgbMany.tps : result.perSecond / pgb.tps;
+      scaling.push([users, fixed(result.perSecond), fixed(result.p50, 2), fixed(result.p99, 2), fixed(versusPgbench, 2)]);
     }
-    table('How the cost grows: single-op sync, closed-loop concurrent users', ['users', 'requests/s', 'p50 ms', 'p99 ms'], scaling);
+    table(
+      `How the cost grows: single-op sync, closed-loop concurrent users (pgbench -N: ${fixed(pgb.tps)} TPS with ${PGBENCH_CLIENTS} clients, ${fixed(pgbMany.tps)} with ${PGBENCH_MANY_CLIENTS})`,
+      ['users', 'requests/s', 'p50 ms', 'p99 ms', `vs pgbench TPS (${PGBENCH_CLIENTS} clients up to 10 users, ${PGBENCH_MANY_CLIENTS} from 100)`],
+      scaling,
+    );
     console.log(`\nload average at the end: ${load()}`);
   } finally {
     server.child.kill('SIGTERM');
