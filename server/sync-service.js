@@ -157,14 +157,15 @@ export function createSyncService({ db, core, config, metrics }) {
         r.status === 'duplicate' ? answerDuplicate(r, previous.get(`${userId}:${r.seq}`)) : r,
       );
       // Only duplicates and gaps: nothing to record, not even a new last_update.
-      if (!p.results.some((r) => FRESH.has(r.status))) continue;
+      const fresh = p.results.filter((r) => FRESH.has(r.status));
+      if (fresh.length === 0) continue;
       p.written = true;
       writes.push({
         userId,
         clientId,
         revision: rows[i].revision,
         row: p.plan.row,
-        opResults: p.results.filter((r) => FRESH.has(r.status)).map(opResultRow),
+        opResults: fresh.map(opResultRow),
         audit: p.plan.audit,
         reviews: p.plan.reviews,
       });
