@@ -79,11 +79,13 @@ function readBody(req, maxBytes) {
   });
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 function parseJsonObject(buffer, { allowEmpty = false } = {}) {
   if (buffer.length === 0 && allowEmpty) return {};
   let text;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(buffer);
+    text = strictUtf8.decode(buffer);
   } catch {
     throw requestInvalid('request body is not UTF-8');
   }
@@ -146,12 +148,22 @@ export async function createServer(options = {}) {
     now: config.now,
   });
   const checkAdmin = createAdminCheck(config.adminToken);
-  const staticFiles = createStaticFiles(config.staticDirs);
+  const corsHeaders = {
+    'Access-Control-Allow-Origin': config.corsOrigin,
+    'Access-Control-Allow-Headers': 'Authorization, Content-Type',
+    'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+    'Access-Control-Max-Age': '600',
+  };
+  const staticFiles = createStaticFiles(config.staticDirs, corsHeaders);
 
+  // Every answer is sent whole with its Content-Length, so head and body leave in one write
+  // (a chunked answer takes a writev of four pieces and a terminating chunk).
   function send(res, status, body, headers = {}) {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     res.writeHead(status, {
+      ...corsHeaders,
       'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
+      'Content-Length': Buffer.byteLength(text),
       'Cache-Control': 'no-store',
       ...headers,
     });
@@ -265,12 +277,8 @@ export async function createServer(options = {}) {
   }
 
   const handler = (req, res) => {
-    res.setHeader('Access-Control-Allow-Origin', config.corsOrigin);
-    res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');
-    res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
-    res.setHeader('Access-Control-Max-Age', '600');
     if (req.method === 'OPTIONS') {
-      res.writeHead(204);
+      res.writeHead(204, corsHeaders);
       res.end();
       return;
     }

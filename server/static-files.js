@@ -18,7 +18,8 @@ const CONTENT_TYPES = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-export function createStaticFiles(mounts) {
+// `headers` go on every file answered (the server's CORS headers).
+export function createStaticFiles(mounts, headers = {}) {
   const resolved = mounts
     .map(({ prefix, dir }) => ({ prefix: prefix.endsWith('/') ? prefix : `${prefix}/`, root: path.resolve(dir) }))
     .sort((a, b) => b.prefix.length - a.prefix.length);
@@ -51,6 +52,7 @@ export function createStaticFiles(mounts) {
       }
       if (!stat?.isFile()) return false;
       res.writeHead(200, {
+        ...headers,
         'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
         'Content-Length': stat.size,
         'Cache-Control': 'no-cache',

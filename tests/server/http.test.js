@@ -211,6 +211,11 @@ describe('plumbing', () => {
     assert.equal(health.status, 200);
     assert.equal(health.json.ok, true);
     assert.equal(health.headers.get('access-control-allow-origin'), '*');
+    // Answers go out whole, head and body in one write, not chunked.
+    assert.equal(Number(health.headers.get('content-length')), Buffer.byteLength(health.text));
+    assert.equal(health.headers.get('transfer-encoding'), null);
+    const page = await call(server.url, '/');
+    assert.equal(page.headers.get('access-control-allow-origin'), '*');
   });
 
   test('metrics are Prometheus text and count refusals by code', async () => {
