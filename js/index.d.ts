@@ -32,44 +32,31 @@ export interface RecordStore {
   close(): void;
 }
 
-export class IndexedDbStore implements RecordStore {
+// Each store class merges with an interface of its name that extends RecordStore: the store
+// methods are declared once, above, and the classes state only how they open, their kind and
+// whether they are durable.
+export interface IndexedDbStore extends RecordStore {}
+export class IndexedDbStore {
   static open(factory: IDBFactory, options?: { dbName?: string; keyRange?: typeof IDBKeyRange }): Promise<IndexedDbStore>;
   readonly kind: 'indexeddb';
   readonly durable: true;
-  get(key: string): Promise<Uint8Array | null>;
-  put(key: string, bytes: Uint8Array): Promise<void>;
-  delete(key: string): Promise<void>;
-  list(prefix: string): Promise<Array<{ key: string; bytes: number }>>;
-  close(): void;
 }
-export class LocalStorageStore implements RecordStore {
+export interface LocalStorageStore extends RecordStore {}
+export class LocalStorageStore {
   static open(storage: Storage): LocalStorageStore;
   readonly kind: 'localstorage';
   readonly durable: true;
-  get(key: string): Promise<Uint8Array | null>;
-  put(key: string, bytes: Uint8Array): Promise<void>;
-  delete(key: string): Promise<void>;
-  list(prefix: string): Promise<Array<{ key: string; bytes: number }>>;
-  close(): void;
 }
-export class TelegramDeviceStore implements RecordStore {
+export interface TelegramDeviceStore extends RecordStore {}
+export class TelegramDeviceStore {
   constructor(deviceStorage: TelegramDeviceStorage);
   readonly kind: 'telegram-device';
   readonly durable: true;
-  get(key: string): Promise<Uint8Array | null>;
-  put(key: string, bytes: Uint8Array): Promise<void>;
-  delete(key: string): Promise<void>;
-  list(prefix: string): Promise<Array<{ key: string; bytes: number }>>;
-  close(): void;
 }
-export class MemoryStore implements RecordStore {
+export interface MemoryStore extends RecordStore {}
+export class MemoryStore {
   readonly kind: 'memory';
   readonly durable: false;
-  get(key: string): Promise<Uint8Array | null>;
-  put(key: string, bytes: Uint8Array): Promise<void>;
-  delete(key: string): Promise<void>;
-  list(prefix: string): Promise<Array<{ key: string; bytes: number }>>;
-  close(): void;
 }
 
 /** The storage key of `userId`'s record (e.g. to inspect or damage it in a test or a demo). */

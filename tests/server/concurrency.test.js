@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import pg from 'pg';
 
@@ -20,8 +20,8 @@ import {
   dev,
   formatUnits,
   ledger,
+  databaseFixture,
   onRealPostgres,
-  openTestDatabase,
   startTestServer,
   units,
 } from './helpers.js';
@@ -123,14 +123,8 @@ async function checkInvariants(db, work, answers, { boundMs }) {
   assert.equal(n, 0);
 }
 
-let database;
-before(async () => {
-  // Not migrated: the two-process test (first) starts on an empty database.
-  database = await openTestDatabase({ migrated: false });
-});
-after(async () => {
-  await database?.drop();
-});
+// Not migrated: the two-process test (first) starts on an empty database.
+const fixture = databaseFixture({ migrated: false });
 
 function startProcess(env) {
   const child = spawn(process.execPath, [MAIN], {
@@ -153,10 +147,10 @@ test('two server processes started together on one empty database: one schema, i
     t.skip('PGlite is embedded in one process; this runs in the PostgreSQL pass');
     return;
   }
-  const processes = [startProcess({ DATABASE_URL: database.url }), startProcess({ DATABASE_URL: database.url })];
+  const processes = [startProcess({ DATABASE_URL: fixture.database.url }), startProcess({ DATABASE_URL: fixture.database.url })];
   try {
     const urls = await Promise.all(processes.map((p) => p.listening));
-    const migrations = await database.db.query('SELECT name FROM schema_migrations');
+    const migrations = await fixture.database.db.query('SELECT name FROM schema_migrations');
     assert.equal(migrations.length, readMigrations().length);
     // Real clocks in the processes: the budget counts from first contact, so generous tolerance
     // is not needed; amounts are small and the bound is checked against wall time elapsed.
@@ -164,7 +158,7 @@ test('two server processes started together on one empty database: one schema, i
     const work = plan({ users: 8, clients: 2, batches: 3, opsPerBatch: 2, firstUser: 900_000, random: seeded(11) });
     for (const { userId } of work) await call(urls[0], '/v1/state?clientId=x', { auth: dev(userId) });
     const answers = await runClients(urls, work);
-    await checkInvariants(database.db, work, answers, { boundMs: Date.now() - started + 60_000 });
+    await checkInvariants(fixture.database.db, work, answers, { boundMs: Date.now() - started + 60_000 });
   } finally {
     for (const { child } of processes) child.kill('SIGTERM');
     await Promise.all(processes.map(({ child }) => new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)))));
@@ -172,13 +166,13 @@ test('two server processes started together on one empty database: one schema, i
 });
 
 test('many users and clients at once, every batch raced by its retry: invariants hold', async () => {
-  const server = await startTestServer(database.db);
+  const server = await startTestServer(fixture.database.db);
   try {
     const work = plan({ users: 12, clients: 3, batches: 4, opsPerBatch: 3, firstUser: 800_000, random: seeded(7) });
     for (const { userId } of work) await call(server.url, '/v1/state?clientId=x', { auth: dev(userId) });
     server.clock.advance(HOUR_MS);
     const answers = await runClients([server.url], work);
-    await checkInvariants(database.db, work, answers, { boundMs: HOUR_MS + 60_000 });
+    await checkInvariants(fixture.database.db, work, answers, { boundMs: HOUR_MS + 60_000 });
   } finally {
     await server.close();
   }
@@ -195,8 +189,8 @@ test(
   'syncs of different users that wait for a busy transaction are committed together; one whose write fails gets the error alone',
   { skip: onRealPostgres ? false : 'needs a second connection holding a row lock (PGlite is one connection)' },
   async () => {
-    const server = await startTestServer(database.db, { config: { commitGroups: 1 } });
-    const blocker = new pg.Client({ connectionString: database.url });
+    const server = await startTestServer(fixture.database.db, { config: { commitGroups: 1 } });
+    const blocker = new pg.Client({ connectionString: fixture.database.url });
     await blocker.connect();
     try {
       const users = Array.from({ length: 9 }, (_, i) => 700_000 + i);
@@ -204,7 +198,7 @@ test(
       // The last user's database holds a stray answer for the op it will send second (as if
       // written by hand), so writing that sync breaks a primary key.
       const broken = users.at(-1);
-      await database.db.query(
+      await fixture.database.db.query(
         `INSERT INTO sync_op_results (user_id, client_id, seq, op_id, status, credited, review, created_at)
          VALUES ($1, 'c', 2, 'c:2', 'applied', 0, 0, now())`,
         [broken],
@@ -241,11 +235,11 @@ test(
       assert.deepEqual(second.map((a) => a.status), [...users.slice(0, -1).map(() => 200), 500]);
       assert.equal(second.at(-1).json.error.code, 'INTERNAL');
       for (const userId of users.slice(0, -1)) {
-        const money = await ledger(database.db, userId);
+        const money = await ledger(fixture.database.db, userId);
         assert.equal(money.total_earned, '0.00200000', `user ${userId}: both syncs credited once`);
         assert.equal(money.total_earned, money.audit_credits);
       }
-      const money = await ledger(database.db, broken);
+      const money = await ledger(fixture.database.db, broken);
       assert.equal(money.total_earned, '0.00100000', 'the failed sync wrote nothing');
       assert.equal(money.audit_rows, 1);
     } finally {

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { after, before } from 'node:test';
 
 import pg from 'pg';
 import pino from 'pino';
@@ -72,6 +73,44 @@ export async function openTestDatabase({ migrated = true } = {}) {
       await cleaner.end();
     },
   };
+}
+
+// The database a test file shares, opened in a `before` hook and dropped in an `after` hook of the
+// file that calls this. `fixture.database` is set once the hook has run, so read it inside tests.
+export function databaseFixture({ migrated = true } = {}) {
+  const fixture = { database: null };
+  before(async () => {
+    fixture.database = await openTestDatabase({ migrated });
+  });
+  after(async () => {
+    await fixture.database?.drop();
+  });
+  return fixture;
+}
+
+// A migrated database and a server over it, shared by a test file's tests: opened in a `before`
+// hook, the server closed before the database is dropped in an `after` hook. `config` (an object,
+// or a function called when the server starts) adds to startTestServer's config. `fixture.database`
+// and `fixture.server` are set once the hook has run; sync, state (clientId 'c-1' unless given) and
+// admin call that server as `dev <userId>` or with the admin token.
+export function serverFixture({ config } = {}) {
+  const fixture = {
+    database: null,
+    server: null,
+    sync: (userId, body) => call(fixture.server.url, '/v1/sync', { method: 'POST', auth: dev(userId), body }),
+    state: (userId, clientId = 'c-1') => call(fixture.server.url, `/v1/state?clientId=${clientId}`, { auth: dev(userId) }),
+    admin: (path, body) =>
+      call(fixture.server.url, path, { method: body === undefined ? 'GET' : 'POST', auth: `Bearer ${ADMIN_TOKEN}`, body }),
+  };
+  before(async () => {
+    fixture.database = await openTestDatabase();
+    fixture.server = await startTestServer(fixture.database.db, { config: typeof config === 'function' ? config() : config });
+  });
+  after(async () => {
+    await fixture.server?.close();
+    await fixture.database?.drop();
+  });
+  return fixture;
 }
 
 // A server clock the test moves by hand.

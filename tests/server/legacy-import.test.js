@@ -4,27 +4,18 @@
 // never the balance; its rate carries over; the entry is removed once imported and stored; a
 // damaged entry is reported and left in place.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import { createEarningsManager } from '../../js/index.js';
 import { MemoryStore } from '../../js/storage/memory.js';
 import { createFetchTransport, devAuth } from '../../js/transport.js';
 import { FakeLocalStorage } from '../js/support/fake-web-storage.js';
 import { FakeTime } from '../js/support/fake-time.js';
-import { ADMIN_TOKEN, START_MS, call, clientCore, ledger, openTestDatabase, startTestServer } from './helpers.js';
+import { START_MS, clientCore, ledger, serverFixture } from './helpers.js';
 
 const LEGACY_KEY = 'earningsData';
 
-let database;
-let server;
-before(async () => {
-  database = await openTestDatabase();
-  server = await startTestServer(database.db);
-});
-after(async () => {
-  await server?.close();
-  await database?.drop();
-});
+const fixture = serverFixture();
 
 // An entry as the old app's JSON.stringify wrote it: float money, a failed sync.
 function legacyEntry(userId, { amounts = [0.1, 0.2], rate = 0.75 } = {}) {
@@ -43,7 +34,7 @@ async function openClient(localStorage) {
   const manager = await createEarningsManager({
     core: await clientCore(),
     storage: new MemoryStore(),
-    transport: createFetchTransport({ endpoint: server.url, auth: devAuth() }),
+    transport: createFetchTransport({ endpoint: fixture.server.url, auth: devAuth() }),
     clock: time.clock,
     timers: time.group(),
     lifecycle: { isOnline: () => true, on: () => () => {} },
@@ -62,7 +53,7 @@ test('an old app user is imported once: rate carried over, undelivered earnings 
   const [userId, neighbour] = [4_100_001, 4_100_002];
   const localStorage = new FakeLocalStorage();
   localStorage.setItem(LEGACY_KEY, JSON.stringify({ [userId]: legacyEntry(userId), [neighbour]: legacyEntry(neighbour) }));
-  server.clock.set(START_MS);
+  fixture.server.clock.set(START_MS);
   const { manager, errors } = await openClient(localStorage);
   try {
     await manager.initializeUser(userId);
@@ -70,9 +61,9 @@ test('an old app user is imported once: rate carried over, undelivered earnings 
     const result = await manager.syncToDatabase(userId, true);
     assert.equal(result.status, 'synced', JSON.stringify(result));
     assert.deepEqual(result.results.map((r) => r.status), ['review']);
-    const reviews = (await call(server.url, `/v1/admin/reviews?userId=${userId}`, { auth: `Bearer ${ADMIN_TOKEN}` })).json.reviews;
+    const reviews = (await fixture.admin(`/v1/admin/reviews?userId=${userId}`)).json.reviews;
     assert.deepEqual(reviews.map((r) => [r.amount, r.reason]), [['0.30000000', 'verification']]);
-    const money = await ledger(database.db, userId);
+    const money = await ledger(fixture.database.db, userId);
     assert.equal(money.total_earned, '0.00000000', 'nothing credited on the old app\'s word');
     assert.equal(money.pending_review, '0.30000000');
     // The entry is gone, the neighbour's stays for their own first start.
@@ -99,7 +90,7 @@ test('a damaged legacy entry is reported with its code and left in place; the us
   entry.pendingOperations[0].data.amount = -5;
   const stored = JSON.stringify({ [userId]: entry });
   localStorage.setItem(LEGACY_KEY, stored);
-  server.clock.set(START_MS);
+  fixture.server.clock.set(START_MS);
   const { manager, errors } = await openClient(localStorage);
   try {
     await manager.initializeUser(userId);

@@ -5,23 +5,17 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import { MIGRATIONS_DIR, migrate, readMigrations } from '../../server/migrate.js';
-import { openTestDatabase } from './helpers.js';
+import { databaseFixture } from './helpers.js';
 
 const SEED_DOCUMENT = '/work/shared/seed/000_ef0c393aa953cf84.txt';
 
-let database;
-before(async () => {
-  database = await openTestDatabase({ migrated: false });
-});
-after(async () => {
-  await database?.drop();
-});
+const fixture = databaseFixture({ migrated: false });
 
 test('an old database upgrades, and two concurrent migrations apply each step exactly once', async () => {
-  const { db } = database;
+  const { db } = fixture.database;
   const onlyBase = fs.mkdtempSync(path.join(os.tmpdir(), 'earnings-migrations-'));
   fs.copyFileSync(path.join(MIGRATIONS_DIR, '001_user_earnings.sql'), path.join(onlyBase, '001_user_earnings.sql'));
   assert.deepEqual(await migrate(db, { dir: onlyBase }), ['001_user_earnings.sql']);
@@ -63,7 +57,7 @@ test('the seed schema change is applied verbatim', (t) => {
 });
 
 test('the seed indexes exist', async () => {
-  const rows = await database.db.query(
+  const rows = await fixture.database.db.query(
     `SELECT indexname FROM pg_indexes WHERE tablename = 'user_earnings' ORDER BY indexname`,
   );
   const names = rows.map((r) => r.indexname);
@@ -72,7 +66,7 @@ test('the seed indexes exist', async () => {
 });
 
 test('a migration edited after it ran stops the server instead of diverging', async () => {
-  const { db } = database;
+  const { db } = fixture.database;
   await db.query(`UPDATE schema_migrations SET checksum = 'edited' WHERE name = '003_earnings_audit_log.sql'`);
   await assert.rejects(migrate(db), (error) => error.code === 'MIGRATION_CHANGED');
   const [{ checksum }] = [readMigrations().find((m) => m.name === '003_earnings_audit_log.sql')];
@@ -81,7 +75,7 @@ test('a migration edited after it ran stops the server instead of diverging', as
 });
 
 test('CHECK constraints refuse negative money and a failing migration transaction leaves nothing', async () => {
-  const { db } = database;
+  const { db } = fixture.database;
   for (const column of ['total_earned', 'current_earnings', 'pending_review', 'base_earning_rate']) {
     await assert.rejects(
       db.query(`INSERT INTO user_earnings (user_id, ${column}) VALUES (78, -0.00000001)`),

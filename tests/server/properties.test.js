@@ -1,12 +1,11 @@
 // Property-based tests of the server (fast-check, seeded, >= 100 runs each). Each run uses a user
 // of its own, so runs share one database and one server without seeing each other.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import fc from 'fast-check';
 
 import {
-  ADMIN_TOKEN,
   BOT_TOKEN,
   HOUR_MS,
   START_MS,
@@ -16,8 +15,7 @@ import {
   dev,
   formatUnits,
   ledger,
-  openTestDatabase,
-  startTestServer,
+  serverFixture,
   tableCounts,
   units,
 } from './helpers.js';
@@ -27,23 +25,9 @@ const RATE_UNITS = 100000000n; // the default 1 TON per hour
 const TOLERANCE_MS = 60_000;
 const OFFLINE_CAP_MS = 8 * HOUR_MS;
 
-let database;
-let server;
+const fixture = serverFixture();
+const { sync, state, admin } = fixture;
 let nextUser = 5_000_000_000; // past 32 bits, like real Telegram ids
-
-before(async () => {
-  database = await openTestDatabase();
-  server = await startTestServer(database.db);
-});
-after(async () => {
-  await server?.close();
-  await database?.drop();
-});
-
-const sync = (userId, body) => call(server.url, '/v1/sync', { method: 'POST', auth: dev(userId), body });
-const state = (userId, clientId) => call(server.url, `/v1/state?clientId=${clientId}`, { auth: dev(userId) });
-const admin = (path, body) =>
-  call(server.url, path, { method: body === undefined ? 'GET' : 'POST', auth: `Bearer ${ADMIN_TOKEN}`, body });
 
 const budgetUnits = (ms) => (RATE_UNITS * BigInt(ms)) / BigInt(HOUR_MS);
 
@@ -51,7 +35,7 @@ const amountArb = fc.bigInt({ min: 1n, max: 20_000_000n }).map(formatUnits); // 
 const clientIdArb = fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/);
 
 async function checkConservation(userId) {
-  const money = await ledger(database.db, userId);
+  const money = await ledger(fixture.database.db, userId);
   assert.equal(money.total_earned, money.audit_credits, 'total_earned == audit log credits');
   assert.equal(
     units(money.total_earned),
@@ -65,11 +49,11 @@ async function checkConservation(userId) {
 test('Property 1: Database Schema Consistency - any user and client id initialise and sync without field errors', async () => {
   await fc.assert(
     fc.asyncProperty(fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), clientIdArb, async (userId, clientId) => {
-      server.clock.set(START_MS);
+      fixture.server.clock.set(START_MS);
       const first = await state(userId, clientId);
       assert.equal(first.status, 200);
       assert.equal(first.json.state.userId, userId);
-      server.clock.advance(60_000);
+      fixture.server.clock.advance(60_000);
       const seq = first.json.state.lastSeq + 1;
       const answer = await sync(userId, { clientId, ops: [accrualOp(clientId, seq, '0.00000001')] });
       assert.equal(answer.status, 200, answer.text);
@@ -100,14 +84,14 @@ test('Property 5: Offline Data Reconciliation - after any session with lost resp
     fc.asyncProperty(sessionArb, async (session) => {
       const userId = (nextUser += 1);
       const clientId = 'c-prop5';
-      server.clock.set(START_MS);
+      fixture.server.clock.set(START_MS);
       await state(userId, clientId);
       let seq = 0;
       let claimed = 0n;
       let covered = START_MS;
       const firstAnswers = new Map();
       for (const step of session) {
-        const now = server.clock.advance(step.pauseMs);
+        const now = fixture.server.clock.advance(step.pauseMs);
         const ops = contiguousOps(clientId, seq + 1, step.amounts, { fromMs: covered, toMs: now }).map((op, i) =>
           step.verification && i === 0 ? { ...op, type: 'verification' } : op,
         );
@@ -142,9 +126,9 @@ test('Property 6: Network Interruption Resilience - the same batch sent concurre
     fc.asyncProperty(fc.array(amountArb, { minLength: 1, maxLength: 5 }), fc.integer({ min: 2, max: 4 }), async (amounts, copies) => {
       const userId = (nextUser += 1);
       const clientId = 'c-prop6';
-      server.clock.set(START_MS);
+      fixture.server.clock.set(START_MS);
       await state(userId, clientId);
-      server.clock.advance(HOUR_MS);
+      fixture.server.clock.advance(HOUR_MS);
       const ops = contiguousOps(clientId, 1, amounts, { toMs: START_MS + HOUR_MS });
       const answers = await Promise.all(Array.from({ length: copies }, () => sync(userId, { clientId, ops })));
       const fresh = answers.filter((a) => a.json.results.every((r) => r.status === 'applied' || r.status === 'review'));
@@ -174,10 +158,10 @@ test('Property 16: Earnings Amount Validation - malformed, non-positive or overs
     fc.constant(null),
   );
   const userId = (nextUser += 1);
-  server.clock.set(START_MS);
+  fixture.server.clock.set(START_MS);
   await state(userId, 'c-prop16');
-  server.clock.advance(HOUR_MS);
-  const before = await tableCounts(database.db);
+  fixture.server.clock.advance(HOUR_MS);
+  const before = await tableCounts(fixture.database.db);
   await fc.assert(
     fc.asyncProperty(badAmount, async (amount) => {
       const op = { ...accrualOp('c-prop16', 1, '0.1'), amount };
@@ -187,7 +171,7 @@ test('Property 16: Earnings Amount Validation - malformed, non-positive or overs
     }),
     { numRuns: RUNS, seed: 16 },
   );
-  assert.deepEqual(await tableCounts(database.db), before);
+  assert.deepEqual(await tableCounts(fixture.database.db), before);
 });
 
 test('Property 17: Timestamp Sequence Validation - an op whose window ends before it starts is refused and writes nothing', async () => {
@@ -195,17 +179,17 @@ test('Property 17: Timestamp Sequence Validation - an op whose window ends befor
     fc.asyncProperty(fc.integer({ min: 1, max: HOUR_MS }), amountArb, async (length, amount) => {
       const userId = (nextUser += 1);
       const clientId = 'c-prop17';
-      server.clock.set(START_MS);
+      fixture.server.clock.set(START_MS);
       await state(userId, clientId);
-      server.clock.advance(2 * HOUR_MS);
-      const before = await ledger(database.db, userId);
+      fixture.server.clock.advance(2 * HOUR_MS);
+      const before = await ledger(fixture.database.db, userId);
       const inverted = await sync(userId, {
         clientId,
         ops: [accrualOp(clientId, 1, amount, { from: START_MS + length, to: START_MS })],
       });
       assert.equal(inverted.status, 400);
       assert.equal(inverted.json.error.code, 'REQUEST_INVALID');
-      assert.deepEqual(await ledger(database.db, userId), before);
+      assert.deepEqual(await ledger(fixture.database.db, userId), before);
     }),
     { numRuns: RUNS, seed: 17 },
   );
@@ -216,9 +200,9 @@ test('Property 18: Inconsistency Detection - what exceeds the server budget is f
     fc.asyncProperty(fc.integer({ min: 0, max: 2 * HOUR_MS }), fc.bigInt({ min: 1n, max: 10n ** 10n }), async (elapsed, claim) => {
       const userId = (nextUser += 1);
       const clientId = 'c-prop18';
-      server.clock.set(START_MS);
+      fixture.server.clock.set(START_MS);
       await state(userId, clientId);
-      server.clock.advance(elapsed);
+      fixture.server.clock.advance(elapsed);
       const amount = formatUnits(claim);
       const answer = await sync(userId, { clientId, ops: [accrualOp(clientId, 1, amount)] });
       const [result] = answer.json.results;
@@ -226,7 +210,7 @@ test('Property 18: Inconsistency Detection - what exceeds the server budget is f
       const expectedCredit = claim < budget ? claim : budget;
       assert.equal(units(result.credited), expectedCredit);
       assert.equal(units(result.review), claim - expectedCredit);
-      const queued = await database.db.query(
+      const queued = await fixture.database.db.query(
         `SELECT amount::text AS amount, reason, context FROM earnings_review_queue WHERE user_id = $1`,
         [userId],
       );
@@ -248,22 +232,22 @@ test('Property 19: Audit Log Completeness - every credit has its audit record an
     fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 0, max: HOUR_MS }), amountArb), { minLength: 1, maxLength: 5 }), async (steps) => {
       const userId = (nextUser += 1);
       const clientId = 'c-prop19';
-      server.clock.set(START_MS);
+      fixture.server.clock.set(START_MS);
       await state(userId, clientId);
       let seq = 0;
       let covered = START_MS;
       for (const [pause, amount] of steps) {
-        const now = server.clock.advance(pause);
+        const now = fixture.server.clock.advance(pause);
         seq += 1;
         await sync(userId, { clientId, ops: [accrualOp(clientId, seq, amount, { from: covered, to: now })] });
         covered = now;
       }
       await checkConservation(userId);
-      const credited = await database.db.query(
+      const credited = await fixture.database.db.query(
         `SELECT op_id FROM sync_op_results WHERE user_id = $1 AND credited > 0 ORDER BY seq`,
         [userId],
       );
-      const audited = await database.db.query(
+      const audited = await fixture.database.db.query(
         `SELECT op_id FROM earnings_audit_log WHERE user_id = $1 AND operation_type = 'credit' ORDER BY id`,
         [userId],
       );
@@ -282,17 +266,17 @@ test('Property 21: Database Operation Batching - one batch equals the same ops o
       async (amounts, elapsed, badIndexSeed) => {
         const batched = (nextUser += 1);
         const single = (nextUser += 1);
-        server.clock.set(START_MS);
+        fixture.server.clock.set(START_MS);
         await state(batched, 'c-batch');
         await state(single, 'c-batch');
-        server.clock.advance(elapsed);
+        fixture.server.clock.advance(elapsed);
         const ops = contiguousOps('c-batch', 1, amounts, { toMs: START_MS + elapsed });
         const badIndex = badIndexSeed % ops.length;
         const poisoned = ops.map((op, i) => (i === badIndex ? { ...op, amount: '-1' } : op));
-        const before = await ledger(database.db, batched);
+        const before = await ledger(fixture.database.db, batched);
         const refused = await sync(batched, { clientId: 'c-batch', ops: poisoned });
         assert.equal(refused.status, 400);
-        assert.deepEqual(await ledger(database.db, batched), before, 'a refused batch writes nothing');
+        assert.deepEqual(await ledger(fixture.database.db, batched), before, 'a refused batch writes nothing');
         const batchAnswer = await sync(batched, { clientId: 'c-batch', ops });
         let lastState;
         for (const op of ops) lastState = (await sync(single, { clientId: 'c-batch', ops: [op] })).json.state;
@@ -311,9 +295,9 @@ test('Property 26: Offline Earnings Capping - after any silence, credit never ex
     fc.asyncProperty(fc.integer({ min: 0, max: 72 * HOUR_MS }), fc.bigInt({ min: 1n, max: 10n ** 11n }), async (silence, claim) => {
       const userId = (nextUser += 1);
       const clientId = 'c-prop26';
-      server.clock.set(START_MS);
+      fixture.server.clock.set(START_MS);
       await state(userId, clientId);
-      server.clock.advance(silence);
+      fixture.server.clock.advance(silence);
       const answer = await sync(userId, {
         clientId,
         ops: [accrualOp(clientId, 1, formatUnits(claim), { from: START_MS, to: START_MS + silence })],
@@ -332,11 +316,11 @@ test('Property 28: Excessive Offline Earnings Verification - review items are cr
     fc.asyncProperty(fc.bigInt({ min: 1n, max: 10n ** 10n }), fc.boolean(), fc.integer({ min: 1, max: 3 }), async (claim, approve, decisions) => {
       const userId = (nextUser += 1);
       const clientId = 'c-prop28';
-      server.clock.set(START_MS);
+      fixture.server.clock.set(START_MS);
       await state(userId, clientId);
       const amount = formatUnits(claim);
       await sync(userId, { clientId, ops: [accrualOp(clientId, 1, amount, { type: 'verification' })] });
-      const [item] = await database.db.query(`SELECT id::text AS id FROM earnings_review_queue WHERE user_id = $1`, [userId]);
+      const [item] = await fixture.database.db.query(`SELECT id::text AS id FROM earnings_review_queue WHERE user_id = $1`, [userId]);
       const verb = approve ? 'approve' : 'reject';
       const answers = await Promise.all(
         Array.from({ length: decisions }, () => admin(`/v1/admin/reviews/${item.id}/${verb}`, {})),
@@ -360,20 +344,20 @@ test('Property 11: Error Logging Completeness / Property 30: Error Context Captu
   );
   await fc.assert(
     fc.asyncProperty(refusal, fc.integer({ min: 1, max: 2 ** 40 }), async (bad, userId) => {
-      const mark = server.log.lines.length;
-      const answer = await call(server.url, '/v1/sync', {
+      const mark = fixture.server.log.lines.length;
+      const answer = await call(fixture.server.url, '/v1/sync', {
         method: 'POST',
         auth: bad.auth ?? dev(userId),
         body: bad.body ?? { clientId: 'c-log', ops: [] },
       });
       assert.equal(answer.json.error.code, bad.code);
-      const logged = server.log.lines.slice(mark).find((line) => line.code === bad.code);
+      const logged = fixture.server.log.lines.slice(mark).find((line) => line.code === bad.code);
       assert.ok(logged, 'the refusal was logged');
       assert.equal(logged.path, '/v1/sync');
       assert.equal(logged.status, answer.status);
       assert.equal(typeof logged.msg, 'string');
       if (!bad.auth) assert.equal(logged.userId, userId);
-      const text = JSON.stringify(server.log.lines.slice(mark));
+      const text = JSON.stringify(fixture.server.log.lines.slice(mark));
       assert.ok(!text.includes(BOT_TOKEN) && !text.includes('a'.repeat(64)), 'no secrets in logs');
     }),
     { numRuns: RUNS, seed: 11 },
@@ -381,7 +365,7 @@ test('Property 11: Error Logging Completeness / Property 30: Error Context Captu
 });
 
 async function counters() {
-  const text = (await call(server.url, '/metrics')).text;
+  const text = (await call(fixture.server.url, '/metrics')).text;
   const read = (pattern) => Number(new RegExp(`^${pattern} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
   return {
     requests: read('earnings_sync_requests_total\\{outcome="ok"\\}'),
@@ -401,9 +385,9 @@ test('Property 29: Sync Metrics Logging / Property 32: KPI Tracking - metrics co
       async (actions) => {
         const userId = (nextUser += 1);
         const clientId = 'c-kpi';
-        server.clock.set(START_MS);
+        fixture.server.clock.set(START_MS);
         await state(userId, clientId);
-        server.clock.advance(HOUR_MS);
+        fixture.server.clock.advance(HOUR_MS);
         const before = await counters();
         const seen = { requests: 0, clientErrors: 0, applied: 0, duplicate: 0, review: 0, gap: 0 };
         let seq = 0;
@@ -443,9 +427,9 @@ test('Property 31: Discrepancy Reporting - every review item reports what was cl
     fc.asyncProperty(fc.integer({ min: 0, max: HOUR_MS }), fc.bigInt({ min: 2n * 10n ** 8n, max: 10n ** 10n }), async (elapsed, claim) => {
       const userId = (nextUser += 1);
       const clientId = 'c-prop31';
-      server.clock.set(START_MS);
+      fixture.server.clock.set(START_MS);
       await state(userId, clientId);
-      server.clock.advance(elapsed);
+      fixture.server.clock.advance(elapsed);
       await sync(userId, { clientId, ops: [accrualOp(clientId, 1, formatUnits(claim))] });
       const reviews = (await admin(`/v1/admin/reviews?userId=${userId}`)).json.reviews;
       assert.equal(reviews.length, 1);

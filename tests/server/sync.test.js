@@ -2,10 +2,9 @@
 // once (duplicates answer as before, gaps refused), review queue and decisions, refused requests
 // writing nothing, isolation between users, and a transaction that fails half way.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
-  ADMIN_TOKEN,
   HOUR_MS,
   START_MS,
   accrualOp,
@@ -13,35 +12,21 @@ import {
   contiguousOps,
   dev,
   ledger,
-  openTestDatabase,
+  serverFixture,
   startTestServer,
   tableCounts,
 } from './helpers.js';
 
-let database;
-let server;
+const fixture = serverFixture();
+const { sync, state, admin } = fixture;
 let nextUser = 1000;
 const newUser = () => (nextUser += 1);
-
-before(async () => {
-  database = await openTestDatabase();
-  server = await startTestServer(database.db);
-});
-after(async () => {
-  await server?.close();
-  await database?.drop();
-});
-
-const sync = (userId, body) => call(server.url, '/v1/sync', { method: 'POST', auth: dev(userId), body });
-const state = (userId, clientId = 'c-1') => call(server.url, `/v1/state?clientId=${clientId}`, { auth: dev(userId) });
-const admin = (path, body) =>
-  call(server.url, path, { method: body === undefined ? 'GET' : 'POST', auth: `Bearer ${ADMIN_TOKEN}`, body });
 
 // At 1 TON/h: one minute earns 0.01666666 TON (rounded down to the unit).
 const MINUTE = 60_000;
 
 async function conserved(userId) {
-  const money = await ledger(database.db, userId);
+  const money = await ledger(fixture.database.db, userId);
   assert.equal(money.total_earned, money.audit_credits, 'total_earned equals the audit log');
   const approved = BigInt(money.approved_reviews.replace('.', ''));
   const credited = BigInt(money.credited_ops.replace('.', ''));
@@ -53,7 +38,7 @@ async function conserved(userId) {
 describe('crediting', () => {
   test('first contact by GET /v1/state starts the budget; a minute later a minute is credited', async () => {
     const userId = newUser();
-    server.clock.set(START_MS);
+    fixture.server.clock.set(START_MS);
     const first = await state(userId);
     assert.equal(first.status, 200);
     assert.deepEqual(first.json.state, {
@@ -68,7 +53,7 @@ describe('crediting', () => {
       isActive: true,
       syncStatus: 'synced',
     });
-    server.clock.advance(MINUTE);
+    fixture.server.clock.advance(MINUTE);
     const answer = await sync(userId, { clientId: 'c-1', ops: [accrualOp('c-1', 1, '0.01666666')] });
     assert.equal(answer.status, 200);
     assert.deepEqual(answer.json.results, [
@@ -83,9 +68,9 @@ describe('crediting', () => {
 
   test('a claim over the budget credits the budget and queues the rest for review with its context', async () => {
     const userId = newUser();
-    server.clock.set(START_MS);
+    fixture.server.clock.set(START_MS);
     await state(userId);
-    server.clock.advance(MINUTE);
+    fixture.server.clock.advance(MINUTE);
     // Budget: 1 minute elapsed + 1 minute tolerance = 0.03333333 TON.
     const answer = await sync(userId, { clientId: 'c-1', ops: [accrualOp('c-1', 1, '5.00000000')] });
     const [result] = answer.json.results;
@@ -99,7 +84,7 @@ describe('crediting', () => {
     assert.equal(reviews[0].reason, 'exceeds_budget');
     assert.equal(reviews[0].opId, 'c-1:1');
     assert.ok(Object.keys(reviews[0].context).length > 0, 'the review carries its context');
-    const warned = await server.log.waitFor((line) => line.userId === userId && line.op?.review === '4.96666667');
+    const warned = await fixture.server.log.waitFor((line) => line.userId === userId && line.op?.review === '4.96666667');
     assert.deepEqual(warned.state, {
       totalEarned: '0.03333333',
       pendingReview: '4.96666667',
@@ -112,7 +97,7 @@ describe('crediting', () => {
 
   test('approving a review credits it exactly once; a second decision changes nothing', async () => {
     const userId = newUser();
-    server.clock.set(START_MS);
+    fixture.server.clock.set(START_MS);
     await state(userId);
     await sync(userId, { clientId: 'c-1', ops: [accrualOp('c-1', 1, '2.00000000', { type: 'verification' })] });
     const [item] = (await admin('/v1/admin/reviews')).json.reviews.filter((r) => r.userId === userId);
@@ -134,12 +119,12 @@ describe('crediting', () => {
 
   test('a sync after a review decision is planned on the row the decision left, not the one this server last wrote', async () => {
     const userId = newUser();
-    server.clock.set(START_MS);
+    fixture.server.clock.set(START_MS);
     await state(userId);
     await sync(userId, { clientId: 'c-1', ops: [accrualOp('c-1', 1, '2.00000000', { type: 'verification' })] });
     const [item] = (await admin('/v1/admin/reviews')).json.reviews.filter((r) => r.userId === userId);
     assert.equal((await admin(`/v1/admin/reviews/${item.id}/approve`, {})).status, 200);
-    server.clock.advance(10 * MINUTE);
+    fixture.server.clock.advance(10 * MINUTE);
     const body = { clientId: 'c-1', ops: contiguousOps('c-1', 2, ['0.10000000'], { fromMs: START_MS, toMs: START_MS + 10 * MINUTE }) };
     const answer = await sync(userId, body);
     assert.deepEqual(answer.json.results.map((r) => r.status), ['applied']);
@@ -150,7 +135,7 @@ describe('crediting', () => {
 
   test('rejecting a review takes it out of pending and credits nothing', async () => {
     const userId = newUser();
-    server.clock.set(START_MS);
+    fixture.server.clock.set(START_MS);
     await state(userId);
     await sync(userId, { clientId: 'c-1', ops: [accrualOp('c-1', 1, '3.00000000', { type: 'verification' })] });
     const [item] = (await admin('/v1/admin/reviews')).json.reviews.filter((r) => r.userId === userId);
@@ -168,32 +153,32 @@ describe('crediting', () => {
 describe('exactly once', () => {
   test('a resent request is a duplicate that answers as before and changes nothing', async () => {
     const userId = newUser();
-    server.clock.set(START_MS);
+    fixture.server.clock.set(START_MS);
     await state(userId);
-    server.clock.advance(2 * MINUTE);
+    fixture.server.clock.advance(2 * MINUTE);
     const body = { clientId: 'c-1', ops: contiguousOps('c-1', 1, ['0.01000000', '0.10000000']) };
     const first = await sync(userId, body);
-    const before = await tableCounts(database.db);
-    const rowBefore = await database.db.query('SELECT * FROM user_earnings WHERE user_id = $1', [userId]);
-    server.clock.advance(MINUTE);
+    const before = await tableCounts(fixture.database.db);
+    const rowBefore = await fixture.database.db.query('SELECT * FROM user_earnings WHERE user_id = $1', [userId]);
+    fixture.server.clock.advance(MINUTE);
     const second = await sync(userId, body);
-    assert.deepEqual(await database.db.query('SELECT * FROM user_earnings WHERE user_id = $1', [userId]), rowBefore);
+    assert.deepEqual(await fixture.database.db.query('SELECT * FROM user_earnings WHERE user_id = $1', [userId]), rowBefore);
     assert.equal(second.status, 200);
     assert.deepEqual(
       second.json.results.map((r) => [r.status, r.credited, r.review]),
       first.json.results.map((r) => ['duplicate', r.credited, r.review]),
     );
     assert.equal(second.json.state.totalEarned, first.json.state.totalEarned);
-    const after = await tableCounts(database.db);
+    const after = await tableCounts(fixture.database.db);
     assert.deepEqual({ ...after, users: 0 }, { ...before, users: 0 });
     await conserved(userId);
   });
 
   test('a gap is refused with the expected seq; resending in order then applies', async () => {
     const userId = newUser();
-    server.clock.set(START_MS);
+    fixture.server.clock.set(START_MS);
     await state(userId);
-    server.clock.advance(10 * MINUTE);
+    fixture.server.clock.advance(10 * MINUTE);
     await sync(userId, { clientId: 'c-1', ops: [accrualOp('c-1', 1, '0.01000000')] });
     const gap = await sync(userId, { clientId: 'c-1', ops: contiguousOps('c-1', 3, ['0.01000000', '0.01000000']) });
     assert.deepEqual(gap.json.results.map((r) => r.status), ['gap', 'gap']);
@@ -211,9 +196,9 @@ describe('exactly once', () => {
 
   test('a batch that overlaps what was applied: the old ops are duplicates with their first answer, the new one applies', async () => {
     const userId = newUser();
-    server.clock.set(START_MS);
+    fixture.server.clock.set(START_MS);
     await state(userId);
-    server.clock.advance(10 * MINUTE);
+    fixture.server.clock.advance(10 * MINUTE);
     const [one, two, three] = contiguousOps('c-1', 1, ['0.01000000', '0.02000000', '0.03000000']);
     const first = await sync(userId, { clientId: 'c-1', ops: [one, two] });
     const overlap = await sync(userId, { clientId: 'c-1', ops: [two, three] });
@@ -227,8 +212,8 @@ describe('exactly once', () => {
 
   test('a row from before the fix (no budget anchor) starts its budget at its first sync', async () => {
     const userId = newUser();
-    server.clock.set(START_MS);
-    await database.db.query(
+    fixture.server.clock.set(START_MS);
+    await fixture.database.db.query(
       `INSERT INTO user_earnings (user_id, current_earnings, earning_rate, base_earning_rate, total_earned)
        VALUES ($1, '7.00000000', '1.00000000', '1.00000000', '7.00000000')`,
       [userId],
@@ -243,9 +228,9 @@ describe('exactly once', () => {
 
   test('each client of a user has its own sequence; GET /v1/state reports the asking client', async () => {
     const userId = newUser();
-    server.clock.set(START_MS);
+    fixture.server.clock.set(START_MS);
     await state(userId, 'phone');
-    server.clock.advance(10 * MINUTE);
+    fixture.server.clock.advance(10 * MINUTE);
     await sync(userId, { clientId: 'phone', ops: contiguousOps('phone', 1, ['0.01000000', '0.01000000']) });
     const tablet = await sync(userId, { clientId: 'tablet', ops: [accrualOp('tablet', 1, '0.01000000')] });
     assert.equal(tablet.json.results[0].status, 'applied');
@@ -259,9 +244,9 @@ describe('exactly once', () => {
 describe('refused requests write nothing', () => {
   test('Security: absurd amounts, unsafe numbers, money as numbers and unknown fields: 400, no write', async () => {
     const userId = newUser();
-    server.clock.set(START_MS);
+    fixture.server.clock.set(START_MS);
     await state(userId);
-    server.clock.advance(MINUTE);
+    fixture.server.clock.advance(MINUTE);
     const op = accrualOp('c-1', 1, '0.01000000');
     const bad = [
       { clientId: 'c-1', ops: [{ ...op, amount: '-1.00000000' }] },
@@ -282,21 +267,21 @@ describe('refused requests write nothing', () => {
       { clientId: 'c-1', ops: {} },
       { clientId: 'c-1' },
     ];
-    const before = await tableCounts(database.db);
+    const before = await tableCounts(fixture.database.db);
     for (const body of bad) {
       const answer = await sync(userId, body);
       assert.equal(answer.status, 400, JSON.stringify(body));
       assert.equal(answer.json.error.code, 'REQUEST_INVALID', JSON.stringify(body));
     }
-    assert.deepEqual(await tableCounts(database.db), before);
+    assert.deepEqual(await tableCounts(fixture.database.db), before);
   });
 
   test('Security: an absurd server-side rate is capped at maxRatePerHour', async () => {
     const userId = newUser();
-    server.clock.set(START_MS);
+    fixture.server.clock.set(START_MS);
     await state(userId);
-    await database.db.query(`UPDATE user_earnings SET base_earning_rate = '99999999.00000000' WHERE user_id = $1`, [userId]);
-    server.clock.advance(HOUR_MS);
+    await fixture.database.db.query(`UPDATE user_earnings SET base_earning_rate = '99999999.00000000' WHERE user_id = $1`, [userId]);
+    fixture.server.clock.advance(HOUR_MS);
     const answer = await sync(userId, { clientId: 'c-1', ops: [accrualOp('c-1', 1, '5000.00000000', { rate: '99999999' })] });
     const [result] = answer.json.results;
     // At most 1000 TON/h (the default cap) for one hour plus one minute of tolerance.
@@ -308,17 +293,17 @@ describe('refused requests write nothing', () => {
   test('Isolation: a user can only ever write their own row, whatever the body says', async () => {
     const victim = newUser();
     const attacker = newUser();
-    server.clock.set(START_MS);
+    fixture.server.clock.set(START_MS);
     await state(victim, 'victim-phone');
     await state(attacker);
-    server.clock.advance(10 * MINUTE);
+    fixture.server.clock.advance(10 * MINUTE);
     await sync(victim, { clientId: 'victim-phone', ops: [accrualOp('victim-phone', 1, '0.01000000')] });
-    const victimBefore = await ledger(database.db, victim);
+    const victimBefore = await ledger(fixture.database.db, victim);
     // Same client id as the victim, the victim's next seq: a different user's sequence.
     const attack = await sync(attacker, { clientId: 'victim-phone', ops: [accrualOp('victim-phone', 2, '0.01000000')] });
     assert.equal(attack.json.state.userId, attacker);
     assert.equal(attack.json.results[0].status, 'gap');
-    assert.deepEqual(await ledger(database.db, victim), victimBefore);
+    assert.deepEqual(await ledger(fixture.database.db, victim), victimBefore);
     assert.equal((await state(victim, 'victim-phone')).json.state.lastSeq, 1);
   });
 });
@@ -326,23 +311,23 @@ describe('refused requests write nothing', () => {
 describe('failures half way', () => {
   test('Property 6 (example): a database failure of the writing statement writes nothing; the resend applies once', async () => {
     const userId = newUser();
-    server.clock.set(START_MS);
+    fixture.server.clock.set(START_MS);
     await state(userId);
-    server.clock.advance(10 * MINUTE);
+    fixture.server.clock.advance(10 * MINUTE);
     // A server over a database whose writing statement fails, as a lost connection would.
     const failing = {
-      ...database.db,
+      ...fixture.database.db,
       query: (text, params) =>
-        text.includes('updated AS (') ? Promise.reject(new Error('connection lost')) : database.db.query(text, params),
+        text.includes('updated AS (') ? Promise.reject(new Error('connection lost')) : fixture.database.db.query(text, params),
     };
-    const broken = await startTestServer(failing, { clock: server.clock });
+    const broken = await startTestServer(failing, { clock: fixture.server.clock });
     try {
       const body = { clientId: 'c-1', ops: contiguousOps('c-1', 1, ['0.01000000', '0.02000000']) };
-      const before = await tableCounts(database.db);
+      const before = await tableCounts(fixture.database.db);
       const answer = await call(broken.url, '/v1/sync', { method: 'POST', auth: dev(userId), body });
       assert.equal(answer.status, 500);
       assert.equal(answer.json.error.code, 'INTERNAL');
-      assert.deepEqual(await tableCounts(database.db), before);
+      assert.deepEqual(await tableCounts(fixture.database.db), before);
       const logged = broken.log.lines.find((line) => line.code === 'INTERNAL');
       assert.equal(logged.userId, userId);
       assert.equal(logged.clientId, 'c-1');

@@ -26,13 +26,18 @@ function openTab(browser, userId, name, log) {
   return { coordinator, tab, states, name };
 }
 
-test('the first tab leads, later tabs follow and forward their calls to it', async () => {
+// Tabs opened in one fresh browser, then started one after another (so the first of a user leads),
+// sharing one log. Each spec is [userId, name].
+async function startTabs(...specs) {
   const browser = new FakeBrowser();
   const log = [];
-  const a = openTab(browser, 1, 'a', log);
-  const b = openTab(browser, 1, 'b', log);
-  await a.coordinator.start();
-  await b.coordinator.start();
+  const tabs = specs.map(([userId, name]) => openTab(browser, userId, name, log));
+  for (const tab of tabs) await tab.coordinator.start();
+  return { tabs, log };
+}
+
+test('the first tab leads, later tabs follow and forward their calls to it', async () => {
+  const { tabs: [a, b], log } = await startTabs([1, 'a'], [1, 'b']);
   assert.equal(a.coordinator.isLeader, true);
   assert.equal(b.coordinator.isLeader, false);
   assert.deepEqual(await b.coordinator.call('updateEarnings', ['0.1']), { servedBy: 'a' });
@@ -43,23 +48,13 @@ test('the first tab leads, later tabs follow and forward their calls to it', asy
 });
 
 test('leaders are per user: two users in one browser each get their own leader', async () => {
-  const browser = new FakeBrowser();
-  const log = [];
-  const one = openTab(browser, 1, 'one', log);
-  const two = openTab(browser, 2, 'two', log);
-  await one.coordinator.start();
-  await two.coordinator.start();
+  const { tabs: [one, two] } = await startTabs([1, 'one'], [2, 'two']);
   assert.equal(one.coordinator.isLeader, true);
   assert.equal(two.coordinator.isLeader, true);
 });
 
 test('when the leader tab is killed a follower takes over; its unanswered call fails with TAB_LEADER_LOST', async () => {
-  const browser = new FakeBrowser();
-  const log = [];
-  const a = openTab(browser, 1, 'a', log);
-  const b = openTab(browser, 1, 'b', log);
-  await a.coordinator.start();
-  await b.coordinator.start();
+  const { tabs: [a, b], log } = await startTabs([1, 'a'], [1, 'b']);
   a.tab.kill();
   const call = b.coordinator.call('updateEarnings', ['0.2']);
   await assert.rejects(call, { code: 'TAB_LEADER_LOST' });
