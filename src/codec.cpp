@@ -2,7 +2,6 @@
 
 #include <array>
 #include <cstring>
-#include <unordered_map>
 #include <utility>
 
 #include "amount.h"
@@ -116,15 +115,41 @@ constexpr const char* kKeyDictionary[] = {
 constexpr std::size_t kKeyDictionarySize = sizeof(kKeyDictionary) / sizeof(kKeyDictionary[0]);
 static_assert(kKeyDictionarySize <= 128, "dictionary indexes are positive fixints");
 
-// The dictionary index of `key`, or -1.
-int dictionary_index(const std::string& key) {
-  static const std::unordered_map<std::string, int> index = [] {
-    std::unordered_map<std::string, int> built;
-    for (std::size_t k = 0; k < kKeyDictionarySize; ++k) built.emplace(kKeyDictionary[k], static_cast<int>(k));
-    return built;
+// The dictionary's indexes in key order, for a binary search; sorted once, by insertion, which
+// keeps a hash table (about 1 KB gzip of the client module) and a sort instantiation out.
+const std::array<std::uint8_t, kKeyDictionarySize>& keys_in_order() {
+  static const std::array<std::uint8_t, kKeyDictionarySize> order = [] {
+    std::array<std::uint8_t, kKeyDictionarySize> sorted{};
+    for (std::size_t k = 0; k < kKeyDictionarySize; ++k) {
+      std::size_t at = k;
+      while (at > 0 && std::strcmp(kKeyDictionary[sorted[at - 1]], kKeyDictionary[k]) > 0) {
+        sorted[at] = sorted[at - 1];
+        --at;
+      }
+      sorted[at] = static_cast<std::uint8_t>(k);
+    }
+    return sorted;
   }();
-  auto found = index.find(key);
-  return found == index.end() ? -1 : found->second;
+  return order;
+}
+
+// The dictionary index of `key`, or -1. std::string::compare, not strcmp, so a key with an
+// embedded NUL never matches the entry it starts with.
+int dictionary_index(const std::string& key) {
+  const auto& order = keys_in_order();
+  std::size_t low = 0;
+  std::size_t high = order.size();
+  while (low < high) {
+    const std::size_t middle = (low + high) / 2;
+    const int order_of_key = key.compare(kKeyDictionary[order[middle]]);
+    if (order_of_key == 0) return order[middle];
+    if (order_of_key > 0) {
+      low = middle + 1;
+    } else {
+      high = middle;
+    }
+  }
+  return -1;
 }
 
 void put_big_endian(Bytes& out, std::uint64_t v, int bytes) {

@@ -1,6 +1,6 @@
 #include "outbox.h"
 
-#include <unordered_map>
+#include <algorithm>
 
 #include "state.h"
 
@@ -262,26 +262,34 @@ bool Outbox::has_outstanding() const {
 
 Result<std::vector<OpAnswer>> Outbox::apply_results(const std::vector<OpResult>& results,
                                                      std::int64_t now) {
-  std::unordered_map<std::string, std::size_t> index;
-  for (std::size_t i = 0; i < ops_.size(); ++i) index.emplace(op_id(ops_[i]), i);
-  std::unordered_map<std::string, bool> seen;
+  // Where each result's op sits in ops_. A scan per result: ops_ holds the few batches in
+  // flight, and a hash table would cost the client module about 1 KB gzip of code.
+  std::vector<std::string> owed;
+  owed.reserve(ops_.size());
+  for (const OutboxOp& op : ops_) owed.push_back(op_id(op));
+  std::vector<std::size_t> positions;
+  std::vector<char> answered(ops_.size(), 0);
   for (const OpResult& result : results) {
-    auto found = index.find(result.id);
-    if (found == index.end()) {
+    const auto found = std::find(owed.begin(), owed.end(), result.id);
+    if (found == owed.end()) {
       return Status(kInvalid, "result for op " + result.id.substr(0, 80) + " that is not owed");
     }
-    if (ops_[found->second].seq != result.seq) {
+    const auto at = static_cast<std::size_t>(found - owed.begin());
+    if (ops_[at].seq != result.seq) {
       return Status(kInvalid, "result for " + result.id + " carries seq " + std::to_string(result.seq));
     }
-    if (!seen.emplace(result.id, true).second) {
+    if (answered[at] != 0) {
       return Status(kInvalid, "two results for op " + result.id);
     }
+    answered[at] = 1;
+    positions.push_back(at);
   }
 
   std::vector<OpAnswer> answers;
   std::vector<std::string> settled;
-  for (const OpResult& result : results) {
-    const OutboxOp op = ops_[index[result.id]];
+  for (std::size_t r = 0; r < results.size(); ++r) {
+    const OpResult& result = results[r];
+    const OutboxOp op = ops_[positions[r]];
     OpAnswer answer{op, result, false};
     if (result.status == OpOutcome::kGap) {
       answers.push_back(answer);

@@ -1,6 +1,7 @@
 #include "storage_budget.h"
 
 #include <algorithm>
+#include <functional>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -34,7 +35,10 @@ bool least_recent_first(const Candidate* a, const Candidate* b) {
   if (a->record.last_access_ms != b->record.last_access_ms) {
     return a->record.last_access_ms < b->record.last_access_ms;
   }
-  return a->record.key < b->record.key;
+  if (a->record.key != b->record.key) return a->record.key < b->record.key;
+  // Same age and key (a repeated record): input order, so std::sort gives what a stable sort
+  // would without linking one (its merge code is about 2 KB of the client module).
+  return std::less<const Candidate*>()(a, b);
 }
 
 Result<std::int64_t> size_member(const json& object, const char* key, const std::string& field,
@@ -169,7 +173,7 @@ Result<StoragePlan> plan_storage_cleanup(const std::vector<StoredRecord>& record
 
   std::vector<Candidate*> by_age;
   for (Candidate& c : candidates) by_age.push_back(&c);
-  std::stable_sort(by_age.begin(), by_age.end(), least_recent_first);
+  std::sort(by_age.begin(), by_age.end(), least_recent_first);
 
   for (Candidate* c : by_age) {
     const bool expired = clamp_size(now_ms) - c->record.last_access_ms > config.expire_after_ms;
