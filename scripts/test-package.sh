@@ -26,7 +26,12 @@ echo "-- node import"
 (cd "$CONSUMER" && node node-smoke.mjs)
 
 echo "-- vite build"
-(cd "$CONSUMER" && NODE_PATH="$REPO/node_modules" node "$REPO/node_modules/vite/bin/vite.js" build --logLevel warn)
+# An app's build must not warn about the package: every warning is one its developers chase.
+(cd "$CONSUMER" && NODE_PATH="$REPO/node_modules" node "$REPO/node_modules/vite/bin/vite.js" build --logLevel warn) 2>&1 | tee "$CONSUMER/vite.log"
+if grep -q "ton-earnings-guard" "$CONSUMER/vite.log"; then
+  echo "test-package: the Vite build warns about the package (above)" >&2
+  exit 1
+fi
 ls "$CONSUMER/dist/assets" | sed 's/^/   /'
 if ! ls "$CONSUMER"/dist/assets/*.wasm >/dev/null 2>&1; then
   echo "test-package: the Vite build has no .wasm asset" >&2
