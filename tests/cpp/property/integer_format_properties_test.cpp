@@ -15,20 +15,15 @@ using earnings_test::deterministic_prop;
 
 namespace {
 
-std::string ours(std::size_t size, const char* pattern, ...) {
-  std::string buffer(size + 1, '#');
-  va_list args;
-  va_start(args, pattern);
-  const int length = earnings::format_integers(&buffer[0], size, pattern, args);
-  va_end(args);
-  return std::to_string(length) + ":" + buffer;
-}
+using Formatter = int (*)(char*, std::size_t, const char*, va_list);
 
-std::string library(std::size_t size, const char* pattern, ...) {
+// What `format` writes into a `size`-byte buffer (and past it: the buffer is one '#' longer) and
+// the length it answers.
+std::string render(Formatter format, std::size_t size, const char* pattern, ...) {
   std::string buffer(size + 1, '#');
   va_list args;
   va_start(args, pattern);
-  const int length = std::vsnprintf(&buffer[0], size, pattern, args);
+  const int length = format(&buffer[0], size, pattern, args);
   va_end(args);
   return std::to_string(length) + ":" + buffer;
 }
@@ -50,12 +45,14 @@ TEST_CASE("format_integers answers as the C library for every integer directive"
     const auto size = *rc::gen::inRange<std::size_t>(0, 48);
     const auto a = *rc::gen::arbitrary<std::int64_t>();
     const auto b = *rc::gen::arbitrary<std::int64_t>();
+    const auto both = [&](auto first, auto second) {
+      RC_ASSERT(render(earnings::format_integers, size, pattern.c_str(), first, second) ==
+                render(std::vsnprintf, size, pattern.c_str(), first, second));
+    };
     if (wide) {
-      RC_ASSERT(ours(size, pattern.c_str(), static_cast<long long>(a), static_cast<long long>(b)) ==
-                library(size, pattern.c_str(), static_cast<long long>(a), static_cast<long long>(b)));
+      both(static_cast<long long>(a), static_cast<long long>(b));
     } else {
-      RC_ASSERT(ours(size, pattern.c_str(), static_cast<int>(a), static_cast<int>(b)) ==
-                library(size, pattern.c_str(), static_cast<int>(a), static_cast<int>(b)));
+      both(static_cast<int>(a), static_cast<int>(b));
     }
   });
 }
