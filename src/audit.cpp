@@ -7,19 +7,17 @@
 namespace earnings {
 namespace {
 
-using nlohmann::json;
-
 constexpr std::size_t kMaxOperationTypeLength = 64;
 
 Status corrupt(const std::string& what) {
   return Status(ErrorCode::kRecordCorrupt, "audit log: " + what);
 }
 
-Result<std::optional<Units>> optional_amount(const json& object, const char* key) {
-  auto found = object.find(key);
-  if (found == object.end() || found->is_null()) return std::optional<Units>();
-  if (!found->is_string()) return corrupt(std::string(key) + " must be a decimal string");
-  auto units = parse_amount(found->get_ref<const std::string&>());
+Result<std::optional<Units>> optional_amount(const Node& object, const char* key) {
+  const Node found = object.find(key);
+  if (!found.exists() || found.is_null()) return std::optional<Units>();
+  if (!found.is_string()) return corrupt(std::string(key) + " must be a decimal string");
+  auto units = parse_amount(found.text());
   if (!units.ok()) return corrupt(std::string(key) + ": " + units.status().message());
   return std::optional<Units>(units.value());
 }
@@ -51,21 +49,17 @@ bool operator==(const AuditEntry& a, const AuditEntry& b) {
          a.source == b.source && a.metadata == b.metadata;
 }
 
-json audit_entry_to_json(const AuditEntry& entry) {
-  json out = json::object();
-  out["id"] = entry.id;
-  out["userId"] = entry.user_id;
-  out["operationType"] = entry.operation_type;
-  if (entry.old_value) out["oldValue"] = format_amount(*entry.old_value);
-  if (entry.new_value) out["newValue"] = format_amount(*entry.new_value);
-  out["timestamp"] = entry.timestamp;
-  out["source"] = to_string(entry.source);
-  out["metadata"] = entry.metadata.is_object() ? entry.metadata : json::object();
-  return out;
+Bytes audit_entry_to_document(const AuditEntry& entry) {
+  Fields out;
+  out.add("id", entry.id).add("userId", entry.user_id).add("operationType", entry.operation_type);
+  if (entry.old_value) out.add("oldValue", format_amount(*entry.old_value));
+  if (entry.new_value) out.add("newValue", format_amount(*entry.new_value));
+  out.add("timestamp", entry.timestamp).add("source", to_string(entry.source)).add("metadata", entry.metadata);
+  return out.bytes();
 }
 
-Result<AuditEntry> audit_entry_from_json(const json& value) {
-  if (!value.is_object()) return corrupt("entry must be an object");
+Result<AuditEntry> audit_entry_from_document(const Node& value) {
+  if (!value.is_map()) return corrupt("entry must be an object");
   AuditEntry entry;
   auto id = json_fields::safe_integer(value, "id", 0);
   if (!id.ok()) return corrupt(id.status().message());
@@ -73,12 +67,12 @@ Result<AuditEntry> audit_entry_from_json(const json& value) {
   auto user = json_fields::safe_integer(value, "userId", 1);
   if (!user.ok()) return corrupt(user.status().message());
   entry.user_id = user.value();
-  auto op = value.find("operationType");
-  if (op == value.end() || !op->is_string() || op->get_ref<const std::string&>().empty() ||
-      op->get_ref<const std::string&>().size() > kMaxOperationTypeLength) {
+  const Node op = value.find("operationType");
+  entry.operation_type = op.text();
+  if (!op.is_string() || entry.operation_type.empty() ||
+      entry.operation_type.size() > kMaxOperationTypeLength) {
     return corrupt("operationType must be a string of 1 to 64 characters");
   }
-  entry.operation_type = op->get_ref<const std::string&>();
   auto old_value = optional_amount(value, "oldValue");
   if (!old_value.ok()) return old_value.status();
   entry.old_value = old_value.value();
@@ -88,14 +82,14 @@ Result<AuditEntry> audit_entry_from_json(const json& value) {
   auto timestamp = json_fields::safe_integer(value, "timestamp", 0);
   if (!timestamp.ok()) return corrupt(timestamp.status().message());
   entry.timestamp = timestamp.value();
-  auto source = value.find("source");
-  if (source == value.end() || !source->is_string()) return corrupt("source must be a string");
-  auto parsed_source = parse_audit_source(source->get_ref<const std::string&>());
+  const Node source = value.find("source");
+  if (!source.is_string()) return corrupt("source must be a string");
+  auto parsed_source = parse_audit_source(source.text());
   if (!parsed_source.ok()) return parsed_source.status();
   entry.source = parsed_source.value();
-  auto metadata = value.find("metadata");
-  if (metadata == value.end() || !metadata->is_object()) return corrupt("metadata must be an object");
-  entry.metadata = *metadata;
+  const Node metadata = value.find("metadata");
+  if (!metadata.is_map()) return corrupt("metadata must be an object");
+  entry.metadata = metadata.bytes();
   return entry;
 }
 
@@ -108,7 +102,6 @@ const AuditEntry& AuditLog::append(AuditEntry entry) {
     ++dropped_;
   }
   entry.id = next_id_++;
-  if (!entry.metadata.is_object()) entry.metadata = json::object();
   entries_.push_back(std::move(entry));
   return entries_.back();
 }
@@ -127,19 +120,21 @@ std::size_t AuditLog::trim_to(std::size_t keep) {
   return removed;
 }
 
-json AuditLog::to_json() const {
-  json list = json::array();
-  for (const AuditEntry& entry : entries_) list.push_back(audit_entry_to_json(entry));
-  json out = json::object();
-  out["capacity"] = capacity_;
-  out["nextId"] = next_id_;
-  out["dropped"] = dropped_;
-  out["entries"] = std::move(list);
-  return out;
+Bytes AuditLog::to_document() const {
+  DocumentWriter list;
+  list.begin_array();
+  for (const AuditEntry& entry : entries_) list.value(audit_entry_to_document(entry));
+  list.end();
+  return Fields()
+      .add("capacity", capacity_)
+      .add("nextId", next_id_)
+      .add("dropped", dropped_)
+      .add("entries", list.take())
+      .bytes();
 }
 
-Result<AuditLog> AuditLog::from_json(const json& value) {
-  if (!value.is_object()) return corrupt("must be an object");
+Result<AuditLog> AuditLog::from_document(const Node& value) {
+  if (!value.is_map()) return corrupt("must be an object");
   auto capacity = json_fields::safe_integer(value, "capacity", 1);
   if (!capacity.ok()) return corrupt(capacity.status().message());
   if (capacity.value() > static_cast<std::int64_t>(kMaxAuditCapacity)) {
@@ -149,15 +144,15 @@ Result<AuditLog> AuditLog::from_json(const json& value) {
   if (!next_id.ok()) return corrupt(next_id.status().message());
   auto dropped = json_fields::safe_integer(value, "dropped", 0);
   if (!dropped.ok()) return corrupt(dropped.status().message());
-  auto list = value.find("entries");
-  if (list == value.end() || !list->is_array()) return corrupt("entries must be an array");
-  if (list->size() > static_cast<std::uint64_t>(capacity.value())) {
+  const Node list = value.find("entries");
+  if (!list.is_array()) return corrupt("entries must be an array");
+  if (list.size() > static_cast<std::uint64_t>(capacity.value())) {
     return corrupt("more entries than the capacity");
   }
   AuditLog log(static_cast<std::size_t>(capacity.value()));
   std::int64_t previous_id = 0;
-  for (const json& item : *list) {
-    auto entry = audit_entry_from_json(item);
+  for (Node item : list.elements()) {
+    auto entry = audit_entry_from_document(item);
     if (!entry.ok()) return entry.status();
     if (entry.value().id <= previous_id || entry.value().id >= next_id.value()) {
       return corrupt("entry ids must increase and stay below nextId");

@@ -12,9 +12,8 @@
 #include <optional>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "amount.h"
+#include "document.h"
 #include "status.h"
 
 namespace earnings {
@@ -33,7 +32,7 @@ struct AuditEntry {
   std::optional<Units> new_value;
   std::int64_t timestamp = 0;  // wall ms
   AuditSource source = AuditSource::kLocal;
-  nlohmann::json metadata = nlohmann::json::object();  // always an object
+  Bytes metadata = Fields().bytes();  // always a map
 };
 
 bool operator==(const AuditEntry& a, const AuditEntry& b);
@@ -41,11 +40,11 @@ inline bool operator!=(const AuditEntry& a, const AuditEntry& b) { return !(a ==
 
 // {"id","userId","operationType","oldValue"?,"newValue"?,"timestamp","source","metadata"}; the
 // values are decimal strings with 8 decimals, absent when the entry has none.
-nlohmann::json audit_entry_to_json(const AuditEntry& entry);
+Bytes audit_entry_to_document(const AuditEntry& entry);
 // Validates types, ranges (ids and times non-negative safe integers, user id positive safe
-// integer, amounts per parse_amount), a non-empty operation type of at most 64 chars and an
-// object metadata. Failure: kRecordCorrupt naming the field.
-Result<AuditEntry> audit_entry_from_json(const nlohmann::json& value);
+// integer, amounts per parse_amount), a non-empty operation type of at most 64 chars and a map
+// metadata. Failure: kRecordCorrupt naming the field.
+Result<AuditEntry> audit_entry_from_document(const Node& value);
 
 constexpr std::size_t kDefaultAuditCapacity = 500;
 constexpr std::size_t kMaxAuditCapacity = 100000;
@@ -75,10 +74,10 @@ class AuditLog {
   std::int64_t next_id() const { return next_id_; }
 
   // {"capacity","nextId","dropped","entries":[...]}
-  nlohmann::json to_json() const;
-  // Validates everything (see audit_entry_from_json; ids strictly increasing and below nextId,
-  // size within capacity); kRecordCorrupt on any failure.
-  static Result<AuditLog> from_json(const nlohmann::json& value);
+  Bytes to_document() const;
+  // Validates everything (see audit_entry_from_document; ids strictly increasing and below
+  // nextId, size within capacity); kRecordCorrupt on any failure.
+  static Result<AuditLog> from_document(const Node& value);
 
  private:
   std::size_t capacity_;

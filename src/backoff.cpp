@@ -1,5 +1,6 @@
 #include "backoff.h"
 
+#include "json_fields.h"
 #include "state.h"
 
 namespace earnings {
@@ -65,13 +66,13 @@ std::int64_t Backoff::ms_until_retry(std::int64_t now) const {
   return next_retry_at_ - now;
 }
 
-nlohmann::json Backoff::to_json() const {
-  return nlohmann::json{{"failures", failures_}, {"waiting", waiting_}, {"nextRetryAt", next_retry_at_}};
+Bytes Backoff::to_document() const {
+  return Fields().add("failures", failures_).add("waiting", waiting_).add("nextRetryAt", next_retry_at_).bytes();
 }
 
-Result<Backoff> Backoff::from_json(const nlohmann::json& value) {
+Result<Backoff> Backoff::from_document(const Node& value) {
   constexpr ErrorCode kCorrupt = ErrorCode::kRecordCorrupt;
-  if (!value.is_object()) return Status(kCorrupt, "backoff must be an object");
+  if (!value.is_map()) return Status(kCorrupt, "backoff must be an object");
   auto failures = record_fields::integer(value, "failures", 0, kMaxCountedFailures, kCorrupt);
   if (!failures.ok()) return Status(kCorrupt, "backoff: " + failures.status().message());
   auto waiting = record_fields::boolean(value, "waiting", kCorrupt);

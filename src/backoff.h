@@ -11,8 +11,7 @@
 
 #include <cstdint>
 
-#include <nlohmann/json.hpp>
-
+#include "document.h"
 #include "status.h"
 
 namespace earnings {
@@ -56,9 +55,9 @@ class Backoff {
   std::int64_t next_retry_at() const { return next_retry_at_; }
   std::int64_t ms_until_retry(std::int64_t now) const;
 
-  // {"failures","waiting","nextRetryAt"}; from_json validates (kRecordCorrupt).
-  nlohmann::json to_json() const;
-  static Result<Backoff> from_json(const nlohmann::json& value);
+  // {"failures","waiting","nextRetryAt"}; from_document validates (kRecordCorrupt).
+  Bytes to_document() const;
+  static Result<Backoff> from_document(const Node& value);
 
  private:
   std::int64_t failures_ = 0;

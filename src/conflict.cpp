@@ -1,8 +1,8 @@
 #include "conflict.h"
 
-namespace earnings {
+#include "json_fields.h"
 
-using nlohmann::json;
+namespace earnings {
 
 namespace {
 
@@ -11,8 +11,8 @@ constexpr ErrorCode kCorrupt = ErrorCode::kRecordCorrupt;
 
 }  // namespace
 
-Result<ServerState> parse_server_state(const json& value) {
-  if (!value.is_object()) return Status(kInvalid, "server state must be an object");
+Result<ServerState> parse_server_state(const Node& value) {
+  if (!value.is_map()) return Status(kInvalid, "server state must be an object");
   ServerState s;
   Status failure;
   auto take_int = [&](const char* key, std::int64_t min, std::int64_t* out) {
@@ -45,15 +45,17 @@ Result<ServerState> parse_server_state(const json& value) {
   return s;
 }
 
-json conflict_to_json(const ConflictRecord& r) {
-  return json{{"at", r.at},
-              {"kind", r.kind},
-              {"localSynced", format_amount(r.local_synced)},
-              {"localCurrent", format_amount(r.local_current)},
-              {"serverTotal", format_amount(r.server_total)},
-              {"expectedTotal", format_amount(r.expected_total)},
-              {"difference", format_amount(r.difference)},
-              {"context", r.context}};
+Bytes conflict_to_document(const ConflictRecord& r) {
+  return Fields()
+      .add("at", r.at)
+      .add("kind", r.kind)
+      .add("localSynced", format_amount(r.local_synced))
+      .add("localCurrent", format_amount(r.local_current))
+      .add("serverTotal", format_amount(r.server_total))
+      .add("expectedTotal", format_amount(r.expected_total))
+      .add("difference", format_amount(r.difference))
+      .add("context", r.context)
+      .bytes();
 }
 
 void ConflictLog::add(ConflictRecord record) {
@@ -64,24 +66,26 @@ void ConflictLog::add(ConflictRecord record) {
   }
 }
 
-json ConflictLog::to_json() const {
-  json records = json::array();
-  for (const ConflictRecord& record : records_) records.push_back(conflict_to_json(record));
-  return json{{"dropped", dropped_}, {"records", records}};
+Bytes ConflictLog::to_document() const {
+  DocumentWriter records;
+  records.begin_array();
+  for (const ConflictRecord& record : records_) records.value(conflict_to_document(record));
+  records.end();
+  return Fields().add("dropped", dropped_).add("records", records.take()).bytes();
 }
 
-Result<ConflictLog> ConflictLog::from_json(const json& value) {
-  if (!value.is_object()) return Status(kCorrupt, "conflicts must be an object");
+Result<ConflictLog> ConflictLog::from_document(const Node& value) {
+  if (!value.is_map()) return Status(kCorrupt, "conflicts must be an object");
   auto dropped = record_fields::integer(value, "dropped", 0, kMaxSafeInteger, kCorrupt);
   if (!dropped.ok()) return Status(kCorrupt, "conflicts: " + dropped.status().message());
-  auto records = value.find("records");
-  if (records == value.end() || !records->is_array() || records->size() > kConflictLogCapacity) {
+  const Node records = value.find("records");
+  if (!records.is_array() || records.size() > kConflictLogCapacity) {
     return Status(kCorrupt, "conflicts: records must be an array of at most 50");
   }
   ConflictLog log;
   log.dropped_ = static_cast<std::uint64_t>(dropped.value());
-  for (const json& entry : *records) {
-    if (!entry.is_object()) return Status(kCorrupt, "conflicts: record must be an object");
+  for (Node entry : records.elements()) {
+    if (!entry.is_map()) return Status(kCorrupt, "conflicts: record must be an object");
     ConflictRecord r;
     auto at = record_fields::integer(entry, "at", 0, kMaxSafeInteger, kCorrupt);
     auto kind = record_fields::text(entry, "kind", kCorrupt);
@@ -90,9 +94,9 @@ Result<ConflictLog> ConflictLog::from_json(const json& value) {
     auto server_total = record_fields::amount(entry, "serverTotal", 0, kCorrupt);
     auto expected = record_fields::amount(entry, "expectedTotal", 0, kCorrupt);
     auto difference = record_fields::amount(entry, "difference", -kMaxUnits, kCorrupt);
-    auto context = entry.find("context");
+    const Node context = entry.find("context");
     if (!at.ok() || !kind.ok() || !local_synced.ok() || !local_current.ok() || !server_total.ok() ||
-        !expected.ok() || !difference.ok() || context == entry.end() || !context->is_object()) {
+        !expected.ok() || !difference.ok() || !context.is_map()) {
       return Status(kCorrupt, "conflicts: record has a missing or mistyped field");
     }
     r.at = at.value();
@@ -102,7 +106,7 @@ Result<ConflictLog> ConflictLog::from_json(const json& value) {
     r.server_total = server_total.value();
     r.expected_total = expected.value();
     r.difference = difference.value();
-    r.context = *context;
+    r.context = context.bytes();
     log.records_.push_back(std::move(r));
   }
   return log;
@@ -128,12 +132,14 @@ Result<Resolution> resolve_conflicts(const EarningsState& local, const ServerSta
     record.server_total = server.total_earned;
     record.expected_total = expected_total;
     record.difference = expected_total - server.total_earned;
-    record.context = json{{"reason", "the server holds less than it already confirmed to this client"},
-                          {"pending", format_amount(local.pending)},
-                          {"tolerance", format_amount(tolerance)},
-                          {"serverLastSeq", server.last_seq},
-                          {"serverLastUpdate", server.last_update},
-                          {"localState", state_to_json(local)}};
+    record.context = Fields()
+                         .add("reason", "the server holds less than it already confirmed to this client")
+                         .add("pending", format_amount(local.pending))
+                         .add("tolerance", format_amount(tolerance))
+                         .add("serverLastSeq", server.last_seq)
+                         .add("serverLastUpdate", server.last_update)
+                         .add("localState", state_to_document(local))
+                         .bytes();
     next.review_flag = true;
     resolution.conflict = std::move(record);
   }

@@ -17,9 +17,8 @@
 #include <optional>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "amount.h"
+#include "document.h"
 #include "state.h"
 #include "status.h"
 #include "validation.h"
@@ -41,7 +40,7 @@ struct ServerState {
 };
 
 // Shape and range checks; kResponseInvalid naming the field.
-Result<ServerState> parse_server_state(const nlohmann::json& value);
+Result<ServerState> parse_server_state(const Node& value);
 
 struct ConflictRecord {
   std::int64_t at = 0;  // engine time
@@ -51,10 +50,10 @@ struct ConflictRecord {
   Units server_total = 0;
   Units expected_total = 0;  // what the client knows was credited
   Units difference = 0;      // expected - server (or the amount in question)
-  nlohmann::json context = nlohmann::json::object();  // the discrepancy report's details
+  Bytes context = Fields().bytes();  // the discrepancy report's details, a map
 };
 
-nlohmann::json conflict_to_json(const ConflictRecord& record);
+Bytes conflict_to_document(const ConflictRecord& record);
 
 constexpr std::size_t kConflictLogCapacity = 50;
 
@@ -66,9 +65,9 @@ class ConflictLog {
   const std::deque<ConflictRecord>& records() const { return records_; }
   std::uint64_t dropped() const { return dropped_; }
 
-  // {"dropped":n,"records":[...]}; from_json validates (kRecordCorrupt).
-  nlohmann::json to_json() const;
-  static Result<ConflictLog> from_json(const nlohmann::json& value);
+  // {"dropped":n,"records":[...]}; from_document validates (kRecordCorrupt).
+  Bytes to_document() const;
+  static Result<ConflictLog> from_document(const Node& value);
 
  private:
   std::deque<ConflictRecord> records_;

@@ -8,8 +8,6 @@
 namespace earnings {
 namespace {
 
-using nlohmann::json;
-
 constexpr std::size_t kMaxClientIdLength = 64;
 
 Status request_invalid(const std::string& what) {
@@ -30,47 +28,45 @@ bool valid_client_id(const std::string& id) {
   return true;
 }
 
-Result<Units> amount_member(const json& object, const char* key, const std::string& field) {
-  auto found = object.find(key);
-  if (found == object.end() || !found->is_string()) {
-    return request_invalid(field + " must be a decimal string");
-  }
-  auto units = parse_amount(found->get_ref<const std::string&>());
+Result<Units> amount_member(const Node& object, const char* key, const std::string& field) {
+  const Node found = object.find(key);
+  if (!found.is_string()) return request_invalid(field + " must be a decimal string");
+  auto units = parse_amount(found.text());
   if (!units.ok()) return request_invalid(field + ": " + units.status().message());
   return units;
 }
 
-Result<std::int64_t> integer_member(const json& object, const char* key, std::int64_t min,
+Result<std::int64_t> integer_member(const Node& object, const char* key, std::int64_t min,
                                     const std::string& field) {
-  auto found = object.find(key);
-  if (found == object.end()) return request_invalid(field + " is missing");
-  auto value = json_fields::safe_integer_value(*found, field, min);
+  const Node found = object.find(key);
+  if (!found.exists()) return request_invalid(field + " is missing");
+  auto value = json_fields::safe_integer_value(found, field, min);
   if (!value.ok()) return request_invalid(value.status().message());
   return value;
 }
 
-Result<SyncOp> parse_op(const json& item, const std::string& client_id, const std::string& field) {
-  if (!item.is_object()) return request_invalid(field + " must be an object");
+Result<SyncOp> parse_op(const Node& item, const std::string& client_id, const std::string& field) {
+  if (!item.is_map()) return request_invalid(field + " must be an object");
   static const char* const kKeys[] = {"id", "seq", "type", "amount", "from", "to", "rate"};
-  for (auto it = item.begin(); it != item.end(); ++it) {
+  for (const Member& member : item.members()) {
     if (std::find_if(std::begin(kKeys), std::end(kKeys),
-                     [&](const char* k) { return it.key() == k; }) == std::end(kKeys)) {
-      return request_invalid(field + " has an unknown member \"" + it.key().substr(0, 40) + "\"");
+                     [&](const char* k) { return member.key == k; }) == std::end(kKeys)) {
+      return request_invalid(field + " has an unknown member \"" + member.key.substr(0, 40) + "\"");
     }
   }
   SyncOp op;
   auto seq = integer_member(item, "seq", 1, field + ".seq");
   if (!seq.ok()) return seq.status();
   op.seq = seq.value();
-  auto id = item.find("id");
-  if (id == item.end() || !id->is_string()) return request_invalid(field + ".id must be a string");
-  op.id = id->get<std::string>();
+  const Node id = item.find("id");
+  if (!id.is_string()) return request_invalid(field + ".id must be a string");
+  op.id = id.text();
   if (op.id != client_id + ":" + std::to_string(op.seq)) {
     return request_invalid(field + ".id must be \"clientId:seq\"");
   }
-  auto type = item.find("type");
-  if (type == item.end() || !type->is_string()) return request_invalid(field + ".type must be a string");
-  const std::string& kind = type->get_ref<const std::string&>();
+  const Node type = item.find("type");
+  if (!type.is_string()) return request_invalid(field + ".type must be a string");
+  const std::string kind = type.text();
   if (kind == "accrual") {
     op.type = SyncOpType::kAccrual;
   } else if (kind == "earnings_update") {
@@ -118,41 +114,44 @@ Units budget_left(Units rate, std::int64_t anchor, std::int64_t now, std::int64_
   return budget_for(rate, now + tolerance_ms - anchor);
 }
 
-json credit_result_to_json(const CreditResult& result) {
-  json out = json::object();
-  out["id"] = result.id;
-  out["seq"] = result.seq;
-  out["status"] = to_string(result.status);
-  out["credited"] = format_amount(result.credited);
-  out["review"] = format_amount(result.review);
-  if (result.status == OpStatus::kRejected) {
-    out["code"] = to_string(result.code);
-    out["reason"] = result.reason;
+Bytes credit_result_to_document(const CreditResult& result) {
+  Fields out;
+  out.add("id", result.id)
+      .add("seq", result.seq)
+      .add("status", to_string(result.status))
+      .add("credited", format_amount(result.credited))
+      .add("review", format_amount(result.review));
+  if (result.status == OpStatus::kRejected) out.add("code", to_string(result.code)).add("reason", result.reason);
+  if (result.status == OpStatus::kGap) out.add("expectedSeq", result.expected_seq);
+  return out;
+}
+
+Bytes audit_to_document(const CreditAudit& audit) {
+  Fields out;
+  out.add("operation_type", audit.operation_type);
+  if (audit.old_value) {
+    out.add("old_value", format_amount(*audit.old_value));
+  } else {
+    out.add("old_value", nullptr);
   }
-  if (result.status == OpStatus::kGap) out["expectedSeq"] = result.expected_seq;
+  if (audit.new_value) {
+    out.add("new_value", format_amount(*audit.new_value));
+  } else {
+    out.add("new_value", nullptr);
+  }
+  out.add("source", to_string(audit.source)).add("metadata", audit.metadata).add("op_id", audit.op_id);
   return out;
 }
 
-json audit_to_json(const CreditAudit& audit) {
-  json out = json::object();
-  out["operation_type"] = audit.operation_type;
-  out["old_value"] = audit.old_value ? json(format_amount(*audit.old_value)) : json(nullptr);
-  out["new_value"] = audit.new_value ? json(format_amount(*audit.new_value)) : json(nullptr);
-  out["source"] = to_string(audit.source);
-  out["metadata"] = audit.metadata;
-  out["op_id"] = audit.op_id;
-  return out;
-}
-
-Result<CreditConfig> config_from_json(const json& input) {
+Result<CreditConfig> config_from_document(const Node& input) {
   CreditConfig config;
-  auto found = input.find("config");
-  if (found == input.end() || found->is_null()) return config;
-  if (!found->is_object()) return Status(ErrorCode::kConfigInvalid, "config must be an object");
+  const Node found = input.find("config");
+  if (!found.exists() || found.is_null()) return config;
+  if (!found.is_map()) return Status(ErrorCode::kConfigInvalid, "config must be an object");
   auto integer = [&](const char* key, std::int64_t& target) -> Status {
-    auto member = found->find(key);
-    if (member == found->end() || member->is_null()) return Status::Ok();
-    auto value = json_fields::safe_integer_value(*member, std::string("config.") + key, 0);
+    const Node member = found.find(key);
+    if (!member.exists() || member.is_null()) return Status::Ok();
+    auto value = json_fields::safe_integer_value(member, std::string("config.") + key, 0);
     if (!value.ok()) return Status(ErrorCode::kConfigInvalid, value.status().message());
     target = value.value();
     return Status::Ok();
@@ -165,12 +164,12 @@ Result<CreditConfig> config_from_json(const json& input) {
   status = integer("maxBatch", max_batch);
   if (!status.ok()) return status;
   config.max_batch = static_cast<std::size_t>(std::min<std::int64_t>(max_batch, 1000000));
-  auto max_rate = found->find("maxRatePerHour");
-  if (max_rate != found->end() && !max_rate->is_null()) {
-    if (!max_rate->is_string()) {
+  const Node max_rate = found.find("maxRatePerHour");
+  if (max_rate.exists() && !max_rate.is_null()) {
+    if (!max_rate.is_string()) {
       return Status(ErrorCode::kConfigInvalid, "config.maxRatePerHour must be a decimal string");
     }
-    auto units = parse_non_negative_amount(max_rate->get_ref<const std::string&>());
+    auto units = parse_non_negative_amount(max_rate.text());
     if (!units.ok()) {
       return Status(ErrorCode::kConfigInvalid, "config.maxRatePerHour: " + units.status().message());
     }
@@ -181,24 +180,18 @@ Result<CreditConfig> config_from_json(const json& input) {
   return config;
 }
 
-Result<std::int64_t> server_now_from_json(const json& input) {
-  auto found = input.find("serverNow");
-  if (found == input.end()) return Status(ErrorCode::kTimeInvalid, "serverNow is missing");
-  auto now = json_fields::safe_integer_value(*found, "serverNow", 0);
+Result<std::int64_t> server_now_from_document(const Node& input) {
+  const Node found = input.find("serverNow");
+  if (!found.exists()) return Status(ErrorCode::kTimeInvalid, "serverNow is missing");
+  auto now = json_fields::safe_integer_value(found, "serverNow", 0);
   if (!now.ok()) return Status(ErrorCode::kTimeInvalid, now.status().message());
   return now;
 }
 
-Result<json> parse_input(const std::string& text) {
-  json input = json_fields::parse_document(text);
-  if (input.is_discarded() || !input.is_object()) {
-    return request_invalid("input must be a JSON object");
-  }
+Result<Document> parse_input(const std::string& text) {
+  auto input = Document::parse_json(text, ErrorCode::kRequestInvalid);
+  if (!input.ok() || !input.value().root().is_map()) return request_invalid("input must be a JSON object");
   return input;
-}
-
-std::string dump(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -263,30 +256,29 @@ Status validate_credit_config(const CreditConfig& config) {
   return Status::Ok();
 }
 
-Result<std::vector<SyncOp>> parse_sync_request(const json& request, const CreditConfig& config) {
-  if (!request.is_object()) return request_invalid("request must be an object");
-  for (auto it = request.begin(); it != request.end(); ++it) {
-    if (it.key() != "clientId" && it.key() != "ops") {
-      return request_invalid("request has an unknown member \"" + it.key().substr(0, 40) + "\"");
+Result<std::vector<SyncOp>> parse_sync_request(const Node& request, const CreditConfig& config) {
+  if (!request.is_map()) return request_invalid("request must be an object");
+  for (const Member& member : request.members()) {
+    if (member.key != "clientId" && member.key != "ops") {
+      return request_invalid("request has an unknown member \"" + member.key.substr(0, 40) + "\"");
     }
   }
-  auto client = request.find("clientId");
-  if (client == request.end() || !client->is_string() ||
-      !valid_client_id(client->get_ref<const std::string&>())) {
+  const Node client = request.find("clientId");
+  const std::string client_id = client.text();
+  if (!client.is_string() || !valid_client_id(client_id)) {
     return request_invalid("clientId must be 1 to 64 characters of [A-Za-z0-9_-]");
   }
-  const std::string& client_id = client->get_ref<const std::string&>();
-  auto list = request.find("ops");
-  if (list == request.end() || !list->is_array()) return request_invalid("ops must be an array");
-  if (list->size() > config.max_batch) {
-    return request_invalid("ops holds " + std::to_string(list->size()) + " ops, more than the " +
+  const Node list = request.find("ops");
+  if (!list.is_array()) return request_invalid("ops must be an array");
+  if (list.size() > config.max_batch) {
+    return request_invalid("ops holds " + std::to_string(list.size()) + " ops, more than the " +
                            std::to_string(config.max_batch) + " allowed in one batch");
   }
   std::vector<SyncOp> ops;
-  ops.reserve(list->size());
-  for (std::size_t k = 0; k < list->size(); ++k) {
-    const std::string field = "ops[" + std::to_string(k) + "]";
-    auto op = parse_op((*list)[k], client_id, field);
+  ops.reserve(list.size());
+  for (Node item : list.elements()) {
+    const std::string field = "ops[" + std::to_string(ops.size()) + "]";
+    auto op = parse_op(item, client_id, field);
     if (!op.ok()) return op.status();
     if (!ops.empty() && op.value().seq <= ops.back().seq) {
       return request_invalid(field + ".seq must be greater than the previous op's seq");
@@ -354,8 +346,7 @@ Result<CreditPlan> plan_credit(const CreditRow& row, const std::vector<SyncOp>& 
       CreditAudit audit;
       audit.operation_type = "op_rejected";
       audit.op_id = op.id;
-      audit.metadata = {{"seq", op.seq}, {"code", to_string(result.code)},
-                        {"amount", format_amount(op.amount)}};
+      audit.metadata.add("seq", op.seq).add("code", to_string(result.code)).add("amount", format_amount(op.amount));
       plan.audit.push_back(std::move(audit));
       plan.results.push_back(std::move(result));
       continue;
@@ -367,12 +358,12 @@ Result<CreditPlan> plan_credit(const CreditRow& row, const std::vector<SyncOp>& 
       audit.old_value = plan.row.total_earned;
       audit.new_value = new_total.value();
       audit.op_id = op.id;
-      audit.metadata = {{"seq", op.seq},
-                        {"type", to_string(op.type)},
-                        {"claimed", format_amount(op.amount)},
-                        {"credited", format_amount(credited)},
-                        {"review", format_amount(review)},
-                        {"rate", format_amount(rate)}};
+      audit.metadata.add("seq", op.seq)
+          .add("type", to_string(op.type))
+          .add("claimed", format_amount(op.amount))
+          .add("credited", format_amount(credited))
+          .add("review", format_amount(review))
+          .add("rate", format_amount(rate));
       plan.audit.push_back(std::move(audit));
       spent_to += ms_to_earn(credited, rate);
       spent_any = true;
@@ -383,26 +374,25 @@ Result<CreditPlan> plan_credit(const CreditRow& row, const std::vector<SyncOp>& 
       item.seq = op.seq;
       item.amount = review;
       item.reason = reason;
-      item.context = {{"type", to_string(op.type)},
-                      {"claimed", format_amount(op.amount)},
-                      {"credited", format_amount(credited)},
-                      {"claimedFrom", op.from_ms},
-                      {"claimedTo", op.to_ms},
-                      {"claimedMs", op.to_ms - op.from_ms},
-                      {"claimedRate", format_amount(op.claimed_rate)},
-                      {"rate", format_amount(rate)},
-                      {"serverNow", server_now},
-                      {"budgetAnchor", anchor_before},
-                      {"serverElapsedMs", std::max<std::int64_t>(server_now - anchor_before, 0)},
-                      {"offlineCapMs", config.offline_cap_ms},
-                      {"budget", format_amount(budget)}};
+      item.context.add("type", to_string(op.type))
+          .add("claimed", format_amount(op.amount))
+          .add("credited", format_amount(credited))
+          .add("claimedFrom", op.from_ms)
+          .add("claimedTo", op.to_ms)
+          .add("claimedMs", op.to_ms - op.from_ms)
+          .add("claimedRate", format_amount(op.claimed_rate))
+          .add("rate", format_amount(rate))
+          .add("serverNow", server_now)
+          .add("budgetAnchor", anchor_before)
+          .add("serverElapsedMs", std::max<std::int64_t>(server_now - anchor_before, 0))
+          .add("offlineCapMs", config.offline_cap_ms)
+          .add("budget", format_amount(budget));
       CreditAudit audit;
       audit.operation_type = "review_queued";
       audit.old_value = plan.row.pending_review;
       audit.new_value = new_pending.value();
       audit.op_id = op.id;
-      audit.metadata = {{"seq", op.seq}, {"reason", to_string(reason)},
-                        {"amount", format_amount(review)}};
+      audit.metadata.add("seq", op.seq).add("reason", to_string(reason)).add("amount", format_amount(review));
       plan.audit.push_back(std::move(audit));
       plan.reviews.push_back(std::move(item));
     }
@@ -447,33 +437,36 @@ Result<ReviewDecision> plan_review_decision(const CreditRow& row, Units amount,
   decision.audit.source = AuditSource::kReconciliation;
   decision.audit.old_value = row.total_earned;
   decision.audit.new_value = decision.row.total_earned;
-  decision.audit.metadata = {{"amount", format_amount(amount)},
-                             {"pendingReviewBefore", format_amount(row.pending_review)},
-                             {"pendingReviewAfter", format_amount(decision.row.pending_review)}};
+  decision.audit.metadata.add("amount", format_amount(amount))
+      .add("pendingReviewBefore", format_amount(row.pending_review))
+      .add("pendingReviewAfter", format_amount(decision.row.pending_review));
   return decision;
 }
 
-json credit_row_to_json(const CreditRow& row) {
-  json out = json::object();
-  out["totalEarned"] = format_amount(row.total_earned);
-  out["currentEarnings"] = format_amount(row.current_earnings);
-  out["baseEarningRate"] = format_amount(row.rate_per_hour);
-  out["pendingReview"] = format_amount(row.pending_review);
-  out["budgetAnchor"] = row.budget_anchor_ms ? json(*row.budget_anchor_ms) : json(nullptr);
-  out["lastSeq"] = row.last_seq;
-  return out;
+Bytes credit_row_to_document(const CreditRow& row) {
+  Fields out;
+  out.add("totalEarned", format_amount(row.total_earned))
+      .add("currentEarnings", format_amount(row.current_earnings))
+      .add("baseEarningRate", format_amount(row.rate_per_hour))
+      .add("pendingReview", format_amount(row.pending_review));
+  if (row.budget_anchor_ms) {
+    out.add("budgetAnchor", *row.budget_anchor_ms);
+  } else {
+    out.add("budgetAnchor", nullptr);
+  }
+  return out.add("lastSeq", row.last_seq);
 }
 
-Result<CreditRow> credit_row_from_json(const json& value) {
-  if (!value.is_object()) return state_invalid("must be an object");
+Result<CreditRow> credit_row_from_document(const Node& value) {
+  if (!value.is_map()) return state_invalid("must be an object");
   CreditRow row;
   auto amount = [&](const char* key, Units& target, bool required) -> Status {
-    auto found = value.find(key);
-    if (found == value.end() || found->is_null()) {
+    const Node found = value.find(key);
+    if (!found.exists() || found.is_null()) {
       return required ? state_invalid(std::string(key) + " is missing") : Status::Ok();
     }
-    if (!found->is_string()) return state_invalid(std::string(key) + " must be a decimal string");
-    auto units = parse_non_negative_amount(found->get_ref<const std::string&>());
+    if (!found.is_string()) return state_invalid(std::string(key) + " must be a decimal string");
+    auto units = parse_non_negative_amount(found.text());
     if (!units.ok()) return state_invalid(std::string(key) + ": " + units.status().message());
     target = units.value();
     return Status::Ok();
@@ -487,94 +480,90 @@ Result<CreditRow> credit_row_from_json(const json& value) {
   if (!status.ok()) return status;
   status = amount("pendingReview", row.pending_review, false);
   if (!status.ok()) return status;
-  auto anchor = value.find("budgetAnchor");
-  if (anchor != value.end() && !anchor->is_null()) {
-    auto ms = json_fields::safe_integer_value(*anchor, "budgetAnchor", 0);
+  const Node anchor = value.find("budgetAnchor");
+  if (anchor.exists() && !anchor.is_null()) {
+    auto ms = json_fields::safe_integer_value(anchor, "budgetAnchor", 0);
     if (!ms.ok()) return state_invalid(ms.status().message());
     row.budget_anchor_ms = ms.value();
   }
-  auto last_seq = value.find("lastSeq");
-  if (last_seq != value.end() && !last_seq->is_null()) {
-    auto seq = json_fields::safe_integer_value(*last_seq, "lastSeq", 0);
+  const Node last_seq = value.find("lastSeq");
+  if (last_seq.exists() && !last_seq.is_null()) {
+    auto seq = json_fields::safe_integer_value(last_seq, "lastSeq", 0);
     if (!seq.ok()) return state_invalid(seq.status().message());
     row.last_seq = seq.value();
   }
   return row;
 }
 
-json credit_plan_to_json(const CreditPlan& plan) {
-  json results = json::array();
-  for (const CreditResult& result : plan.results) results.push_back(credit_result_to_json(result));
-  json audit = json::array();
-  for (const CreditAudit& record : plan.audit) audit.push_back(audit_to_json(record));
-  json reviews = json::array();
+Bytes credit_plan_to_document(const CreditPlan& plan) {
+  std::vector<Bytes> results;
+  for (const CreditResult& result : plan.results) results.push_back(credit_result_to_document(result));
+  std::vector<Bytes> audit;
+  for (const CreditAudit& record : plan.audit) audit.push_back(audit_to_document(record));
+  std::vector<Bytes> reviews;
   for (const ReviewItem& item : plan.reviews) {
-    reviews.push_back({{"op_id", item.op_id},
-                       {"seq", item.seq},
-                       {"amount", format_amount(item.amount)},
-                       {"reason", to_string(item.reason)},
-                       {"context", item.context}});
+    reviews.push_back(Fields()
+                          .add("op_id", item.op_id)
+                          .add("seq", item.seq)
+                          .add("amount", format_amount(item.amount))
+                          .add("reason", to_string(item.reason))
+                          .add("context", item.context));
   }
-  json out = json::object();
-  out["results"] = std::move(results);
-  out["row"] = credit_row_to_json(plan.row);
-  out["audit"] = std::move(audit);
-  out["reviews"] = std::move(reviews);
-  out["credited"] = format_amount(plan.credited);
-  out["queuedForReview"] = format_amount(plan.queued_for_review);
-  return out;
+  return Fields()
+      .add("results", array_document(results))
+      .add("row", credit_row_to_document(plan.row))
+      .add("audit", array_document(audit))
+      .add("reviews", array_document(reviews))
+      .add("credited", format_amount(plan.credited))
+      .add("queuedForReview", format_amount(plan.queued_for_review));
 }
 
 Result<std::string> plan_credit_json(const std::string& text) {
   auto input = parse_input(text);
   if (!input.ok()) return input.status();
-  const json& in = input.value();
-  auto config = config_from_json(in);
+  const Node in = input.value().root();
+  auto config = config_from_document(in);
   if (!config.ok()) return config.status();
-  auto now = server_now_from_json(in);
+  auto now = server_now_from_document(in);
   if (!now.ok()) return now.status();
-  auto row_json = in.find("row");
-  if (row_json == in.end()) return state_invalid("row is missing");
-  auto row = credit_row_from_json(*row_json);
+  const Node row_field = in.find("row");
+  if (!row_field.exists()) return state_invalid("row is missing");
+  auto row = credit_row_from_document(row_field);
   if (!row.ok()) return row.status();
-  auto request = in.find("request");
-  if (request == in.end()) return request_invalid("request is missing");
-  auto ops = parse_sync_request(*request, config.value());
+  const Node request = in.find("request");
+  if (!request.exists()) return request_invalid("request is missing");
+  auto ops = parse_sync_request(request, config.value());
   if (!ops.ok()) return ops.status();
   auto plan = plan_credit(row.value(), ops.value(), now.value(), config.value());
   if (!plan.ok()) return plan.status();
-  return dump(credit_plan_to_json(plan.value()));
+  return json_text(credit_plan_to_document(plan.value()));
 }
 
 Result<std::string> plan_review_decision_json(const std::string& text) {
   auto input = parse_input(text);
   if (!input.ok()) return input.status();
-  const json& in = input.value();
-  auto row_json = in.find("row");
-  if (row_json == in.end()) return state_invalid("row is missing");
-  auto row = credit_row_from_json(*row_json);
+  const Node in = input.value().root();
+  const Node row_field = in.find("row");
+  if (!row_field.exists()) return state_invalid("row is missing");
+  auto row = credit_row_from_document(row_field);
   if (!row.ok()) return row.status();
-  auto item = in.find("item");
-  if (item == in.end() || !item->is_object()) return request_invalid("item must be an object");
-  auto amount = amount_member(*item, "amount", "item.amount");
+  const Node item = in.find("item");
+  if (!item.is_map()) return request_invalid("item must be an object");
+  auto amount = amount_member(item, "amount", "item.amount");
   if (!amount.ok()) return amount.status();
-  auto item_status = item->find("status");
-  if (item_status == item->end() || !item_status->is_string()) {
-    return request_invalid("item.status must be a string");
-  }
-  auto approve = in.find("approve");
-  if (approve == in.end() || !approve->is_boolean()) return request_invalid("approve must be a boolean");
-  auto decision = plan_review_decision(row.value(), amount.value(),
-                                       item_status->get_ref<const std::string&>(), approve->get<bool>());
+  const Node item_status = item.find("status");
+  if (!item_status.is_string()) return request_invalid("item.status must be a string");
+  const Node approve = in.find("approve");
+  if (!approve.is_boolean()) return request_invalid("approve must be a boolean");
+  auto decision = plan_review_decision(row.value(), amount.value(), item_status.text(), approve.boolean());
   if (!decision.ok()) return decision.status();
   CreditAudit audit = decision.value().audit;
-  auto id = item->find("id");
-  if (id != item->end() && (id->is_number_integer() || id->is_string())) audit.metadata["reviewId"] = *id;
-  json out = json::object();
-  out["row"] = credit_row_to_json(decision.value().row);
-  out["status"] = decision.value().approved ? "approved" : "rejected";
-  out["audit"] = json::array({audit_to_json(audit)});
-  return dump(out);
+  const Node id = item.find("id");
+  if (id.is_integer() || id.is_string()) audit.metadata.add("reviewId", id.bytes());
+  return json_text(Fields()
+                       .add("row", credit_row_to_document(decision.value().row))
+                       .add("status", decision.value().approved ? "approved" : "rejected")
+                       .add("audit", array_document({audit_to_document(audit)})));
 }
 
 }  // namespace earnings

@@ -57,10 +57,9 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "amount.h"
 #include "audit.h"
+#include "document.h"
 #include "status.h"
 
 namespace earnings {
@@ -120,7 +119,7 @@ struct CreditAudit {
   std::optional<Units> old_value;
   std::optional<Units> new_value;
   AuditSource source = AuditSource::kSync;
-  nlohmann::json metadata = nlohmann::json::object();
+  Fields metadata;
   std::string op_id;
 };
 
@@ -132,7 +131,7 @@ struct ReviewItem {
   std::int64_t seq = 0;
   Units amount = 0;
   ReviewReason reason = ReviewReason::kExceedsBudget;
-  nlohmann::json context = nlohmann::json::object();
+  Fields context;
 };
 
 struct CreditPlan {
@@ -149,7 +148,7 @@ struct CreditPlan {
 // seq a positive safe integer strictly increasing, type accrual|earnings_update|verification,
 // amount a decimal string > 0, from <= to safe integers >= 0, rate a decimal string >= 0.
 // kRequestInvalid with a message naming the field (e.g. "ops[2].amount: ...").
-Result<std::vector<SyncOp>> parse_sync_request(const nlohmann::json& request,
+Result<std::vector<SyncOp>> parse_sync_request(const Node& request,
                                                const CreditConfig& config);
 
 // REQUIRES: ops as parse_sync_request returns them. Fails only on a row that breaks its own
@@ -171,9 +170,9 @@ struct ReviewDecision {
 Result<ReviewDecision> plan_review_decision(const CreditRow& row, Units amount,
                                             const std::string& item_status, bool approve);
 
-nlohmann::json credit_row_to_json(const CreditRow& row);
-Result<CreditRow> credit_row_from_json(const nlohmann::json& value);
-nlohmann::json credit_plan_to_json(const CreditPlan& plan);
+Bytes credit_row_to_document(const CreditRow& row);
+Result<CreditRow> credit_row_from_document(const Node& value);
+Bytes credit_plan_to_document(const CreditPlan& plan);
 
 Result<std::string> plan_credit_json(const std::string& text);
 Result<std::string> plan_review_decision_json(const std::string& text);

@@ -8,8 +8,6 @@
 
 namespace earnings {
 
-using nlohmann::json;
-
 namespace {
 
 constexpr std::int64_t kMsPerDay = 24 * kMsPerHour;
@@ -54,12 +52,17 @@ bool rng_from_text(const std::string& text, std::uint64_t* state) {
   return true;
 }
 
-json op_summary(const Outbox& outbox, const OutboxOp& op) {
-  return json{{"id", outbox.op_id(op)},
-              {"seq", op.seq},
-              {"type", to_string(op.type)},
-              {"amount", format_amount(op.amount)}};
+// An op as events and conflict reports show it; `type` is the op's type or what happened to it.
+Fields op_summary(const Outbox& outbox, const OutboxOp& op, const char* type) {
+  return Fields()
+      .add("id", outbox.op_id(op))
+      .add("seq", op.seq)
+      .add("type", type)
+      .add("amount", format_amount(op.amount));
 }
+
+constexpr OpOutcome kOutcomes[] = {OpOutcome::kApplied, OpOutcome::kDuplicate, OpOutcome::kRejected,
+                                   OpOutcome::kReview, OpOutcome::kGap};
 
 }  // namespace
 
@@ -79,11 +82,12 @@ Status validate_config(const EngineConfig& c) {
   return s;
 }
 
-Result<EngineConfig> parse_engine_config(const std::string& json_text) {
+Result<EngineConfig> parse_engine_config(const std::string& text) {
   EngineConfig config;
-  if (json_text.empty()) return config;
-  const json doc = json_fields::parse_document(json_text);
-  if (doc.is_discarded() || !doc.is_object()) return config_error("config must be a JSON object");
+  if (text.empty()) return config;
+  auto parsed = Document::parse_json(text, ErrorCode::kConfigInvalid);
+  const Node doc = parsed.value().root();
+  if (!parsed.ok() || !doc.is_map()) return config_error("config must be a JSON object");
   struct IntKey {
     const char* name;
     std::int64_t* field;
@@ -97,8 +101,8 @@ Result<EngineConfig> parse_engine_config(const std::string& json_text) {
                          {"syncIntervalMs", &config.sync_interval_ms},
                          {"maxBatch", &config.max_batch},
                          {"auditCapacity", &config.audit_capacity}};
-  for (auto it = doc.begin(); it != doc.end(); ++it) {
-    const std::string& key = it.key();
+  for (const Member& member : doc.members()) {
+    const std::string& key = member.key;
     if (key == "maxRatePerHour") {
       auto rate = record_fields::amount(doc, "maxRatePerHour", 1, ErrorCode::kConfigInvalid);
       if (!rate.ok()) return rate.status();
@@ -120,17 +124,18 @@ Result<EngineConfig> parse_engine_config(const std::string& json_text) {
   return config;
 }
 
-json config_to_json(const EngineConfig& c) {
-  return json{{"offlineCapMs", c.offline_cap_ms},
-              {"toleranceMs", c.tolerance_ms},
-              {"clockJumpToleranceMs", c.clock_jump_tolerance_ms},
-              {"maxRetries", c.max_retries},
-              {"backoffBaseMs", c.backoff_base_ms},
-              {"backoffCapMs", c.backoff_cap_ms},
-              {"syncIntervalMs", c.sync_interval_ms},
-              {"maxBatch", c.max_batch},
-              {"auditCapacity", c.audit_capacity},
-              {"maxRatePerHour", format_amount(c.max_rate_per_hour)}};
+Bytes config_to_document(const EngineConfig& c) {
+  return Fields()
+      .add("offlineCapMs", c.offline_cap_ms)
+      .add("toleranceMs", c.tolerance_ms)
+      .add("clockJumpToleranceMs", c.clock_jump_tolerance_ms)
+      .add("maxRetries", c.max_retries)
+      .add("backoffBaseMs", c.backoff_base_ms)
+      .add("backoffCapMs", c.backoff_cap_ms)
+      .add("syncIntervalMs", c.sync_interval_ms)
+      .add("maxBatch", c.max_batch)
+      .add("auditCapacity", c.audit_capacity)
+      .add("maxRatePerHour", format_amount(c.max_rate_per_hour));
 }
 
 Result<Engine> Engine::create(std::int64_t user_id, const std::string& client_id, std::uint64_t seed,
@@ -160,7 +165,7 @@ Result<ClockJudgement> Engine::observe(std::int64_t wall, std::int64_t mono) {
   auto judged = judge_elapsed(last, ClockReading{wall, mono}, state_.server_offset_ms,
                               state_.has_server_time, config_.clock_jump_tolerance_ms, new_session_);
   if (!judged.ok()) {
-    audit_error("observe", judged.status(), json{{"wall", wall}, {"mono", mono}});
+    audit_error("observe", judged.status(), Fields().add("wall", wall).add("mono", mono));
     return judged;
   }
   const ClockJudgement& j = judged.value();
@@ -178,11 +183,14 @@ Result<ClockJudgement> Engine::observe(std::int64_t wall, std::int64_t mono) {
   state_.last_update = saturating_add_ms(state_.last_update, j.elapsed_ms);
   if (is_clock_jump(j.event)) {
     metrics_.record_clock_jump();
-    json detail{{"kind", to_string(j.event)}, {"skewMs", j.skew_ms}, {"elapsedMs", j.elapsed_ms},
-                {"wall", wall}, {"mono", mono}};
+    Fields detail;
+    detail.add("kind", to_string(j.event))
+        .add("skewMs", j.skew_ms)
+        .add("elapsedMs", j.elapsed_ms)
+        .add("wall", wall)
+        .add("mono", mono);
     audit("clock_jump", AuditSource::kLocal, std::nullopt, std::nullopt, detail);
-    detail["type"] = "clock_jump";
-    push_event(std::move(detail));
+    push_event(detail.add("type", "clock_jump"));
   }
   if (j.event == ClockEvent::kNewSession) metrics_.add_offline_ms(j.elapsed_ms);
   Status accrued = accrue(j.elapsed_ms, from, state_.last_update);
@@ -211,7 +219,7 @@ Status Engine::accrue(std::int64_t elapsed_ms, std::int64_t from, std::int64_t t
   auto new_held = add_amounts(state_.held_for_verification, held.value().units);
   if (!new_current.ok() || !new_held.ok()) {
     Status overflow(ErrorCode::kAmountOverflow, "accrual would exceed the largest amount");
-    audit_error("accrual", overflow, json{{"elapsedMs", elapsed_ms}});
+    audit_error("accrual", overflow, Fields().add("elapsedMs", elapsed_ms));
     return overflow;
   }
   if (in_cap > 0) {
@@ -223,9 +231,10 @@ Status Engine::accrue(std::int64_t elapsed_ms, std::int64_t from, std::int64_t t
     Status added = outbox_.add(OpType::kVerification, held.value().units, from + in_cap, to, rate, beyond);
     if (!added.ok()) return added;
     if (first_held) {
-      push_event(json{{"type", "review_needed"},
-                      {"reason", "offline_cap"},
-                      {"offlineCapMs", config_.offline_cap_ms}});
+      push_event(Fields()
+                     .add("type", "review_needed")
+                     .add("reason", "offline_cap")
+                     .add("offlineCapMs", config_.offline_cap_ms));
     }
   }
   state_.accrual_remainder = held.value().remainder;
@@ -269,27 +278,40 @@ BackoffPolicy Engine::backoff_policy() const {
 
 void Engine::flush_accrual_audit() {
   if (tally_.ticks == 0) return;
+  auto metadata = [](const AccrualTally& t, Units rate) -> Bytes {
+    return Fields()
+        .add("fromTime", t.from)
+        .add("toTime", t.to)
+        .add("ms", t.ms)
+        .add("ticks", t.ticks)
+        .add("credited", format_amount(t.credited))
+        .add("held", format_amount(t.held))
+        .add("rate", format_amount(rate));
+  };
   AuditEntry* last = audit_.last();
-  if (last != nullptr && last->operation_type == kAccrualOperation && last->metadata.is_object()) {
-    json& meta = last->metadata;
+  // Consecutive accruals share one entry, so a day of one-second ticks is one audit record.
+  if (last != nullptr && last->operation_type == kAccrualOperation) {
+    auto read = Document::from_bytes(last->metadata, ErrorCode::kRecordCorrupt);
+    const Node meta = read.value().root();
     auto number = [&meta](const char* key) -> std::int64_t {
-      auto found = meta.find(key);
-      return found != meta.end() && found->is_number_integer() ? found->get<std::int64_t>() : 0;
+      std::int64_t value = 0;
+      const Node found = meta.find(key);
+      return found.is_integer() && found.as_int64(&value) ? value : 0;
     };
     auto amount = [&meta](const char* key) -> Units {
-      auto found = meta.find(key);
-      if (found == meta.end() || !found->is_string()) return 0;
-      auto parsed = parse_amount(found->get_ref<const std::string&>());
+      auto parsed = parse_amount(meta.find(key).text());
       return parsed.ok() ? parsed.value() : 0;
     };
-    meta["ticks"] = saturating_add_ms(number("ticks"), tally_.ticks);
-    meta["ms"] = saturating_add_ms(number("ms"), tally_.ms);
-    meta["toTime"] = tally_.to;
     auto credited = add_amounts(amount("credited"), tally_.credited);
     auto held = add_amounts(amount("held"), tally_.held);
     if (credited.ok() && held.ok()) {
-      meta["credited"] = format_amount(credited.value());
-      meta["held"] = format_amount(held.value());
+      AccrualTally merged = tally_;
+      merged.from = number("fromTime");
+      merged.ms = saturating_add_ms(number("ms"), tally_.ms);
+      merged.ticks = saturating_add_ms(number("ticks"), tally_.ticks);
+      merged.credited = credited.value();
+      merged.held = held.value();
+      last->metadata = metadata(merged, amount("rate"));
       last->new_value = state_.current_earnings;
       last->timestamp = tally_.to;
       tally_ = AccrualTally();
@@ -303,13 +325,7 @@ void Engine::flush_accrual_audit() {
   entry.new_value = state_.current_earnings;
   entry.timestamp = tally_.to;
   entry.source = AuditSource::kLocal;
-  entry.metadata = json{{"fromTime", tally_.from},
-                        {"toTime", tally_.to},
-                        {"ms", tally_.ms},
-                        {"ticks", tally_.ticks},
-                        {"credited", format_amount(tally_.credited)},
-                        {"held", format_amount(tally_.held)},
-                        {"rate", format_amount(state_.base_earning_rate)}};
+  entry.metadata = metadata(tally_, state_.base_earning_rate);
   audit_.append(std::move(entry));
   tally_ = AccrualTally();
 }
@@ -320,7 +336,7 @@ std::size_t Engine::trim_audit(std::size_t keep) {
 }
 
 void Engine::audit(const char* operation, AuditSource source, std::optional<Units> old_value,
-                   std::optional<Units> new_value, json metadata) {
+                   std::optional<Units> new_value, Bytes metadata) {
   flush_accrual_audit();
   AuditEntry entry;
   entry.user_id = state_.user_id;
@@ -333,31 +349,32 @@ void Engine::audit(const char* operation, AuditSource source, std::optional<Unit
   audit_.append(std::move(entry));
 }
 
-void Engine::audit_error(const char* operation, const Status& status, json conditions) {
+void Engine::audit_error(const char* operation, const Status& status, const Bytes& conditions) {
   audit("error", AuditSource::kLocal, std::nullopt, std::nullopt,
-        json{{"operation", operation},
-             {"code", status.code_name()},
-             {"message", status.message()},
-             {"conditions", std::move(conditions)},
-             {"state", state_to_json(state_)},
-             {"queueDepth", outbox_.depth()},
-             {"failures", backoff_.failures()}});
+        Fields()
+            .add("operation", operation)
+            .add("code", status.code_name())
+            .add("message", status.message())
+            .add("conditions", conditions)
+            .add("state", state_to_document(state_))
+            .add("queueDepth", outbox_.depth())
+            .add("failures", backoff_.failures()));
 }
 
-void Engine::push_event(json event) {
+void Engine::push_event(Bytes event) {
   events_.push_back(std::move(event));
   while (events_.size() > kMaxPendingEvents) events_.erase(events_.begin());
 }
 
 std::string Engine::take_events() {
-  std::string text = events_.dump();
-  events_ = json::array();
+  std::string text = json_text(array_document(events_));
+  events_.clear();
   return text;
 }
 
 // ---- the public operations ----
 
-std::string Engine::state_json() const { return state_to_json(state_).dump(); }
+std::string Engine::state_json() const { return json_text(state_to_document(state_)); }
 
 Status Engine::set_rate(const std::string& rate) {
   auto parsed = parse_amount(rate);
@@ -372,12 +389,12 @@ Status Engine::set_rate(const std::string& rate) {
                          format_amount(config_.max_rate_per_hour));
   }
   if (!failure.ok()) {
-    audit_error("set_rate", failure, json{{"rate", rate.substr(0, 40)}});
+    audit_error("set_rate", failure, Fields().add("rate", rate.substr(0, 40)));
     return failure;
   }
   const Units previous = state_.base_earning_rate;
   state_.base_earning_rate = parsed.value();
-  audit("rate_change", AuditSource::kLocal, previous, parsed.value(), json::object());
+  audit("rate_change", AuditSource::kLocal, previous, parsed.value(), Fields());
   return Status::Ok();
 }
 
@@ -385,7 +402,7 @@ void Engine::adopt_server_rate(Units rate) {
   if (rate == state_.base_earning_rate) return;
   const Units previous = state_.base_earning_rate;
   state_.base_earning_rate = rate;
-  audit("rate_change", AuditSource::kSync, previous, rate, json{{"source", "server"}});
+  audit("rate_change", AuditSource::kSync, previous, rate, Fields().add("source", "server"));
 }
 
 Status Engine::set_active(bool active, std::int64_t wall, std::int64_t mono) {
@@ -394,7 +411,7 @@ Status Engine::set_active(bool active, std::int64_t wall, std::int64_t mono) {
   if (state_.is_active == active) return Status::Ok();
   state_.is_active = active;
   audit(active ? "mining_started" : "mining_stopped", AuditSource::kLocal, state_.current_earnings,
-        state_.current_earnings, json{{"rate", format_amount(state_.base_earning_rate)}});
+        state_.current_earnings, Fields().add("rate", format_amount(state_.base_earning_rate)));
   return Status::Ok();
 }
 
@@ -413,7 +430,7 @@ Status Engine::add_earnings(const std::string& amount_text, std::int64_t wall, s
     failure = Status(ErrorCode::kAmountNegative, "earnings must be greater than 0");
   }
   if (!failure.ok()) {
-    audit_error("add_earnings", failure, json{{"amount", amount_text.substr(0, 40)}});
+    audit_error("add_earnings", failure, Fields().add("amount", amount_text.substr(0, 40)));
     return failure;
   }
   auto observed = observe(wall, mono);
@@ -427,9 +444,10 @@ Status Engine::add_earnings(const std::string& amount_text, std::int64_t wall, s
   }
   if (!rejected.ok()) {
     audit_error("add_earnings", rejected,
-                json{{"amount", format_amount(amount)},
-                     {"budgetMs", state_.budget_ms},
-                     {"flagForReview", check.flag_for_review}});
+                Fields()
+                    .add("amount", format_amount(amount))
+                    .add("budgetMs", state_.budget_ms)
+                    .add("flagForReview", check.flag_for_review));
     return rejected;
   }
   const std::int64_t spent_ms = ms_to_earn(amount, state_.base_earning_rate);
@@ -437,7 +455,7 @@ Status Engine::add_earnings(const std::string& amount_text, std::int64_t wall, s
   Status added = outbox_.add(OpType::kEarningsUpdate, amount, from, state_.last_update,
                              state_.base_earning_rate, 0);
   if (!added.ok()) {
-    audit_error("add_earnings", added, json{{"amount", format_amount(amount)}});
+    audit_error("add_earnings", added, Fields().add("amount", format_amount(amount)));
     return added;
   }
   state_.budget_ms -= std::min(spent_ms, state_.budget_ms);
@@ -445,7 +463,10 @@ Status Engine::add_earnings(const std::string& amount_text, std::int64_t wall, s
   const Units before = state_.current_earnings;
   refresh_from_outbox();
   audit("earnings_update", AuditSource::kLocal, before, state_.current_earnings,
-        json{{"amount", format_amount(amount)}, {"spentMs", spent_ms}, {"budgetMs", state_.budget_ms}});
+        Fields()
+            .add("amount", format_amount(amount))
+            .add("spentMs", spent_ms)
+            .add("budgetMs", state_.budget_ms));
   return Status::Ok();
 }
 
@@ -466,22 +487,23 @@ Result<std::string> Engine::next_sync_request(std::int64_t wall, std::int64_t mo
   metrics_.record_sync_attempt();
   metrics_.record_ops_sent(batch.size());
   if (backoff_.failures() > 0) metrics_.record_retry();
-  json ops = json::array();
+  std::vector<Bytes> ops;
   Units total = 0;
   for (const OutboxOp& op : batch) {
     ops.push_back(outbox_.op_to_wire(op));
     total += op.amount;
   }
   audit("sync_request", AuditSource::kSync, state_.current_earnings, state_.current_earnings,
-        json{{"ops", batch.size()},
-             {"firstSeq", batch.front().seq},
-             {"lastSeq", batch.back().seq},
-             {"amount", format_amount(total)},
-             {"attempt", backoff_.failures()}});
-  return json{{"clientId", outbox_.client_id()}, {"ops", std::move(ops)}}.dump();
+        Fields()
+            .add("ops", batch.size())
+            .add("firstSeq", batch.front().seq)
+            .add("lastSeq", batch.back().seq)
+            .add("amount", format_amount(total))
+            .add("attempt", backoff_.failures()));
+  return json_text(Fields().add("clientId", outbox_.client_id()).add("ops", array_document(ops)));
 }
 
-void Engine::set_server_offset(std::int64_t server_time, std::int64_t wall, json* events) {
+void Engine::set_server_offset(std::int64_t server_time, std::int64_t wall, std::vector<Bytes>* events) {
   const std::int64_t offset = server_time - wall;
   const std::int64_t previous = state_.has_server_time ? state_.server_offset_ms : 0;
   if (state_.has_server_time) {
@@ -489,10 +511,10 @@ void Engine::set_server_offset(std::int64_t server_time, std::int64_t wall, json
     const std::int64_t drift = offset > previous ? offset - previous : previous - offset;
     if (drift > config_.clock_jump_tolerance_ms + latency) {
       metrics_.record_clock_jump();
-      json detail{{"kind", "server_offset"}, {"offsetMs", offset}, {"previousOffsetMs", previous}};
+      Fields detail;
+      detail.add("kind", "server_offset").add("offsetMs", offset).add("previousOffsetMs", previous);
       audit("clock_jump", AuditSource::kSync, std::nullopt, std::nullopt, detail);
-      detail["type"] = "clock_jump";
-      if (events != nullptr) events->push_back(detail);
+      events->push_back(detail.add("type", "clock_jump"));
     }
   }
   // The anchor moves with the offset, so the next judgement compares like with like.
@@ -504,7 +526,7 @@ void Engine::set_server_offset(std::int64_t server_time, std::int64_t wall, json
   state_.has_server_time = true;
 }
 
-Result<std::string> Engine::apply_sync_response(const std::string& json_text, std::int64_t wall,
+Result<std::string> Engine::apply_sync_response(const std::string& answer_text, std::int64_t wall,
                                                 std::int64_t mono) {
   auto observed = observe(wall, mono);
   if (!observed.ok()) return observed.status();
@@ -512,24 +534,25 @@ Result<std::string> Engine::apply_sync_response(const std::string& json_text, st
   auto invalid = [&](const std::string& message) -> Status {
     Status status(ErrorCode::kResponseInvalid, message);
     invalid_response_ = true;
-    audit_error("apply_sync_response", status, json{{"bytes", json_text.size()}});
+    audit_error("apply_sync_response", status, Fields().add("bytes", answer_text.size()));
     return status;
   };
-  const json doc = json_fields::parse_document(json_text);
-  if (doc.is_discarded() || !doc.is_object()) return invalid("sync response is not a JSON object");
-  auto results_field = doc.find("results");
-  auto state_field = doc.find("state");
-  if (results_field == doc.end() || !results_field->is_array()) return invalid("results must be an array");
-  if (state_field == doc.end()) return invalid("state is missing");
+  auto parsed = Document::parse_json(answer_text, ErrorCode::kResponseInvalid);
+  const Node doc = parsed.value().root();
+  if (!parsed.ok() || !doc.is_map()) return invalid("sync response is not a JSON object");
+  const Node results_field = doc.find("results");
+  const Node state_field = doc.find("state");
+  if (!results_field.is_array()) return invalid("results must be an array");
+  if (!state_field.exists()) return invalid("state is missing");
   auto server_time = record_fields::integer(doc, "serverTime", 0, kMaxSafeInteger, ErrorCode::kResponseInvalid);
   if (!server_time.ok()) return invalid(server_time.status().message());
-  auto server = parse_server_state(*state_field);
+  auto server = parse_server_state(state_field);
   if (!server.ok()) return invalid(server.status().message());
   if (server.value().user_id != state_.user_id) {
     return invalid("sync response is for user " + std::to_string(server.value().user_id));
   }
   std::vector<OpResult> results;
-  for (const json& entry : *results_field) {
+  for (Node entry : results_field.elements()) {
     auto result = parse_op_result(entry);
     if (!result.ok()) return invalid(result.status().message());
     results.push_back(std::move(result.value()));
@@ -552,7 +575,7 @@ Result<std::string> Engine::apply_sync_response(const std::string& json_text, st
   if (!resolution.ok()) return invalid(resolution.status().message());
 
   invalid_response_ = false;
-  json events = json::array();
+  std::vector<Bytes> events;
   set_server_offset(server_time.value(), wall, &events);
   const Units before = state_.current_earnings;
   outbox_ = std::move(next_outbox);
@@ -562,39 +585,34 @@ Result<std::string> Engine::apply_sync_response(const std::string& json_text, st
   state_.under_review = resolved.under_review;
   state_.review_flag = resolved.review_flag;
 
-  json counts{{"applied", 0}, {"duplicate", 0}, {"rejected", 0}, {"review", 0}, {"gap", 0}};
+  std::int64_t counts[sizeof(kOutcomes) / sizeof(kOutcomes[0])] = {};
   for (const OpAnswer& answer : answers.value()) {
     const OpResult& r = answer.result;
     metrics_.record_op_outcome(r.status);
-    const char* name = to_string(r.status);
-    counts[name] = counts[name].get<int>() + 1;
-    json event = op_summary(outbox_, answer.op);
-    event["id"] = r.id;
-    event["seq"] = r.seq;
-    event["type"] = name;
+    ++counts[static_cast<std::size_t>(r.status)];
+    // The answer's id and seq are the op's: apply_results matched them.
+    Fields event = op_summary(outbox_, answer.op,
+                              r.status == OpOutcome::kReview ? "review_needed" : to_string(r.status));
     switch (r.status) {
       case OpOutcome::kApplied:
       case OpOutcome::kDuplicate:
-        event["credited"] = format_amount(r.credited);
-        event["review"] = format_amount(r.review);
+        event.add("credited", format_amount(r.credited)).add("review", format_amount(r.review));
         break;
       case OpOutcome::kReview:
-        event["type"] = "review_needed";
-        event["review"] = format_amount(r.review != 0 ? r.review : answer.op.amount);
+        event.add("review", format_amount(r.review != 0 ? r.review : answer.op.amount));
         break;
       case OpOutcome::kRejected:
-        event["code"] = r.code;
-        event["reason"] = r.reason;
+        event.add("code", r.code).add("reason", r.reason);
         audit("sync_rejected", AuditSource::kSync, answer.op.amount, std::nullopt,
-              json{{"id", r.id}, {"code", r.code}, {"reason", r.reason}});
+              Fields().add("id", r.id).add("code", r.code).add("reason", r.reason));
         break;
       case OpOutcome::kGap:
-        event["expectedSeq"] = r.expected_seq;
+        event.add("expectedSeq", r.expected_seq);
         break;
     }
-    events.push_back(std::move(event));
+    events.push_back(event);
     if (r.status == OpOutcome::kApplied && r.review > 0) {
-      events.push_back(json{{"type", "review_needed"}, {"id", r.id}, {"review", format_amount(r.review)}});
+      events.push_back(Fields().add("type", "review_needed").add("id", r.id).add("review", format_amount(r.review)));
     }
     if (answer.inconsistent) {
       ConflictRecord record;
@@ -605,16 +623,20 @@ Result<std::string> Engine::apply_sync_response(const std::string& json_text, st
       record.server_total = server.value().total_earned;
       record.expected_total = expected.value();
       record.difference = answer.op.amount - r.credited - r.review;
-      record.context = json{{"reason", "credited + review does not match the amount sent"},
-                            {"op", op_summary(outbox_, answer.op)},
-                            {"status", to_string(r.status)},
-                            {"credited", format_amount(r.credited)},
-                            {"review", format_amount(r.review)}};
+      record.context = Fields()
+                           .add("reason", "credited + review does not match the amount sent")
+                           .add("op", op_summary(outbox_, answer.op, to_string(answer.op.type)))
+                           .add("status", to_string(r.status))
+                           .add("credited", format_amount(r.credited))
+                           .add("review", format_amount(r.review));
       state_.review_flag = true;
       metrics_.record_conflict();
       audit("conflict", AuditSource::kReconciliation, before, std::nullopt, record.context);
-      events.push_back(json{{"type", "conflict"}, {"kind", record.kind}, {"id", r.id},
-                            {"difference", format_amount(record.difference)}});
+      events.push_back(Fields()
+                           .add("type", "conflict")
+                           .add("kind", record.kind)
+                           .add("id", r.id)
+                           .add("difference", format_amount(record.difference)));
       conflicts_.add(std::move(record));
     }
   }
@@ -623,8 +645,10 @@ Result<std::string> Engine::apply_sync_response(const std::string& json_text, st
     metrics_.record_conflict();
     audit("conflict", AuditSource::kReconciliation, record.local_current, record.server_total,
           record.context);
-    events.push_back(json{{"type", "conflict"}, {"kind", record.kind},
-                          {"difference", format_amount(record.difference)}});
+    events.push_back(Fields()
+                         .add("type", "conflict")
+                         .add("kind", record.kind)
+                         .add("difference", format_amount(record.difference)));
     conflicts_.add(std::move(record));
   }
 
@@ -634,20 +658,27 @@ Result<std::string> Engine::apply_sync_response(const std::string& json_text, st
   backoff_.reset();
   refresh_from_outbox();
   audit("sync_applied", AuditSource::kSync, before, state_.current_earnings,
-        json{{"counts", counts},
-             {"credited", format_amount(credited)},
-             {"serverTotal", format_amount(server.value().total_earned)},
-             {"pendingReview", format_amount(server.value().pending_review)},
-             {"lastSeq", server.value().last_seq},
-             {"latencyMs", latency}});
-  return json{{"events", std::move(events)}}.dump();
+        Fields()
+            .add("counts", [&counts] {
+              Fields by_outcome;
+              for (OpOutcome outcome : kOutcomes) {
+                by_outcome.add(to_string(outcome), counts[static_cast<std::size_t>(outcome)]);
+              }
+              return by_outcome;
+            }())
+            .add("credited", format_amount(credited))
+            .add("serverTotal", format_amount(server.value().total_earned))
+            .add("pendingReview", format_amount(server.value().pending_review))
+            .add("lastSeq", server.value().last_seq)
+            .add("latencyMs", latency));
+  return json_text(Fields().add("events", array_document(events)));
 }
 
 Result<std::string> Engine::apply_sync_failure(std::int64_t http_status, std::int64_t wall,
                                                std::int64_t mono) {
   if (http_status != 0 && (http_status < 100 || http_status > 599)) {
     Status status(ErrorCode::kRequestInvalid, "http status must be 0 (network) or 100..599");
-    audit_error("apply_sync_failure", status, json{{"httpStatus", http_status}});
+    audit_error("apply_sync_failure", status, Fields().add("httpStatus", http_status));
     return status;
   }
   auto observed = observe(wall, mono);
@@ -674,7 +705,7 @@ Result<std::string> Engine::apply_sync_failure(std::int64_t http_status, std::in
 Result<std::string> Engine::fail_attempt(SyncFailureKind kind, std::int64_t http_status, bool permanent) {
   const std::int64_t now = state_.last_update;
   metrics_.record_sync_failure(kind);
-  json events = json::array();
+  std::vector<Bytes> events;
   std::int64_t retry_in = 0;
   if (permanent) {
     const std::string code = "HTTP_" + std::to_string(http_status);
@@ -682,12 +713,9 @@ Result<std::string> Engine::fail_attempt(SyncFailureKind kind, std::int64_t http
         outbox_.reject_sent(code, "the server refused the whole request", now);
     for (const OutboxOp& op : rejected) {
       metrics_.record_op_outcome(OpOutcome::kRejected);
-      json event = op_summary(outbox_, op);
-      event["type"] = "rejected";
-      event["code"] = code;
-      events.push_back(event);
+      events.push_back(op_summary(outbox_, op, "rejected").add("code", code));
       audit("sync_rejected", AuditSource::kSync, op.amount, std::nullopt,
-            json{{"id", outbox_.op_id(op)}, {"code", code}, {"httpStatus", http_status}});
+            Fields().add("id", outbox_.op_id(op)).add("code", code).add("httpStatus", http_status));
     }
     backoff_.reset();
   } else {
@@ -696,16 +724,18 @@ Result<std::string> Engine::fail_attempt(SyncFailureKind kind, std::int64_t http
   request_at_ = -1;
   const bool failed = backoff_.failed(backoff_policy());
   refresh_from_outbox();
-  json conditions{{"httpStatus", http_status},
-                  {"kind", to_string(kind)},
-                  {"permanent", permanent},
-                  {"attempt", backoff_.failures()},
-                  {"retryInMs", retry_in},
-                  {"failed", failed}};
-  conditions["state"] = state_to_json(state_);
-  conditions["queueDepth"] = outbox_.depth();
-  audit("sync_failed", AuditSource::kSync, std::nullopt, std::nullopt, std::move(conditions));
-  return json{{"retryInMs", retry_in}, {"failed", failed}, {"events", std::move(events)}}.dump();
+  audit("sync_failed", AuditSource::kSync, std::nullopt, std::nullopt,
+        Fields()
+            .add("httpStatus", http_status)
+            .add("kind", to_string(kind))
+            .add("permanent", permanent)
+            .add("attempt", backoff_.failures())
+            .add("retryInMs", retry_in)
+            .add("failed", failed)
+            .add("state", state_to_document(state_))
+            .add("queueDepth", outbox_.depth()));
+  return json_text(
+      Fields().add("retryInMs", retry_in).add("failed", failed).add("events", array_document(events)));
 }
 
 Result<std::int64_t> Engine::sync_due_in_ms(std::int64_t wall, std::int64_t mono) const {
@@ -737,22 +767,23 @@ Status Engine::on_online(std::int64_t wall, std::int64_t mono) {
   return Status::Ok();
 }
 
-Result<std::string> Engine::recover_from_server(const std::string& json_text,
+Result<std::string> Engine::recover_from_server(const std::string& answer_text,
                                                 const std::string& new_client_id,
                                                 std::int64_t wall, std::int64_t mono) {
   auto reject = [&](ErrorCode code, const std::string& message) -> Status {
     Status status(code, message);
-    audit_error("recover_from_server", status, json{{"bytes", json_text.size()}});
+    audit_error("recover_from_server", status, Fields().add("bytes", answer_text.size()));
     return status;
   };
-  const json doc = json_fields::parse_document(json_text);
-  if (doc.is_discarded() || !doc.is_object()) {
+  auto parsed_answer = Document::parse_json(answer_text, ErrorCode::kResponseInvalid);
+  const Node doc = parsed_answer.value().root();
+  if (!parsed_answer.ok() || !doc.is_map()) {
     return reject(ErrorCode::kResponseInvalid, "server state is not a JSON object");
   }
-  auto state_field = doc.find("state");
-  const json& row = state_field != doc.end() ? *state_field : doc;
+  const Node state_field = doc.find("state");
+  const Node row = state_field.exists() ? state_field : doc;
   std::int64_t server_time = -1;
-  if (doc.find("serverTime") != doc.end()) {
+  if (doc.find("serverTime").exists()) {
     auto parsed = record_fields::integer(doc, "serverTime", 0, kMaxSafeInteger, ErrorCode::kResponseInvalid);
     if (!parsed.ok()) return reject(ErrorCode::kResponseInvalid, parsed.status().message());
     server_time = parsed.value();
@@ -771,7 +802,7 @@ Result<std::string> Engine::recover_from_server(const std::string& json_text,
     return reject(ErrorCode::kTimeInvalid, "wall and mono must be safe integers >= 0 ms");
   }
   const ServerState& s = server.value();
-  json events = json::array();
+  std::vector<Bytes> events;
 
   if (!state_.has_clock) {
     // Nothing was ever observed here: the local record was lost or corrupt, or this is a new
@@ -797,14 +828,15 @@ Result<std::string> Engine::recover_from_server(const std::string& json_text,
       }
     }
     audit("recovery", AuditSource::kReconciliation, std::nullopt, state_.current_earnings,
-          json{{"serverTotal", format_amount(s.total_earned)},
-               {"lastSeq", s.last_seq},
-               {"clientId", outbox_.client_id()}});
+          Fields()
+              .add("serverTotal", format_amount(s.total_earned))
+              .add("lastSeq", s.last_seq)
+              .add("clientId", outbox_.client_id()));
     auto observed = observe(wall, mono);
     if (!observed.ok()) return observed.status();
     refresh_from_outbox();
-    events.push_back(json{{"type", "recovered"}, {"total", format_amount(s.total_earned)}});
-    return json{{"events", std::move(events)}}.dump();
+    events.push_back(Fields().add("type", "recovered").add("total", format_amount(s.total_earned)));
+    return json_text(Fields().add("events", array_document(events)));
   }
 
   auto observed = observe(wall, mono);
@@ -822,19 +854,22 @@ Result<std::string> Engine::recover_from_server(const std::string& json_text,
       record.local_current = before;
       record.server_total = s.total_earned;
       record.expected_total = state_.synced_total;
-      json ops = json::array();
+      std::vector<Bytes> ops;
       for (const OutboxOp& op : orphaned) {
         record.difference += op.amount;
-        ops.push_back(op_summary(outbox_, op));
+        ops.push_back(op_summary(outbox_, op, to_string(op.type)));
       }
-      record.context = json{{"reason", "sent under the previous client id and never answered; "
-                                       "resending under a new id could credit them twice"},
-                            {"ops", ops},
-                            {"newClientId", new_client_id}};
+      record.context = Fields()
+                           .add("reason", "sent under the previous client id and never answered; "
+                                          "resending under a new id could credit them twice")
+                           .add("ops", array_document(ops))
+                           .add("newClientId", new_client_id);
       metrics_.record_conflict();
       audit("conflict", AuditSource::kReconciliation, before, std::nullopt, record.context);
-      events.push_back(json{{"type", "conflict"}, {"kind", record.kind},
-                            {"difference", format_amount(record.difference)}});
+      events.push_back(Fields()
+                           .add("type", "conflict")
+                           .add("kind", record.kind)
+                           .add("difference", format_amount(record.difference)));
       conflicts_.add(std::move(record));
       state_.review_flag = true;
     }
@@ -850,8 +885,10 @@ Result<std::string> Engine::recover_from_server(const std::string& json_text,
     metrics_.record_conflict();
     audit("conflict", AuditSource::kReconciliation, record.local_current, record.server_total,
           record.context);
-    events.push_back(json{{"type", "conflict"}, {"kind", record.kind},
-                          {"difference", format_amount(record.difference)}});
+    events.push_back(Fields()
+                         .add("type", "conflict")
+                         .add("kind", record.kind)
+                         .add("difference", format_amount(record.difference)));
     conflicts_.add(std::move(record));
   }
   const EarningsState& resolved = resolution.value().state;
@@ -861,34 +898,36 @@ Result<std::string> Engine::recover_from_server(const std::string& json_text,
   state_.review_flag = state_.review_flag || resolved.review_flag;
   refresh_from_outbox();
   audit("reconciliation", AuditSource::kReconciliation, before, state_.current_earnings,
-        json{{"serverTotal", format_amount(s.total_earned)},
-             {"lastSeq", s.last_seq},
-             {"clientId", outbox_.client_id()}});
-  return json{{"events", std::move(events)}}.dump();
+        Fields()
+            .add("serverTotal", format_amount(s.total_earned))
+            .add("lastSeq", s.last_seq)
+            .add("clientId", outbox_.client_id()));
+  return json_text(Fields().add("events", array_document(events)));
 }
 
 void Engine::report_corruption(const std::string& detail) {
   metrics_.record_corruption();
   audit("corruption_detected", AuditSource::kLocal, std::nullopt, std::nullopt,
-        json{{"detail", detail.substr(0, 256)}});
-  push_event(json{{"type", "corruption"}, {"detail", detail.substr(0, 256)}});
+        Fields().add("detail", detail.substr(0, 256)));
+  push_event(Fields().add("type", "corruption").add("detail", detail.substr(0, 256)));
 }
 
 // ---- storage ----
 
-json Engine::to_document() {
+Bytes Engine::to_document() {
   flush_accrual_audit();
-  return json{{kRecordUserKey, state_.user_id},
-              {"state", state_to_json(state_)},
-              {"outbox", outbox_.to_json()},
-              {"audit", audit_.to_json()},
-              {"metrics", metrics_.to_json()},
-              {"conflicts", conflicts_.to_json()},
-              {"backoff", backoff_.to_json()},
-              {"rng", rng_to_text(random_.state())},
-              {"dirtySince", dirty_since_},
-              {"requestAt", request_at_},
-              {"syncNow", sync_now_}};
+  return Fields()
+      .add(kRecordUserKey, state_.user_id)
+      .add("state", state_to_document(state_))
+      .add("outbox", outbox_.to_document())
+      .add("audit", audit_.to_document())
+      .add("metrics", metrics_.to_document())
+      .add("conflicts", conflicts_.to_document())
+      .add("backoff", backoff_.to_document())
+      .add("rng", rng_to_text(random_.state()))
+      .add("dirtySince", dirty_since_)
+      .add("requestAt", request_at_)
+      .add("syncNow", sync_now_);
 }
 
 Result<Bytes> Engine::serialize() { return encode_record(to_document()); }
@@ -901,35 +940,32 @@ Result<Engine> Engine::restore(const Bytes& bytes, std::int64_t user_id, const E
   if (!valid.ok()) return valid;
   auto decoded = decode_record_for_user(bytes, user_id);
   if (!decoded.ok()) return decoded.status();
-  const json& doc = decoded.value();
+  const Node doc = decoded.value().root();
   auto corrupt = [](const std::string& message) {
     return Status(ErrorCode::kRecordCorrupt, "record: " + message);
   };
-  auto part = [&doc](const char* key) -> const json* {
-    auto found = doc.find(key);
-    return found == doc.end() ? nullptr : &*found;
-  };
   const char* required[] = {"state", "outbox", "audit", "metrics", "conflicts", "backoff", "rng"};
   for (const char* key : required) {
-    if (part(key) == nullptr) return corrupt(std::string(key) + " is missing");
+    if (!doc.find(key).exists()) return corrupt(std::string(key) + " is missing");
   }
-  auto state = state_from_json(*part("state"));
+  auto state = state_from_document(doc.find("state"));
   if (!state.ok()) return corrupt(state.status().message());
   if (state.value().user_id != user_id) {
     return Status(ErrorCode::kRecordUserMismatch, "record state belongs to another user");
   }
-  auto outbox = Outbox::from_json(*part("outbox"));
+  auto outbox = Outbox::from_document(doc.find("outbox"));
   if (!outbox.ok()) return corrupt(outbox.status().message());
-  auto audit = AuditLog::from_json(*part("audit"));
+  auto audit = AuditLog::from_document(doc.find("audit"));
   if (!audit.ok()) return corrupt(audit.status().message());
-  auto metrics = Metrics::from_json(*part("metrics"));
+  auto metrics = Metrics::from_document(doc.find("metrics"));
   if (!metrics.ok()) return corrupt(metrics.status().message());
-  auto conflicts = ConflictLog::from_json(*part("conflicts"));
+  auto conflicts = ConflictLog::from_document(doc.find("conflicts"));
   if (!conflicts.ok()) return corrupt(conflicts.status().message());
-  auto backoff = Backoff::from_json(*part("backoff"));
+  auto backoff = Backoff::from_document(doc.find("backoff"));
   if (!backoff.ok()) return corrupt(backoff.status().message());
   std::uint64_t rng_state = 0;
-  if (!part("rng")->is_string() || !rng_from_text(part("rng")->get_ref<const std::string&>(), &rng_state)) {
+  const Node rng = doc.find("rng");
+  if (!rng.is_string() || !rng_from_text(rng.text(), &rng_state)) {
     return corrupt("rng must be 16 lowercase hex digits");
   }
   auto dirty = record_fields::integer(doc, "dirtySince", -1, kMaxSafeInteger, ErrorCode::kRecordCorrupt);
@@ -965,22 +1001,21 @@ Status Engine::detect_corruption(const Bytes& bytes, std::int64_t user_id) {
 
 std::string Engine::audit_json() {
   flush_accrual_audit();
-  json entries = json::array();
-  for (const AuditEntry& entry : audit_.entries()) entries.push_back(audit_entry_to_json(entry));
-  return entries.dump();
+  std::vector<Bytes> entries;
+  for (const AuditEntry& entry : audit_.entries()) entries.push_back(audit_entry_to_document(entry));
+  return json_text(array_document(entries));
 }
 
 std::string Engine::metrics_json() const {
-  json doc = metrics_.to_json();
   auto at_risk = add_amounts(state_.pending, state_.held_for_verification);
-  doc["kpis"] = kpis_to_json(metrics_.kpis(at_risk.ok() ? at_risk.value() : kMaxUnits));
-  return doc.dump();
+  return json_text(
+      metrics_.to_document().add("kpis", kpis_to_document(metrics_.kpis(at_risk.ok() ? at_risk.value() : kMaxUnits))));
 }
 
 std::string Engine::conflicts_json() const {
-  json records = json::array();
-  for (const ConflictRecord& record : conflicts_.records()) records.push_back(conflict_to_json(record));
-  return records.dump();
+  std::vector<Bytes> records;
+  for (const ConflictRecord& record : conflicts_.records()) records.push_back(conflict_to_document(record));
+  return json_text(array_document(records));
 }
 
 }  // namespace earnings

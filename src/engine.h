@@ -19,8 +19,6 @@
 #include <deque>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "amount.h"
 #include "audit.h"
 #include "backoff.h"
@@ -54,8 +52,8 @@ struct EngineConfig {
 Status validate_config(const EngineConfig& config);
 // "" or a JSON object with any of the camelCase keys above (maxRatePerHour a decimal string);
 // unknown keys and wrong types are kConfigInvalid.
-Result<EngineConfig> parse_engine_config(const std::string& json_text);
-nlohmann::json config_to_json(const EngineConfig& config);
+Result<EngineConfig> parse_engine_config(const std::string& text);
+Bytes config_to_document(const EngineConfig& config);
 
 class Engine {
  public:
@@ -100,7 +98,7 @@ class Engine {
   // A 200 answer. Returns {"events":[...]} (applied, duplicate, rejected, review, gap, conflict,
   // clock_change). kResponseInvalid when the answer does not match what was sent; then nothing
   // of it is applied and the attempt counts as a failure with backoff.
-  Result<std::string> apply_sync_response(const std::string& json_text, std::int64_t wall,
+  Result<std::string> apply_sync_response(const std::string& answer_text, std::int64_t wall,
                                           std::int64_t mono);
   // http_status 0 = network failure. Returns {"retryInMs":n,"failed":bool,"events":[...]}.
   // 5xx, 408, 429, 401, 403 and network failures are retried with backoff; other 4xx reject the
@@ -118,7 +116,7 @@ class Engine {
   // (for the queried client) + 1, and ops already sent under the old id move to the conflict log
   // for review instead of being resent under a new id (which could credit them twice).
   // Returns {"events":[...]}.
-  Result<std::string> recover_from_server(const std::string& json_text,
+  Result<std::string> recover_from_server(const std::string& answer_text,
                                           const std::string& new_client_id, std::int64_t wall,
                                           std::int64_t mono);
   // The JS layer found this user's stored record corrupt and started over: audit + metric.
@@ -133,7 +131,7 @@ class Engine {
   std::size_t trim_audit(std::size_t keep);
 
   Result<Bytes> serialize();
-  nlohmann::json to_document();
+  Bytes to_document();
   std::string audit_json();        // array of entries, oldest first
   std::string metrics_json() const;  // {"counters":{...},"kpis":{...},...}
   std::string conflicts_json() const;  // array of conflict records, oldest first
@@ -167,10 +165,11 @@ class Engine {
   BackoffPolicy backoff_policy() const;
   void flush_accrual_audit();
   void audit(const char* operation, AuditSource source, std::optional<Units> old_value,
-             std::optional<Units> new_value, nlohmann::json metadata);
-  void audit_error(const char* operation, const Status& status, nlohmann::json conditions);
-  void push_event(nlohmann::json event);
-  void set_server_offset(std::int64_t server_time, std::int64_t wall, nlohmann::json* events);
+             std::optional<Units> new_value, Bytes metadata);
+  void audit_error(const char* operation, const Status& status, const Bytes& conditions);
+  void push_event(Bytes event);
+  // REQUIRES: events != nullptr (a clock jump against the server's time is reported there).
+  void set_server_offset(std::int64_t server_time, std::int64_t wall, std::vector<Bytes>* events);
   Result<std::string> fail_attempt(SyncFailureKind kind, std::int64_t http_status, bool permanent);
 
   EngineConfig config_;
@@ -182,7 +181,7 @@ class Engine {
   Backoff backoff_;
   SeededRandom random_;
   AccrualTally tally_;
-  nlohmann::json events_ = nlohmann::json::array();
+  std::vector<Bytes> events_;
   std::int64_t dirty_since_ = -1;   // engine time of the oldest change not yet frozen
   std::int64_t request_at_ = -1;    // engine time the outstanding request was built
   bool sync_now_ = false;           // the network came back: sync at once

@@ -14,22 +14,26 @@
 namespace earnings {
 namespace {
 
-using nlohmann::json;
-
 // The delta a pending `earnings_update` op claimed: data.amount, else data.earnings (decimal
 // strings after decode_legacy_v1). The other amounts an op may carry (currentEarnings,
 // totalEarned) are snapshots of a balance and say nothing about what was never delivered.
-std::optional<Units> claimed_delta(const json& op) {
-  if (op.value("type", "") != "earnings_update") return std::nullopt;
-  auto data = op.find("data");
-  if (data == op.end() || !data->is_object()) return std::nullopt;
+std::optional<Units> claimed_delta(const Node& op) {
+  if (op.find("type").text() != "earnings_update") return std::nullopt;
+  const Node data = op.find("data");
   for (const char* key : {"amount", "earnings"}) {
-    auto found = data->find(key);
-    if (found == data->end() || !found->is_string()) continue;
-    auto units = parse_amount(found->get<std::string>());
+    const Node found = data.find(key);
+    if (!found.is_string()) continue;
+    auto units = parse_amount(found.text());
     if (units.ok() && units.value() > 0) return units.value();
   }
   return std::nullopt;
+}
+
+// A member decode_legacy_v1 has checked. REQUIRES: it is a safe integer.
+std::int64_t checked_integer(const Node& object, const char* key) {
+  std::int64_t value = 0;
+  object.find(key).as_int64(&value);
+  return value;
 }
 
 }  // namespace
@@ -40,12 +44,12 @@ Status Engine::import_legacy(const std::string& text, std::int64_t wall, std::in
   }
   auto decoded = decode_legacy_v1(text);
   if (!decoded.ok()) return decoded.status();
-  const json& legacy = decoded.value();
-  const json& old_state = legacy["state"];
-  if (old_state["userId"].get<std::int64_t>() != state_.user_id) {
+  const Node legacy = decoded.value().root();
+  const Node old_state = legacy.find("state");
+  if (checked_integer(old_state, "userId") != state_.user_id) {
     return Status(ErrorCode::kRecordUserMismatch, "the legacy entry belongs to another user");
   }
-  auto rate = parse_amount(old_state["baseEarningRate"].get<std::string>());
+  auto rate = parse_amount(old_state.find("baseEarningRate").text());
   if (!rate.ok()) return rate.status();
   if (rate.value() > config_.max_rate_per_hour) {
     return Status(ErrorCode::kRateInvalid, "the legacy rate " + format_amount(rate.value()) +
@@ -56,14 +60,15 @@ Status Engine::import_legacy(const std::string& text, std::int64_t wall, std::in
   std::int64_t claimed_ops = 0;
   std::int64_t from = std::numeric_limits<std::int64_t>::max();
   std::int64_t to = 0;
-  for (const json& op : legacy["pendingOperations"]) {
+  const Node pending = legacy.find("pendingOperations");
+  for (Node op : pending.elements()) {
     const auto delta = claimed_delta(op);
     if (!delta) continue;
     auto sum = add_amounts(claimed, *delta);
     if (!sum.ok()) return Status(ErrorCode::kAmountOverflow, "the legacy claims exceed the largest amount");
     claimed = sum.value();
     ++claimed_ops;
-    const std::int64_t at = op["timestamp"].get<std::int64_t>();
+    const std::int64_t at = checked_integer(op, "timestamp");
     from = std::min(from, at);
     to = std::max(to, at);
   }
@@ -71,23 +76,24 @@ Status Engine::import_legacy(const std::string& text, std::int64_t wall, std::in
   auto observed = observe(wall, mono);
   if (!observed.ok()) return observed.status();
   state_.base_earning_rate = rate.value();
-  state_.is_active = old_state["isActive"].get<bool>();
-  const std::int64_t started = old_state["startDate"].get<std::int64_t>();
+  state_.is_active = old_state.find("isActive").boolean();
+  const std::int64_t started = checked_integer(old_state, "startDate");
   if (started > 0 && started < state_.start_date) state_.start_date = started;
   if (claimed > 0) {
     Status added = outbox_.add(OpType::kVerification, claimed, from, to, rate.value(), 0);
     if (!added.ok()) return added;
     if (dirty_since_ < 0) dirty_since_ = state_.last_update;
-    push_event(json{{"type", "review_needed"}, {"reason", "legacy_import"}, {"amount", format_amount(claimed)}});
+    push_event(Fields().add("type", "review_needed").add("reason", "legacy_import").add("amount", format_amount(claimed)));
   }
   refresh_from_outbox();
-  const auto pending_ops = static_cast<std::int64_t>(legacy["pendingOperations"].size());
+  const auto pending_ops = static_cast<std::int64_t>(pending.size());
   audit("legacy_import", AuditSource::kLocal, std::nullopt, claimed,
-        json{{"legacyCurrentEarnings", old_state["currentEarnings"]},
-             {"legacyLastUpdate", old_state["lastUpdate"]},
-             {"claimedOps", claimed_ops},
-             {"otherOps", pending_ops - claimed_ops},
-             {"rate", format_amount(rate.value())}});
+        Fields()
+            .add("legacyCurrentEarnings", old_state.find("currentEarnings").text())
+            .add("legacyLastUpdate", checked_integer(old_state, "lastUpdate"))
+            .add("claimedOps", claimed_ops)
+            .add("otherOps", pending_ops - claimed_ops)
+            .add("rate", format_amount(rate.value())));
   return Status::Ok();
 }
 

@@ -9,12 +9,10 @@
 namespace earnings {
 namespace {
 
-using nlohmann::json;
-
 constexpr const char* kFailureKeys[kSyncFailureKinds] = {
     "network", "timeout", "server", "rate_limited", "rejected", "response_invalid"};
 
-// The counters as (json key, member) pairs so that to_json and from_json cannot drift apart.
+// The counters as (key, member) pairs so that to_document and from_document cannot drift apart.
 template <typename Counters, typename Visit>
 void for_each_counter(Counters& c, Visit visit) {
   visit("syncAttempts", c.sync_attempts);
@@ -165,31 +163,33 @@ Kpis Metrics::kpis(Units unsynced_units) const {
   return out;
 }
 
-json Metrics::to_json() const {
-  json counters = json::object();
-  for_each_counter(counters_, [&](const char* key, const auto& v) { counters[key] = v; });
-  json failures = json::object();
-  for (std::size_t k = 0; k < kSyncFailureKinds; ++k) failures[kFailureKeys[k]] = counters_.sync_failures[k];
-  counters["syncFailures"] = std::move(failures);
-  json out = json::object();
-  out["counters"] = std::move(counters);
-  out["latencyWindow"] = window_;
-  out["latencies"] = json(latencies_);
+Fields Metrics::to_document() const {
+  Fields counters;
+  for_each_counter(counters_, [&](const char* key, const auto& v) { counters.add(key, v); });
+  Fields failures;
+  for (std::size_t k = 0; k < kSyncFailureKinds; ++k) failures.add(kFailureKeys[k], counters_.sync_failures[k]);
+  counters.add("syncFailures", failures);
+  DocumentWriter latencies;
+  latencies.begin_array();
+  for (std::int64_t sample : latencies_) latencies.value(sample);
+  latencies.end();
+  Fields out;
+  out.add("counters", counters).add("latencyWindow", window_).add("latencies", latencies.take());
   return out;
 }
 
-Result<Metrics> Metrics::from_json(const json& value) {
-  if (!value.is_object()) return corrupt("must be an object");
+Result<Metrics> Metrics::from_document(const Node& value) {
+  if (!value.is_map()) return corrupt("must be an object");
   auto window = json_fields::safe_integer(value, "latencyWindow", 1);
   if (!window.ok()) return corrupt(window.status().message());
   if (window.value() > 100000) return corrupt("latencyWindow is larger than 100000");
-  auto counters = value.find("counters");
-  if (counters == value.end() || !counters->is_object()) return corrupt("counters must be an object");
+  const Node counters = value.find("counters");
+  if (!counters.is_map()) return corrupt("counters must be an object");
   Metrics metrics(static_cast<std::size_t>(window.value()));
   Status failed;
   for_each_counter(metrics.counters_, [&](const char* key, auto& v) {
     if (!failed.ok()) return;
-    auto read = json_fields::safe_integer(*counters, key, 0);
+    auto read = json_fields::safe_integer(counters, key, 0);
     if (!read.ok()) {
       failed = corrupt(read.status().message());
       return;
@@ -197,22 +197,20 @@ Result<Metrics> Metrics::from_json(const json& value) {
     v = static_cast<std::remove_reference_t<decltype(v)>>(read.value());
   });
   if (!failed.ok()) return failed;
-  auto failures = counters->find("syncFailures");
-  if (failures == counters->end() || !failures->is_object()) {
-    return corrupt("syncFailures must be an object");
-  }
+  const Node failures = counters.find("syncFailures");
+  if (!failures.is_map()) return corrupt("syncFailures must be an object");
   for (std::size_t k = 0; k < kSyncFailureKinds; ++k) {
-    auto read = json_fields::safe_integer(*failures, kFailureKeys[k], 0);
+    auto read = json_fields::safe_integer(failures, kFailureKeys[k], 0);
     if (!read.ok()) return corrupt(read.status().message());
     metrics.counters_.sync_failures[k] = static_cast<std::uint64_t>(read.value());
   }
   if (metrics.counters_.queue_depth > metrics.counters_.queue_depth_max) {
     return corrupt("queueDepth above queueDepthMax");
   }
-  auto latencies = value.find("latencies");
-  if (latencies == value.end() || !latencies->is_array()) return corrupt("latencies must be an array");
-  if (latencies->size() > metrics.window_) return corrupt("more latencies than the window");
-  for (const json& sample : *latencies) {
+  const Node latencies = value.find("latencies");
+  if (!latencies.is_array()) return corrupt("latencies must be an array");
+  if (latencies.size() > metrics.window_) return corrupt("more latencies than the window");
+  for (Node sample : latencies.elements()) {
     auto read = json_fields::safe_integer_value(sample, "latency", 0);
     if (!read.ok()) return corrupt(read.status().message());
     metrics.latencies_.push_back(read.value());
@@ -220,17 +218,17 @@ Result<Metrics> Metrics::from_json(const json& value) {
   return metrics;
 }
 
-json kpis_to_json(const Kpis& kpis) {
-  json out = json::object();
-  out["successRatePermille"] = kpis.success_rate_permille;
-  out["latencyP50Ms"] = kpis.latency_p50_ms;
-  out["latencyP95Ms"] = kpis.latency_p95_ms;
-  out["latencyMeanMs"] = kpis.latency_mean_ms;
-  out["latencySamples"] = kpis.latency_samples;
-  out["earningsAtRisk"] = format_amount(kpis.earnings_at_risk);
-  out["queueDepth"] = kpis.queue_depth;
-  out["queueDepthMax"] = kpis.queue_depth_max;
-  return out;
+Bytes kpis_to_document(const Kpis& kpis) {
+  return Fields()
+      .add("successRatePermille", kpis.success_rate_permille)
+      .add("latencyP50Ms", kpis.latency_p50_ms)
+      .add("latencyP95Ms", kpis.latency_p95_ms)
+      .add("latencyMeanMs", kpis.latency_mean_ms)
+      .add("latencySamples", kpis.latency_samples)
+      .add("earningsAtRisk", format_amount(kpis.earnings_at_risk))
+      .add("queueDepth", kpis.queue_depth)
+      .add("queueDepthMax", kpis.queue_depth_max)
+      .bytes();
 }
 
 }  // namespace earnings

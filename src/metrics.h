@@ -8,9 +8,9 @@
 #include <cstdint>
 #include <deque>
 
-#include <nlohmann/json.hpp>
 
 #include "amount.h"
+#include "document.h"
 #include "status.h"
 
 namespace earnings {
@@ -98,10 +98,10 @@ class Metrics {
   // REQUIRES: unsynced_units >= 0 (negative is clamped to 0).
   Kpis kpis(Units unsynced_units) const;
 
-  // {"counters":{...},"latencyWindow":n,"latencies":[...]}
-  nlohmann::json to_json() const;
+  // {"counters":{...},"latencyWindow":n,"latencies":[...]}, open for the caller to add to.
+  Fields to_document() const;
   // Validates every field (non-negative safe integers, window size); kRecordCorrupt on failure.
-  static Result<Metrics> from_json(const nlohmann::json& value);
+  static Result<Metrics> from_document(const Node& value);
 
  private:
   void record_latency(std::int64_t latency_ms);
@@ -113,6 +113,6 @@ class Metrics {
 
 // {"successRatePermille","latencyP50Ms","latencyP95Ms","latencyMeanMs","latencySamples",
 //  "earningsAtRisk" (decimal string),"queueDepth","queueDepthMax"}
-nlohmann::json kpis_to_json(const Kpis& kpis);
+Bytes kpis_to_document(const Kpis& kpis);
 
 }  // namespace earnings

@@ -2,11 +2,10 @@
 
 #include <algorithm>
 
+#include "json_fields.h"
 #include "state.h"
 
 namespace earnings {
-
-using nlohmann::json;
 
 namespace {
 
@@ -22,8 +21,8 @@ Result<OpOutcome> parse_outcome(const std::string& text) {
   return Status(kInvalid, "result status must be applied, duplicate, review, rejected or gap");
 }
 
-Units optional_amount(const json& object, const char* key, Status* failure) {
-  if (object.find(key) == object.end()) return 0;
+Units optional_amount(const Node& object, const char* key, Status* failure) {
+  if (!object.find(key).exists()) return 0;
   auto read = record_fields::amount(object, key, 0, kInvalid);
   if (!read.ok()) {
     *failure = read.status();
@@ -32,28 +31,38 @@ Units optional_amount(const json& object, const char* key, Status* failure) {
   return read.value();
 }
 
-std::string optional_text(const json& object, const char* key, std::size_t max_length) {
-  auto found = object.find(key);
-  if (found == object.end() || !found->is_string()) return "";
-  return found->get_ref<const std::string&>().substr(0, max_length);
+std::string optional_text(const Node& object, const char* key, std::size_t max_length) {
+  return object.find(key).text().substr(0, max_length);
 }
 
-json open_to_json(OpType type, const OpenDelta& open) {
-  return json{{"type", to_string(type)},          {"amount", format_amount(open.amount)},
-              {"from", open.from},                {"to", open.to},
-              {"rate", format_amount(open.rate)}, {"accruedMs", open.accrued_ms}};
+Bytes open_to_document(OpType type, const OpenDelta& open) {
+  return Fields()
+      .add("type", to_string(type))
+      .add("amount", format_amount(open.amount))
+      .add("from", open.from)
+      .add("to", open.to)
+      .add("rate", format_amount(open.rate))
+      .add("accruedMs", open.accrued_ms)
+      .bytes();
 }
 
-json op_to_json(const OutboxOp& op) {
-  return json{{"seq", op.seq},       {"type", to_string(op.type)},   {"amount", format_amount(op.amount)},
-              {"from", op.from},     {"to", op.to},                  {"rate", format_amount(op.rate)},
-              {"accruedMs", op.accrued_ms}, {"sent", op.sent}};
+Bytes op_to_document(const OutboxOp& op) {
+  return Fields()
+      .add("seq", op.seq)
+      .add("type", to_string(op.type))
+      .add("amount", format_amount(op.amount))
+      .add("from", op.from)
+      .add("to", op.to)
+      .add("rate", format_amount(op.rate))
+      .add("accruedMs", op.accrued_ms)
+      .add("sent", op.sent)
+      .bytes();
 }
 
 // The fields shared by open deltas and ops.
-Status read_span(const json& value, OpType* type, Units* amount, std::int64_t* from, std::int64_t* to,
+Status read_span(const Node& value, OpType* type, Units* amount, std::int64_t* from, std::int64_t* to,
                  Units* rate, std::int64_t* accrued_ms) {
-  if (!value.is_object()) return Status(kCorrupt, "outbox entry must be an object");
+  if (!value.is_map()) return Status(kCorrupt, "outbox entry must be an object");
   auto type_text = record_fields::text(value, "type", kCorrupt);
   if (!type_text.ok()) return type_text.status();
   auto parsed_type = parse_op_type(type_text.value());
@@ -122,8 +131,8 @@ bool operator==(const OutboxOp& a, const OutboxOp& b) {
          a.to == b.to && a.rate == b.rate && a.accrued_ms == b.accrued_ms && a.sent == b.sent;
 }
 
-Result<OpResult> parse_op_result(const json& value) {
-  if (!value.is_object()) return Status(kInvalid, "each result must be an object");
+Result<OpResult> parse_op_result(const Node& value) {
+  if (!value.is_map()) return Status(kInvalid, "each result must be an object");
   OpResult result;
   auto id = record_fields::text(value, "id", kInvalid);
   if (!id.ok()) return id.status();
@@ -375,30 +384,50 @@ std::size_t Outbox::depth() const {
   return depth;
 }
 
-json Outbox::op_to_wire(const OutboxOp& op) const {
-  return json{{"id", op_id(op)},  {"seq", op.seq}, {"type", to_string(op.type)},
-              {"amount", format_amount(op.amount)}, {"from", op.from}, {"to", op.to},
-              {"rate", format_amount(op.rate)}};
+Bytes Outbox::op_to_wire(const OutboxOp& op) const {
+  return Fields()
+      .add("id", op_id(op))
+      .add("seq", op.seq)
+      .add("type", to_string(op.type))
+      .add("amount", format_amount(op.amount))
+      .add("from", op.from)
+      .add("to", op.to)
+      .add("rate", format_amount(op.rate))
+      .bytes();
 }
 
-json Outbox::to_json() const {
-  json open = json::array();
+Bytes Outbox::to_document() const {
+  DocumentWriter open;
+  open.begin_array();
   for (std::size_t i = 0; i < kOpTypes; ++i) {
-    if (!open_[i].empty()) open.push_back(open_to_json(static_cast<OpType>(i), open_[i]));
+    if (!open_[i].empty()) open.value(open_to_document(static_cast<OpType>(i), open_[i]));
   }
-  json ops = json::array();
-  for (const OutboxOp& op : ops_) ops.push_back(op_to_json(op));
-  json rejected = json::array();
+  open.end();
+  DocumentWriter ops;
+  ops.begin_array();
+  for (const OutboxOp& op : ops_) ops.value(op_to_document(op));
+  ops.end();
+  DocumentWriter rejected;
+  rejected.begin_array();
   for (const RejectedOp& entry : rejected_) {
-    rejected.push_back(json{{"op", op_to_json(entry.op)}, {"code", entry.code},
-                            {"reason", entry.reason}, {"at", entry.at}});
+    rejected.value(Fields()
+                       .add("op", op_to_document(entry.op))
+                       .add("code", entry.code)
+                       .add("reason", entry.reason)
+                       .add("at", entry.at));
   }
-  return json{{"clientId", client_id_}, {"nextSeq", next_seq_}, {"open", open}, {"ops", ops},
-              {"rejected", rejected}};
+  rejected.end();
+  return Fields()
+      .add("clientId", client_id_)
+      .add("nextSeq", next_seq_)
+      .add("open", open.take())
+      .add("ops", ops.take())
+      .add("rejected", rejected.take())
+      .bytes();
 }
 
-Result<Outbox> Outbox::from_json(const json& value) {
-  if (!value.is_object()) return Status(kCorrupt, "outbox must be an object");
+Result<Outbox> Outbox::from_document(const Node& value) {
+  if (!value.is_map()) return Status(kCorrupt, "outbox must be an object");
   auto client_id = record_fields::text(value, "clientId", kCorrupt);
   if (!client_id.ok()) return client_id.status();
   if (!is_valid_client_id(client_id.value())) return Status(kCorrupt, "outbox clientId is invalid");
@@ -407,12 +436,12 @@ Result<Outbox> Outbox::from_json(const json& value) {
   if (!next_seq.ok()) return next_seq.status();
   outbox.next_seq_ = next_seq.value();
 
-  auto open = value.find("open");
-  if (open == value.end() || !open->is_array() || open->size() > kOpTypes) {
+  const Node open = value.find("open");
+  if (!open.is_array() || open.size() > kOpTypes) {
     return Status(kCorrupt, "outbox open must be an array of at most 3 deltas");
   }
   std::array<bool, kOpTypes> seen{};
-  for (const json& entry : *open) {
+  for (Node entry : open.elements()) {
     OpType type;
     OpenDelta delta;
     Status read = read_span(entry, &type, &delta.amount, &delta.from, &delta.to, &delta.rate,
@@ -424,10 +453,10 @@ Result<Outbox> Outbox::from_json(const json& value) {
     outbox.open_[slot] = delta;
   }
 
-  auto ops = value.find("ops");
-  if (ops == value.end() || !ops->is_array()) return Status(kCorrupt, "outbox ops must be an array");
+  const Node ops = value.find("ops");
+  if (!ops.is_array()) return Status(kCorrupt, "outbox ops must be an array");
   std::int64_t previous_seq = 0;
-  for (const json& entry : *ops) {
+  for (Node entry : ops.elements()) {
     OutboxOp op;
     Status read = read_span(entry, &op.type, &op.amount, &op.from, &op.to, &op.rate, &op.accrued_ms);
     if (!read.ok()) return Status(kCorrupt, "outbox op: " + read.message());
@@ -444,20 +473,20 @@ Result<Outbox> Outbox::from_json(const json& value) {
   }
   if (previous_seq >= outbox.next_seq_) return Status(kCorrupt, "outbox nextSeq is not above every op");
 
-  auto rejected = value.find("rejected");
-  if (rejected == value.end() || !rejected->is_array() || rejected->size() > kRejectedLogCapacity) {
+  const Node rejected = value.find("rejected");
+  if (!rejected.is_array() || rejected.size() > kRejectedLogCapacity) {
     return Status(kCorrupt, "outbox rejected must be an array of at most 50 entries");
   }
-  for (const json& entry : *rejected) {
-    if (!entry.is_object()) return Status(kCorrupt, "outbox rejected entry must be an object");
+  for (Node entry : rejected.elements()) {
+    if (!entry.is_map()) return Status(kCorrupt, "outbox rejected entry must be an object");
     RejectedOp record;
-    auto op = entry.find("op");
-    if (op == entry.end()) return Status(kCorrupt, "outbox rejected entry lacks op");
-    Status read = read_span(*op, &record.op.type, &record.op.amount, &record.op.from, &record.op.to,
+    const Node op = entry.find("op");
+    if (!op.exists()) return Status(kCorrupt, "outbox rejected entry lacks op");
+    Status read = read_span(op, &record.op.type, &record.op.amount, &record.op.from, &record.op.to,
                             &record.op.rate, &record.op.accrued_ms);
     if (!read.ok()) return Status(kCorrupt, "outbox rejected op: " + read.message());
-    auto seq = record_fields::integer(*op, "seq", 1, kMaxSafeInteger, kCorrupt);
-    auto sent = record_fields::boolean(*op, "sent", kCorrupt);
+    auto seq = record_fields::integer(op, "seq", 1, kMaxSafeInteger, kCorrupt);
+    auto sent = record_fields::boolean(op, "sent", kCorrupt);
     auto code = record_fields::text(entry, "code", kCorrupt);
     auto reason = record_fields::text(entry, "reason", kCorrupt);
     auto at = record_fields::integer(entry, "at", 0, kMaxSafeInteger, kCorrupt);

@@ -21,9 +21,8 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "amount.h"
+#include "document.h"
 #include "metrics.h"
 #include "status.h"
 
@@ -80,7 +79,7 @@ struct OpResult {
   std::string reason;  // rejected only
   std::int64_t expected_seq = 0;  // gap only
 };
-Result<OpResult> parse_op_result(const nlohmann::json& value);
+Result<OpResult> parse_op_result(const Node& value);
 
 // What applying one result did to the op it answered.
 struct OpAnswer {
@@ -153,11 +152,11 @@ class Outbox {
   const std::deque<RejectedOp>& rejected() const { return rejected_; }
 
   // The wire form of an op (DESIGN.md): {"id","seq","type","amount","from","to","rate"}.
-  nlohmann::json op_to_wire(const OutboxOp& op) const;
+  Bytes op_to_wire(const OutboxOp& op) const;
 
-  nlohmann::json to_json() const;
+  Bytes to_document() const;
   // Validates every field, seq order and uniqueness, nextSeq above every seq; kRecordCorrupt.
-  static Result<Outbox> from_json(const nlohmann::json& value);
+  static Result<Outbox> from_document(const Node& value);
 
  private:
   void freeze(OpType type);

@@ -1,60 +1,9 @@
 #include "state.h"
 
+#include "json_fields.h"
 #include "validation.h"
 
 namespace earnings {
-
-using nlohmann::json;
-
-namespace record_fields {
-
-Result<std::int64_t> integer(const json& object, const char* key, std::int64_t min, std::int64_t max,
-                             ErrorCode code) {
-  auto found = object.find(key);
-  if (found == object.end()) return Status(code, std::string(key) + " is missing");
-  std::int64_t out = 0;
-  if (found->is_number_unsigned()) {
-    const std::uint64_t raw = found->get<std::uint64_t>();
-    if (raw > static_cast<std::uint64_t>(max < 0 ? 0 : max)) {
-      return Status(code, std::string(key) + " is out of range");
-    }
-    out = static_cast<std::int64_t>(raw);
-  } else if (found->is_number_integer()) {
-    out = found->get<std::int64_t>();
-  } else {
-    return Status(code, std::string(key) + " must be an integer");
-  }
-  if (out < min || out > max) return Status(code, std::string(key) + " is out of range");
-  return out;
-}
-
-Result<Units> amount(const json& object, const char* key, Units min, ErrorCode code) {
-  auto found = object.find(key);
-  if (found == object.end()) return Status(code, std::string(key) + " is missing");
-  if (!found->is_string()) return Status(code, std::string(key) + " must be a decimal string");
-  auto parsed = parse_amount(found->get_ref<const std::string&>());
-  if (!parsed.ok()) return Status(code, std::string(key) + ": " + parsed.status().message());
-  if (parsed.value() < min) {
-    return Status(code, std::string(key) + " must be at least " + format_amount(min));
-  }
-  return parsed.value();
-}
-
-Result<bool> boolean(const json& object, const char* key, ErrorCode code) {
-  auto found = object.find(key);
-  if (found == object.end()) return Status(code, std::string(key) + " is missing");
-  if (!found->is_boolean()) return Status(code, std::string(key) + " must be a boolean");
-  return found->get<bool>();
-}
-
-Result<std::string> text(const json& object, const char* key, ErrorCode code) {
-  auto found = object.find(key);
-  if (found == object.end()) return Status(code, std::string(key) + " is missing");
-  if (!found->is_string()) return Status(code, std::string(key) + " must be a string");
-  return found->get_ref<const std::string&>();
-}
-
-}  // namespace record_fields
 
 const char* to_string(SyncStatus status) {
   switch (status) {
@@ -85,32 +34,34 @@ bool operator==(const EarningsState& a, const EarningsState& b) {
          a.budget_ms == b.budget_ms;
 }
 
-json state_to_json(const EarningsState& s) {
-  return json{{"userId", s.user_id},
-              {"currentEarnings", format_amount(s.current_earnings)},
-              {"baseEarningRate", format_amount(s.base_earning_rate)},
-              {"lastUpdate", s.last_update},
-              {"startDate", s.start_date},
-              {"isActive", s.is_active},
-              {"syncStatus", to_string(s.sync_status)},
-              {"syncedTotal", format_amount(s.synced_total)},
-              {"pending", format_amount(s.pending)},
-              {"heldForVerification", format_amount(s.held_for_verification)},
-              {"underReview", format_amount(s.under_review)},
-              {"reviewFlag", s.review_flag},
-              {"serverOffsetMs", s.server_offset_ms},
-              {"hasServerTime", s.has_server_time},
-              {"hasClock", s.has_clock},
-              {"lastWall", s.last_wall},
-              {"lastMono", s.last_mono},
-              {"accrualRemainder", s.accrual_remainder},
-              {"unsyncedMs", s.unsynced_ms},
-              {"budgetMs", s.budget_ms}};
+Bytes state_to_document(const EarningsState& s) {
+  return Fields()
+      .add("userId", s.user_id)
+      .add("currentEarnings", format_amount(s.current_earnings))
+      .add("baseEarningRate", format_amount(s.base_earning_rate))
+      .add("lastUpdate", s.last_update)
+      .add("startDate", s.start_date)
+      .add("isActive", s.is_active)
+      .add("syncStatus", to_string(s.sync_status))
+      .add("syncedTotal", format_amount(s.synced_total))
+      .add("pending", format_amount(s.pending))
+      .add("heldForVerification", format_amount(s.held_for_verification))
+      .add("underReview", format_amount(s.under_review))
+      .add("reviewFlag", s.review_flag)
+      .add("serverOffsetMs", s.server_offset_ms)
+      .add("hasServerTime", s.has_server_time)
+      .add("hasClock", s.has_clock)
+      .add("lastWall", s.last_wall)
+      .add("lastMono", s.last_mono)
+      .add("accrualRemainder", s.accrual_remainder)
+      .add("unsyncedMs", s.unsynced_ms)
+      .add("budgetMs", s.budget_ms)
+      .bytes();
 }
 
-Result<EarningsState> state_from_json(const json& value) {
+Result<EarningsState> state_from_document(const Node& value) {
   constexpr ErrorCode kCorrupt = ErrorCode::kRecordCorrupt;
-  if (!value.is_object()) return Status(kCorrupt, "state must be an object");
+  if (!value.is_map()) return Status(kCorrupt, "state must be an object");
   EarningsState s;
   Status failure;
   auto take_int = [&](const char* key, std::int64_t min, std::int64_t* out) {

@@ -7,17 +7,16 @@
 // plus what is accepted locally and not yet acknowledged. Held-for-verification and under-review
 // amounts are shown beside it, never inside it.
 //
-// JSON form (stored and exported): camelCase keys, money as decimal strings with 8 decimals,
-// times as integers. from_json trusts nothing: a wrong type or out-of-range value is
+// Document form (stored, and exported as JSON): camelCase keys, money as decimal strings with 8
+// decimals, times as integers. state_from_document trusts nothing: a wrong type or out-of-range value is
 // kRecordCorrupt, a broken invariant kStateInvalid; it never returns a half-read state.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "amount.h"
+#include "document.h"
 #include "status.h"
 
 namespace earnings {
@@ -59,17 +58,7 @@ struct EarningsState {
 bool operator==(const EarningsState& a, const EarningsState& b);
 inline bool operator!=(const EarningsState& a, const EarningsState& b) { return !(a == b); }
 
-nlohmann::json state_to_json(const EarningsState& state);
-Result<EarningsState> state_from_json(const nlohmann::json& value);
-
-// Checked reads of untrusted JSON members for the core's records; every failure carries `code`
-// and names the key. REQUIRES: object.is_object().
-namespace record_fields {
-Result<std::int64_t> integer(const nlohmann::json& object, const char* key, std::int64_t min,
-                             std::int64_t max, ErrorCode code);
-Result<Units> amount(const nlohmann::json& object, const char* key, Units min, ErrorCode code);
-Result<bool> boolean(const nlohmann::json& object, const char* key, ErrorCode code);
-Result<std::string> text(const nlohmann::json& object, const char* key, ErrorCode code);
-}  // namespace record_fields
+Bytes state_to_document(const EarningsState& state);
+Result<EarningsState> state_from_document(const Node& value);
 
 }  // namespace earnings

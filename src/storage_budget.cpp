@@ -4,14 +4,10 @@
 #include <functional>
 #include <utility>
 
-#include <nlohmann/json.hpp>
-
 #include "json_fields.h"
 
 namespace earnings {
 namespace {
-
-using nlohmann::json;
 
 constexpr std::int64_t kMaxSize = json_fields::kMaxSafeInteger;
 
@@ -41,36 +37,36 @@ bool least_recent_first(const Candidate* a, const Candidate* b) {
   return std::less<const Candidate*>()(a, b);
 }
 
-Result<std::int64_t> size_member(const json& object, const char* key, const std::string& field,
+Result<std::int64_t> size_member(const Node& object, const char* key, const std::string& field,
                                  bool required, std::int64_t fallback) {
-  auto found = object.find(key);
-  if (found == object.end() || found->is_null()) {
+  const Node found = object.find(key);
+  if (!found.exists() || found.is_null()) {
     if (required) return config_invalid(field + " is missing");
     return fallback;
   }
-  auto value = json_fields::safe_integer_value(*found, field, 0);
+  auto value = json_fields::safe_integer_value(found, field, 0);
   if (!value.ok()) return config_invalid(value.status().message());
   return value;
 }
 
-Result<bool> flag_member(const json& object, const char* key, const std::string& field) {
-  auto found = object.find(key);
-  if (found == object.end() || found->is_null()) return false;
-  if (!found->is_boolean()) return config_invalid(field + " must be a boolean");
-  return found->get<bool>();
+Result<bool> flag_member(const Node& object, const char* key, const std::string& field) {
+  const Node found = object.find(key);
+  if (!found.exists() || found.is_null()) return false;
+  if (!found.is_boolean()) return config_invalid(field + " must be a boolean");
+  return found.boolean();
 }
 
-Result<StoredRecord> record_from_json(const json& item, const std::string& field) {
-  if (!item.is_object()) return config_invalid(field + " must be an object");
+Result<StoredRecord> record_from_document(const Node& item, const std::string& field) {
+  if (!item.is_map()) return config_invalid(field + " must be an object");
   StoredRecord record;
-  auto key = item.find("key");
-  if (key == item.end() || !key->is_string() || key->get_ref<const std::string&>().empty()) {
+  const Node key = item.find("key");
+  record.key = key.text();
+  if (!key.is_string() || record.key.empty()) {
     return config_invalid(field + ".key must be a non-empty string");
   }
-  record.key = key->get<std::string>();
-  auto user = item.find("userId");
-  if (user != item.end() && !user->is_null()) {
-    auto id = json_fields::safe_integer_value(*user, field + ".userId", 1);
+  const Node user = item.find("userId");
+  if (user.exists() && !user.is_null()) {
+    auto id = json_fields::safe_integer_value(user, field + ".userId", 1);
     if (!id.ok()) return config_invalid(id.status().message());
     record.user_id = id.value();
   }
@@ -222,8 +218,9 @@ Result<StoragePlan> plan_storage_cleanup(const std::vector<StoredRecord>& record
 }
 
 Result<std::string> plan_storage_cleanup_json(const std::string& text) {
-  json input = json_fields::parse_document(text);
-  if (input.is_discarded() || !input.is_object()) return config_invalid("input must be a JSON object");
+  auto parsed = Document::parse_json(text, ErrorCode::kConfigInvalid);
+  const Node input = parsed.value().root();
+  if (!parsed.ok() || !input.is_map()) return config_invalid("input must be a JSON object");
   StorageBudgetConfig config;
   struct ConfigField {
     const char* key;
@@ -242,49 +239,55 @@ Result<std::string> plan_storage_cleanup_json(const std::string& text) {
     if (!value.ok()) return value.status();
     *field.target = value.value();
   }
-  auto active = input.find("activeUserId");
-  if (active != input.end() && !active->is_null()) {
-    auto id = json_fields::safe_integer_value(*active, "activeUserId", 1);
+  const Node active = input.find("activeUserId");
+  if (active.exists() && !active.is_null()) {
+    auto id = json_fields::safe_integer_value(active, "activeUserId", 1);
     if (!id.ok()) return config_invalid(id.status().message());
     active_user_id = id.value();
   }
-  auto list = input.find("records");
-  if (list == input.end() || !list->is_array()) return config_invalid("records must be an array");
+  const Node list = input.find("records");
+  if (!list.is_array()) return config_invalid("records must be an array");
   std::vector<StoredRecord> records;
-  records.reserve(list->size());
-  for (std::size_t k = 0; k < list->size(); ++k) {
-    auto record = record_from_json((*list)[k], "records[" + std::to_string(k) + "]");
+  records.reserve(list.size());
+  for (Node item : list.elements()) {
+    auto record = record_from_document(item, "records[" + std::to_string(records.size()) + "]");
     if (!record.ok()) return record.status();
     records.push_back(std::move(record).value());
   }
   auto plan = plan_storage_cleanup(records, active_user_id, now_ms, config);
   if (!plan.ok()) return plan.status();
-  json evict = json::array();
-  json evictions = json::array();
+  // A record without a user (a quarantined copy whose owner is unknown) is null.
+  auto user_or_null = [](Fields& out, std::int64_t user_id) -> Fields& {
+    if (user_id == 0) return out.add("userId", nullptr);
+    return out.add("userId", user_id);
+  };
+  DocumentWriter evict;
+  evict.begin_array();
+  std::vector<Bytes> evictions;
   for (const Eviction& e : plan.value().evictions) {
-    evict.push_back(e.key);
-    evictions.push_back({{"key", e.key},
-                         {"userId", e.user_id == 0 ? json(nullptr) : json(e.user_id)},
-                         {"bytes", e.bytes},
-                         {"reason", to_string(e.reason)}});
+    evict.value(e.key);
+    Fields eviction;
+    eviction.add("key", e.key);
+    user_or_null(eviction, e.user_id).add("bytes", e.bytes).add("reason", to_string(e.reason));
+    evictions.push_back(eviction);
   }
-  json trims = json::array();
+  evict.end();
+  std::vector<Bytes> trims;
   for (const AuditTrim& t : plan.value().audit_trims) {
-    trims.push_back({{"key", t.key},
-                     {"userId", t.user_id == 0 ? json(nullptr) : json(t.user_id)},
-                     {"keepEntries", t.keep_entries},
-                     {"freedBytes", t.freed_bytes}});
+    Fields trim;
+    trim.add("key", t.key);
+    user_or_null(trim, t.user_id).add("keepEntries", t.keep_entries).add("freedBytes", t.freed_bytes);
+    trims.push_back(trim);
   }
-  json out = json::object();
-  out["evict"] = std::move(evict);
-  out["evictions"] = std::move(evictions);
-  out["trimAudit"] = std::move(trims);
-  out["usageBefore"] = plan.value().usage_before;
-  out["usageAfter"] = plan.value().usage_after;
-  out["highWater"] = plan.value().high_water;
-  out["cleanupNeeded"] = plan.value().cleanup_needed;
-  out["budgetMet"] = plan.value().budget_met;
-  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+  return json_text(Fields()
+                       .add("evict", evict.take())
+                       .add("evictions", array_document(evictions))
+                       .add("trimAudit", array_document(trims))
+                       .add("usageBefore", plan.value().usage_before)
+                       .add("usageAfter", plan.value().usage_after)
+                       .add("highWater", plan.value().high_water)
+                       .add("cleanupNeeded", plan.value().cleanup_needed)
+                       .add("budgetMet", plan.value().budget_met));
 }
 
 }  // namespace earnings

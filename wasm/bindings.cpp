@@ -29,7 +29,6 @@ using boundary::is_safe_integer;
 using boundary::Reply;
 using boundary::reply_of;
 using boundary::success;
-using boundary::to_text;
 
 constexpr const char* kCoreVersion = "1.0.0";
 
@@ -136,10 +135,10 @@ class EngineHandle {
     return reply_of(engine_.next_sync_request(to_ms(wall), to_ms(mono), force));
   }
 
-  Reply apply_sync_response(const std::string& json_text, double wall, double mono) {
+  Reply apply_sync_response(const std::string& answer_text, double wall, double mono) {
     if (user_id_ == 0) return failure(not_initialised());
     if (!valid_now(wall, mono)) return failure(time_invalid());
-    return reply_of(engine_.apply_sync_response(json_text, to_ms(wall), to_ms(mono)));
+    return reply_of(engine_.apply_sync_response(answer_text, to_ms(wall), to_ms(mono)));
   }
 
   Reply apply_sync_failure(double http_status, double wall, double mono) {
@@ -167,12 +166,12 @@ class EngineHandle {
     return reply_of(engine_.on_online(to_ms(wall), to_ms(mono)));
   }
 
-  Reply recover_from_server(const std::string& json_text, const std::string& new_client_id,
+  Reply recover_from_server(const std::string& answer_text, const std::string& new_client_id,
                             double wall, double mono) {
     if (user_id_ == 0) return failure(not_initialised());
     if (!valid_now(wall, mono)) return failure(time_invalid());
     return reply_of(
-        engine_.recover_from_server(json_text, new_client_id, to_ms(wall), to_ms(mono)));
+        engine_.recover_from_server(answer_text, new_client_id, to_ms(wall), to_ms(mono)));
   }
 
   void report_corruption(const std::string& detail) {
@@ -211,7 +210,7 @@ class EngineHandle {
 
   std::string metrics() const { return engine_.metrics_json(); }
   std::string conflicts() const { return engine_.conflicts_json(); }
-  std::string config() const { return to_text(config_to_json(config_)); }
+  std::string config() const { return json_text(config_to_document(config_)); }
 
   Reply last_error() const { return failure(last_error_); }
 
@@ -248,7 +247,7 @@ Reply detect_corruption_reply(const std::string& bytes, double user_id) {
 Reply engine_config_reply(const std::string& text) {
   const auto config = parse_engine_config(text);
   if (!config.ok()) return failure(config.status());
-  return success(to_text(config_to_json(config.value())));
+  return success(json_text(config_to_document(config.value())));
 }
 
 // The stable names of every ErrorCode after kOk, comma separated, so js/core.js can check at load
@@ -270,13 +269,13 @@ Reply decode_record_reply(const std::string& bytes) {
   const auto decoded =
       decode_record(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
   if (!decoded.ok()) return failure(decoded.status());
-  return success(to_text(decoded.value()));
+  return success(decoded.value().root().json());
 }
 
 Reply decode_legacy_v1_reply(const std::string& text) {
   const auto decoded = decode_legacy_v1(text);
   if (!decoded.ok()) return failure(decoded.status());
-  return success(to_text(decoded.value()));
+  return success(decoded.value().root().json());
 }
 
 std::string core_version() { return kCoreVersion; }

@@ -6,8 +6,6 @@
 #include <string>
 #include <utility>
 
-#include <nlohmann/json.hpp>
-
 #include "status.h"
 
 namespace earnings {
@@ -28,12 +26,6 @@ inline Reply reply_of(const Status& status) { return status.ok() ? success("") :
 
 inline Reply reply_of(const Result<std::string>& result) {
   return result.ok() ? success(result.value()) : failure(result.status());
-}
-
-// dump() aborts the exception-free build on invalid UTF-8; replacing is the safe choice for text
-// that only goes back to JS.
-inline std::string to_text(const nlohmann::json& document) {
-  return document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // Largest integer a JS number holds exactly; ids and times above it are not trusted.

@@ -36,7 +36,9 @@ int main(int argc, char** argv) {
   };
   int written = 0;
   for (const json& document : documents) {
-    const auto bytes = earnings::encode_record(document);
+    const auto parsed = earnings::Document::parse_json(document.dump(), earnings::ErrorCode::kRecordCorrupt);
+    if (!parsed.ok()) return 1;
+    const auto bytes = earnings::encode_record(parsed.value().bytes());
     if (!bytes.ok()) return 1;
     const std::string path = folder + "/record-" + std::to_string(written++);
     if (!write_file(path, std::string(bytes.value().begin(), bytes.value().end()))) return 1;

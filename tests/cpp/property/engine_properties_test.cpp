@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "documents.h"
 #include "engine_sim.h"
 #include "leaf_property.h"
 #include "validation.h"
@@ -267,7 +268,8 @@ TEST_CASE("Property 18: inconsistency detection - invariants hold, breaks are fl
     const ValidationResult check = validate_state(broken);
     RC_ASSERT(!check.ok);
     RC_ASSERT(check.flag_for_review);
-    RC_ASSERT(state_from_json(state_to_json(broken)).status().code() == ErrorCode::kStateInvalid);
+    const Document stored = Document::from_bytes(state_to_document(broken), ErrorCode::kRecordCorrupt).value();
+    RC_ASSERT(state_from_document(stored.root()).status().code() == ErrorCode::kStateInvalid);
   }, kCases);
   deterministic_prop("an answer whose credit does not add up flags the state for review", [] {
     Sim sim(sim_engine());
@@ -382,8 +384,9 @@ TEST_CASE("Property 30: error context capture - every refused call is audited wi
       const AuditEntry* last = sim.engine.audit().last();
       RC_ASSERT(last != nullptr);
       RC_ASSERT(last->operation_type == "error");
-      RC_ASSERT(last->metadata["code"] == status.code_name());
-      RC_ASSERT(last->metadata["state"] == state_to_json(before));
+      const json metadata = test_documents::to_json(last->metadata);
+      RC_ASSERT(metadata["code"] == status.code_name());
+      RC_ASSERT(metadata["state"] == test_documents::to_json(state_to_document(before)));
       RC_ASSERT(sim.engine.state().current_earnings == before.current_earnings);
     }
   }, kCases);
@@ -408,7 +411,7 @@ TEST_CASE("Property 31: discrepancy reporting - a server holding less than confi
       RC_ASSERT(records[0].kind == "lost_credits");
       RC_ASSERT(records[0].difference == lost);
       RC_ASSERT(records[0].server_total == sim.server.total);
-      RC_ASSERT(records[0].context.contains("localState"));
+      RC_ASSERT(test_documents::to_json(records[0].context).contains("localState"));
       RC_ASSERT(sim.engine.state().review_flag);
       RC_ASSERT(sim.engine.metrics().counters().conflicts == 1u);
     } else {

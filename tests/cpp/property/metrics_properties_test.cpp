@@ -107,10 +107,11 @@ TEST_CASE("Property 29: every sync attempt's timing and outcome is counted", "[m
     RC_ASSERT(std::vector<std::int64_t>(metrics.latency_window().begin(), metrics.latency_window().end()) ==
               std::vector<std::int64_t>(model.latencies.end() - static_cast<std::ptrdiff_t>(kept),
                                         model.latencies.end()));
-    const auto restored = Metrics::from_json(metrics.to_json());
+    const Document stored = Document::from_bytes(metrics.to_document(), ErrorCode::kRecordCorrupt).value();
+    const auto restored = Metrics::from_document(stored.root());
     RC_ASSERT(restored.ok());
     RC_ASSERT(restored.value().counters() == c);
-    RC_ASSERT(restored.value().to_json() == metrics.to_json());
+    RC_ASSERT(restored.value().to_document().bytes() == metrics.to_document().bytes());
   });
 }
 

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "backoff.h"
+#include "documents.h"
 
 namespace earnings {
 namespace {
@@ -73,16 +74,17 @@ TEST_CASE("Backoff") {
     b.reset();
     CHECK(b.failures() == 0);
   }
-  SECTION("JSON round trip and corrupt input") {
+  SECTION("document round trip and corrupt input") {
     b.on_failure(p, 100, r);
-    auto back = Backoff::from_json(b.to_json());
+    auto back = test_documents::read(Backoff::from_document, test_documents::to_json(b.to_document()));
     REQUIRE(back.ok());
     CHECK(back.value().failures() == 1);
     CHECK(back.value().next_retry_at() == b.next_retry_at());
-    nlohmann::json bad = b.to_json();
+    nlohmann::json bad = test_documents::to_json(b.to_document());
     bad["failures"] = -1;
-    CHECK(Backoff::from_json(bad).status().code() == ErrorCode::kRecordCorrupt);
-    CHECK(Backoff::from_json(nlohmann::json(3)).status().code() == ErrorCode::kRecordCorrupt);
+    CHECK(test_documents::read(Backoff::from_document, bad).status().code() == ErrorCode::kRecordCorrupt);
+    CHECK(test_documents::read(Backoff::from_document, nlohmann::json(3)).status().code() ==
+          ErrorCode::kRecordCorrupt);
   }
 }
 

@@ -1,9 +1,14 @@
 #include <catch2/catch.hpp>
 
 #include "conflict.h"
+#include "documents.h"
 
 namespace earnings {
 namespace {
+
+Result<ServerState> parse_server_state(const nlohmann::json& row) {
+  return test_documents::read(earnings::parse_server_state, row);
+}
 
 nlohmann::json server_row(const char* total = "1.50000000") {
   return nlohmann::json{{"userId", 42},          {"totalEarned", total},   {"currentEarnings", total},
@@ -63,7 +68,7 @@ TEST_CASE("resolve_conflicts") {
     CHECK(c.kind == "lost_credits");
     CHECK(c.difference == 10000000);
     CHECK(c.local_current == 100000500);
-    CHECK(c.context["localState"]["currentEarnings"] == "1.00000500");
+    CHECK(test_documents::to_json(c.context)["localState"]["currentEarnings"] == "1.00000500");
     CHECK(r.value().state.review_flag);
     CHECK(r.value().state.synced_total == 150000000);
   }
@@ -109,13 +114,14 @@ TEST_CASE("ConflictLog") {
     CHECK(log.dropped() == 10);
     CHECK(log.records().front().at == 10);
   }
-  SECTION("JSON round trip; corruption refused") {
-    auto back = ConflictLog::from_json(log.to_json());
+  SECTION("document round trip; corruption refused") {
+    const Document stored = Document::from_bytes(log.to_document(), ErrorCode::kRecordCorrupt).value();
+    auto back = ConflictLog::from_document(stored.root());
     REQUIRE(back.ok());
-    CHECK(back.value().to_json() == log.to_json());
-    nlohmann::json bad = log.to_json();
+    CHECK(back.value().to_document() == log.to_document());
+    nlohmann::json bad = test_documents::to_json(log.to_document());
     bad["records"][0]["context"] = "x";
-    CHECK(ConflictLog::from_json(bad).status().code() == ErrorCode::kRecordCorrupt);
+    CHECK(test_documents::read(ConflictLog::from_document, bad).status().code() == ErrorCode::kRecordCorrupt);
   }
 }
 

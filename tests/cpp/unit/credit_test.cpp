@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "credit.h"
+#include "documents.h"
 
 using namespace earnings;
 using nlohmann::json;
@@ -72,9 +73,10 @@ TEST_CASE("credit within the token-bucket budget", "[credit]") {
     CHECK(plan.row.pending_review == kOneTon / 2);
     REQUIRE(plan.reviews.size() == 1);
     CHECK(plan.reviews[0].reason == ReviewReason::kExceedsBudget);
-    CHECK(plan.reviews[0].context["serverElapsedMs"] == kMsPerHour / 2);
-    CHECK(plan.reviews[0].context["budget"] == "0.50000000");
-    CHECK(plan.reviews[0].context["claimedFrom"] == kNow - 60000);
+    const json context = test_documents::to_json(plan.reviews[0].context.bytes());
+    CHECK(context["serverElapsedMs"] == kMsPerHour / 2);
+    CHECK(context["budget"] == "0.50000000");
+    CHECK(context["claimedFrom"] == kNow - 60000);
     REQUIRE(plan.audit.size() == 2);
     CHECK(plan.audit[1].operation_type == "review_queued");
   }
@@ -159,6 +161,10 @@ TEST_CASE("credit sequencing", "[credit]") {
 
 TEST_CASE("sync request validation", "[credit]") {
   const CreditConfig config;
+  auto parse_sync_request = [](const json& request, const CreditConfig& limits) {
+    const Document held = test_documents::document(request);
+    return earnings::parse_sync_request(held.root(), limits);
+  };
   auto code_of = [&](const json& request) { return parse_sync_request(request, config).status(); };
   SECTION("a valid request") {
     auto ops = parse_sync_request(request_with(valid_op_json()), config).value();

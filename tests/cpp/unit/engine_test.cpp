@@ -4,12 +4,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "documents.h"
 #include "engine.h"
 
 namespace earnings {
 namespace {
 
 using nlohmann::json;
+using test_documents::to_json;
 
 constexpr std::int64_t kUser = 7000000001;
 constexpr std::int64_t kT0 = 1700000000000;
@@ -51,7 +53,7 @@ void start_mining(Engine& engine, const char* rate = "36.00000000") {
 TEST_CASE("Engine config") {
   SECTION("defaults are valid and printable") {
     CHECK(validate_config(EngineConfig()).ok());
-    CHECK(config_to_json(EngineConfig())["maxRatePerHour"] == "1000.00000000");
+    CHECK(to_json(config_to_document(EngineConfig()))["maxRatePerHour"] == "1000.00000000");
   }
   SECTION("parse: empty is defaults, known keys override, unknown keys and bad values refused") {
     CHECK(parse_engine_config("").ok());
@@ -162,7 +164,7 @@ TEST_CASE("Engine add_earnings") {
     CHECK(over.code() == ErrorCode::kAmountExceedsBudget);
     CHECK(engine.state().current_earnings == 40000000);
     CHECK(engine.audit().last()->operation_type == "error");
-    CHECK(engine.audit().last()->metadata["state"]["currentEarnings"] == "0.40000000");
+    CHECK(to_json(engine.audit().last()->metadata)["state"]["currentEarnings"] == "0.40000000");
   }
   SECTION("malformed, negative and zero amounts change nothing") {
     const EarningsState before = engine.state();
@@ -340,7 +342,7 @@ TEST_CASE("Engine storage") {
     auto back = Engine::restore(bytes, kUser, EngineConfig());
     REQUIRE(back.ok());
     CHECK(back.value().state() == engine.state());
-    CHECK(back.value().outbox().to_json() == engine.outbox().to_json());
+    CHECK(back.value().outbox().to_document() == engine.outbox().to_document());
     CHECK(back.value().to_document() == engine.to_document());
   }
   SECTION("the first observation after restore is a new session judged by wall") {
@@ -365,7 +367,7 @@ TEST_CASE("Engine storage") {
     REQUIRE(before.size() >= 3);
     const std::uint64_t dropped_before = engine.audit().dropped();
     const EarningsState state_before = engine.state();
-    const json outbox_before = engine.outbox().to_json();
+    const Bytes outbox_before = engine.outbox().to_document();
     CHECK(engine.trim_audit(2) == before.size() - 2);
     const json after = json::parse(engine.audit_json());
     REQUIRE(after.size() == 2);
@@ -377,15 +379,15 @@ TEST_CASE("Engine storage") {
     auto back = Engine::restore(engine.serialize().value(), kUser, EngineConfig());
     REQUIRE(back.ok());
     CHECK(back.value().state() == state_before);
-    CHECK(back.value().outbox().to_json() == outbox_before);
+    CHECK(back.value().outbox().to_document() == outbox_before);
     CHECK(json::parse(back.value().audit_json()) == after);
     CHECK(back.value().audit().dropped() == engine.audit().dropped());
   }
   SECTION("a consistent-looking record whose totals disagree with the outbox is corrupt") {
-    json doc = engine.to_document();
+    json doc = to_json(engine.to_document());
     doc["state"]["pending"] = "0.00000000";
     doc["state"]["currentEarnings"] = doc["state"]["syncedTotal"];
-    const Bytes forged = encode_record(doc).value();
+    const Bytes forged = encode_record(test_documents::bytes(doc)).value();
     CHECK(Engine::restore(forged, kUser, EngineConfig()).status().code() == ErrorCode::kRecordCorrupt);
   }
 }

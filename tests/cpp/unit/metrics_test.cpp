@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "documents.h"
 #include "metrics.h"
 
 using namespace earnings;
@@ -86,11 +87,11 @@ TEST_CASE("metrics KPIs are exact integers", "[metrics]") {
     CHECK(metrics.counters().latency_count == 4);
     CHECK(metrics.counters().latency_total_ms == 1006);
   }
-  SECTION("KPI JSON") {
+  SECTION("KPI document") {
     Metrics metrics;
     metrics.record_sync_success(40);
     metrics.set_queue_depth(2);
-    CHECK(kpis_to_json(metrics.kpis(150000000)) == json{{"successRatePermille", 1000},
+    CHECK(test_documents::to_json(kpis_to_document(metrics.kpis(150000000))) == json{{"successRatePermille", 1000},
                                                          {"latencyP50Ms", 40},
                                                          {"latencyP95Ms", 40},
                                                          {"latencyMeanMs", 40},
@@ -101,14 +102,14 @@ TEST_CASE("metrics KPIs are exact integers", "[metrics]") {
   }
 }
 
-TEST_CASE("metrics JSON", "[metrics]") {
+TEST_CASE("metrics document", "[metrics]") {
   Metrics metrics(4);
   metrics.record_sync_attempt();
   metrics.record_sync_success(30);
   metrics.record_sync_failure(SyncFailureKind::kTimeout);
   metrics.set_queue_depth(3);
   metrics.add_offline_ms(60000);
-  const json document = metrics.to_json();
+  const json document = test_documents::to_json(metrics.to_document());
   SECTION("shape") {
     CHECK(document["latencyWindow"] == 4);
     CHECK(document["latencies"] == json::array({30}));
@@ -118,22 +119,22 @@ TEST_CASE("metrics JSON", "[metrics]") {
   SECTION("invalid documents are corrupt") {
     json bad = document;
     bad["counters"]["retries"] = -1;
-    CHECK(Metrics::from_json(bad).status().code() == ErrorCode::kRecordCorrupt);
+    CHECK(test_documents::read(Metrics::from_document, bad).status().code() == ErrorCode::kRecordCorrupt);
     bad = document;
     bad["counters"]["syncFailures"].erase("network");
-    CHECK(Metrics::from_json(bad).status().message().find("network") != std::string::npos);
+    CHECK(test_documents::read(Metrics::from_document, bad).status().message().find("network") != std::string::npos);
     bad = document;
     bad["latencies"] = json::array({1, 2, 3, 4, 5});
-    CHECK(Metrics::from_json(bad).status().code() == ErrorCode::kRecordCorrupt);
+    CHECK(test_documents::read(Metrics::from_document, bad).status().code() == ErrorCode::kRecordCorrupt);
     bad = document;
     bad["counters"]["queueDepth"] = 10;
-    CHECK(Metrics::from_json(bad).status().code() == ErrorCode::kRecordCorrupt);
-    CHECK(Metrics::from_json(json(5)).status().code() == ErrorCode::kRecordCorrupt);
+    CHECK(test_documents::read(Metrics::from_document, bad).status().code() == ErrorCode::kRecordCorrupt);
+    CHECK(test_documents::read(Metrics::from_document, json(5)).status().code() == ErrorCode::kRecordCorrupt);
   }
   SECTION("round trip") {
-    Metrics restored = Metrics::from_json(document).value();
+    Metrics restored = test_documents::read(Metrics::from_document, document).value();
     CHECK(restored.counters() == metrics.counters());
     CHECK(restored.latency_window() == metrics.latency_window());
-    CHECK(restored.to_json() == document);
+    CHECK(Bytes(restored.to_document()) == Bytes(metrics.to_document()));
   }
 }

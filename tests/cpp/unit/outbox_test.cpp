@@ -1,9 +1,20 @@
 #include <catch2/catch.hpp>
 
+#include "documents.h"
 #include "outbox.h"
 
 namespace earnings {
 namespace {
+
+Result<OpResult> parse_op_result(const nlohmann::json& value) {
+  return test_documents::read(earnings::parse_op_result, value);
+}
+
+nlohmann::json outbox_json(const Outbox& outbox) { return test_documents::to_json(outbox.to_document()); }
+
+Result<Outbox> outbox_from_json(const nlohmann::json& value) {
+  return test_documents::read(Outbox::from_document, value);
+}
 
 constexpr Units kRate = 100000000;
 
@@ -65,7 +76,7 @@ TEST_CASE("Outbox frozen ops and batches") {
     CHECK(outbox.op_id(batch[1]) == "c-1:2");
     CHECK(batch[1].sent);
     CHECK(outbox.next_seq() == 3);
-    const nlohmann::json wire = outbox.op_to_wire(batch[0]);
+    const nlohmann::json wire = test_documents::to_json(outbox.op_to_wire(batch[0]));
     CHECK(wire == nlohmann::json{{"id", "c-1:1"}, {"seq", 1}, {"type", "accrual"}, {"amount", "0.00000010"},
                                  {"from", 0}, {"to", 100}, {"rate", "1.00000000"}});
   }
@@ -202,31 +213,32 @@ TEST_CASE("parse_op_result") {
   }
 }
 
-TEST_CASE("Outbox JSON") {
+TEST_CASE("Outbox document") {
   Outbox outbox("c-1");
   REQUIRE(outbox.add(OpType::kAccrual, 10, 0, 100, kRate, 100).ok());
   outbox.take_batch(10);
   REQUIRE(outbox.add(OpType::kAccrual, 4, 100, 200, kRate, 100).ok());
   OpResult rejected;
   SECTION("round trip") {
-    auto back = Outbox::from_json(outbox.to_json());
+    const Document stored = Document::from_bytes(outbox.to_document(), ErrorCode::kRecordCorrupt).value();
+    auto back = Outbox::from_document(stored.root());
     REQUIRE(back.ok());
-    CHECK(back.value().to_json() == outbox.to_json());
+    CHECK(back.value().to_document() == outbox.to_document());
     CHECK(back.value().pending_units() == 14);
   }
   SECTION("corruption is RECORD_CORRUPT") {
-    nlohmann::json j = outbox.to_json();
+    nlohmann::json j = outbox_json(outbox);
     j["nextSeq"] = 1;
-    CHECK(Outbox::from_json(j).status().code() == ErrorCode::kRecordCorrupt);
-    j = outbox.to_json();
+    CHECK(outbox_from_json(j).status().code() == ErrorCode::kRecordCorrupt);
+    j = outbox_json(outbox);
     j["ops"][0]["amount"] = "0";
-    CHECK(Outbox::from_json(j).status().code() == ErrorCode::kRecordCorrupt);
-    j = outbox.to_json();
+    CHECK(outbox_from_json(j).status().code() == ErrorCode::kRecordCorrupt);
+    j = outbox_json(outbox);
     j["clientId"] = "bad id";
-    CHECK(Outbox::from_json(j).status().code() == ErrorCode::kRecordCorrupt);
-    j = outbox.to_json();
+    CHECK(outbox_from_json(j).status().code() == ErrorCode::kRecordCorrupt);
+    j = outbox_json(outbox);
     j["open"].push_back(j["open"][0]);
-    CHECK(Outbox::from_json(j).status().code() == ErrorCode::kRecordCorrupt);
+    CHECK(outbox_from_json(j).status().code() == ErrorCode::kRecordCorrupt);
   }
 }
 

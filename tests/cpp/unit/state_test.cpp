@@ -1,9 +1,16 @@
 #include <catch2/catch.hpp>
 
+#include "documents.h"
 #include "state.h"
 
 namespace earnings {
 namespace {
+
+nlohmann::json state_to_json(const EarningsState& s) { return test_documents::to_json(state_to_document(s)); }
+
+Result<EarningsState> state_from_json(const nlohmann::json& j) {
+  return test_documents::read(state_from_document, j);
+}
 
 EarningsState sample_state() {
   EarningsState s;
@@ -29,7 +36,7 @@ EarningsState sample_state() {
   return s;
 }
 
-TEST_CASE("EarningsState JSON") {
+TEST_CASE("EarningsState document") {
   SECTION("round trip keeps every field") {
     const EarningsState s = sample_state();
     auto back = state_from_json(state_to_json(s));
