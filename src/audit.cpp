@@ -52,8 +52,8 @@ bool operator==(const AuditEntry& a, const AuditEntry& b) {
 Bytes audit_entry_to_document(const AuditEntry& entry) {
   Fields out;
   out.add("id", entry.id).add("userId", entry.user_id).add("operationType", entry.operation_type);
-  if (entry.old_value) out.add("oldValue", format_amount(*entry.old_value));
-  if (entry.new_value) out.add("newValue", format_amount(*entry.new_value));
+  if (entry.old_value) out.amount("oldValue", *entry.old_value);
+  if (entry.new_value) out.amount("newValue", *entry.new_value);
   out.add("timestamp", entry.timestamp).add("source", to_string(entry.source)).add("metadata", entry.metadata);
   return out.bytes();
 }
@@ -61,12 +61,13 @@ Bytes audit_entry_to_document(const AuditEntry& entry) {
 Result<AuditEntry> audit_entry_from_document(const Node& value) {
   if (!value.is_map()) return corrupt("entry must be an object");
   AuditEntry entry;
-  auto id = json_fields::safe_integer(value, "id", 0);
-  if (!id.ok()) return corrupt(id.status().message());
-  entry.id = id.value();
-  auto user = json_fields::safe_integer(value, "userId", 1);
-  if (!user.ok()) return corrupt(user.status().message());
-  entry.user_id = user.value();
+  std::string source;
+  FieldReader read(value, ErrorCode::kRecordCorrupt);
+  read.integer("id", 0, &entry.id);
+  read.integer("userId", 1, &entry.user_id);
+  read.integer("timestamp", 0, &entry.timestamp);
+  read.text("source", &source);
+  if (!read.ok()) return corrupt(read.status().message());
   const Node op = value.find("operationType");
   entry.operation_type = op.text();
   if (!op.is_string() || entry.operation_type.empty() ||
@@ -79,12 +80,7 @@ Result<AuditEntry> audit_entry_from_document(const Node& value) {
   auto new_value = optional_amount(value, "newValue");
   if (!new_value.ok()) return new_value.status();
   entry.new_value = new_value.value();
-  auto timestamp = json_fields::safe_integer(value, "timestamp", 0);
-  if (!timestamp.ok()) return corrupt(timestamp.status().message());
-  entry.timestamp = timestamp.value();
-  const Node source = value.find("source");
-  if (!source.is_string()) return corrupt("source must be a string");
-  auto parsed_source = parse_audit_source(source.text());
+  auto parsed_source = parse_audit_source(source);
   if (!parsed_source.ok()) return parsed_source.status();
   entry.source = parsed_source.value();
   const Node metadata = value.find("metadata");
@@ -98,7 +94,7 @@ AuditLog::AuditLog(std::size_t capacity)
 
 const AuditEntry& AuditLog::append(AuditEntry entry) {
   if (entries_.size() >= capacity_) {
-    entries_.pop_front();
+    entries_.erase(entries_.begin());
     ++dropped_;
   }
   entry.id = next_id_++;
@@ -111,11 +107,9 @@ AuditEntry* AuditLog::last() { return entries_.empty() ? nullptr : &entries_.bac
 const AuditEntry* AuditLog::last() const { return entries_.empty() ? nullptr : &entries_.back(); }
 
 std::size_t AuditLog::trim_to(std::size_t keep) {
-  std::size_t removed = 0;
-  while (entries_.size() > keep) {
-    entries_.pop_front();
-    ++removed;
-  }
+  if (entries_.size() <= keep) return 0;
+  const std::size_t removed = entries_.size() - keep;
+  entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(removed));
   dropped_ += removed;
   return removed;
 }
@@ -135,33 +129,30 @@ Bytes AuditLog::to_document() const {
 
 Result<AuditLog> AuditLog::from_document(const Node& value) {
   if (!value.is_map()) return corrupt("must be an object");
-  auto capacity = json_fields::safe_integer(value, "capacity", 1);
-  if (!capacity.ok()) return corrupt(capacity.status().message());
-  if (capacity.value() > static_cast<std::int64_t>(kMaxAuditCapacity)) {
-    return corrupt("capacity is larger than " + std::to_string(kMaxAuditCapacity));
-  }
-  auto next_id = json_fields::safe_integer(value, "nextId", 1);
-  if (!next_id.ok()) return corrupt(next_id.status().message());
-  auto dropped = json_fields::safe_integer(value, "dropped", 0);
-  if (!dropped.ok()) return corrupt(dropped.status().message());
+  std::int64_t capacity = 0;
+  std::int64_t next_id = 0;
+  std::int64_t dropped = 0;
+  FieldReader read(value, ErrorCode::kRecordCorrupt);
+  read.integer("capacity", 1, static_cast<std::int64_t>(kMaxAuditCapacity), &capacity);
+  read.integer("nextId", 1, &next_id);
+  read.integer("dropped", 0, &dropped);
+  if (!read.ok()) return corrupt(read.status().message());
   const Node list = value.find("entries");
   if (!list.is_array()) return corrupt("entries must be an array");
-  if (list.size() > static_cast<std::uint64_t>(capacity.value())) {
-    return corrupt("more entries than the capacity");
-  }
-  AuditLog log(static_cast<std::size_t>(capacity.value()));
+  if (list.size() > static_cast<std::uint64_t>(capacity)) return corrupt("more entries than the capacity");
+  AuditLog log(static_cast<std::size_t>(capacity));
   std::int64_t previous_id = 0;
   for (Node item : list.elements()) {
     auto entry = audit_entry_from_document(item);
     if (!entry.ok()) return entry.status();
-    if (entry.value().id <= previous_id || entry.value().id >= next_id.value()) {
+    if (entry.value().id <= previous_id || entry.value().id >= next_id) {
       return corrupt("entry ids must increase and stay below nextId");
     }
     previous_id = entry.value().id;
     log.entries_.push_back(std::move(entry).value());
   }
-  log.next_id_ = next_id.value();
-  log.dropped_ = static_cast<std::uint64_t>(dropped.value());
+  log.next_id_ = next_id;
+  log.dropped_ = static_cast<std::uint64_t>(dropped);
   return log;
 }
 

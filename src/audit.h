@@ -8,9 +8,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "amount.h"
 #include "document.h"
@@ -67,7 +67,7 @@ class AuditLog {
   // removed ones are counted in dropped().
   std::size_t trim_to(std::size_t keep);
 
-  const std::deque<AuditEntry>& entries() const { return entries_; }
+  const std::vector<AuditEntry>& entries() const { return entries_; }
   std::size_t size() const { return entries_.size(); }
   std::size_t capacity() const { return capacity_; }
   std::uint64_t dropped() const { return dropped_; }
@@ -81,7 +81,7 @@ class AuditLog {
 
  private:
   std::size_t capacity_;
-  std::deque<AuditEntry> entries_;
+  std::vector<AuditEntry> entries_;  // oldest first
   std::uint64_t dropped_ = 0;
   std::int64_t next_id_ = 1;
 };

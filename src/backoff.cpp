@@ -73,16 +73,12 @@ Bytes Backoff::to_document() const {
 Result<Backoff> Backoff::from_document(const Node& value) {
   constexpr ErrorCode kCorrupt = ErrorCode::kRecordCorrupt;
   if (!value.is_map()) return Status(kCorrupt, "backoff must be an object");
-  auto failures = record_fields::integer(value, "failures", 0, kMaxCountedFailures, kCorrupt);
-  if (!failures.ok()) return Status(kCorrupt, "backoff: " + failures.status().message());
-  auto waiting = record_fields::boolean(value, "waiting", kCorrupt);
-  if (!waiting.ok()) return Status(kCorrupt, "backoff: " + waiting.status().message());
-  auto next = record_fields::integer(value, "nextRetryAt", 0, kMaxSafeInteger, kCorrupt);
-  if (!next.ok()) return Status(kCorrupt, "backoff: " + next.status().message());
   Backoff backoff;
-  backoff.failures_ = failures.value();
-  backoff.waiting_ = waiting.value();
-  backoff.next_retry_at_ = next.value();
+  FieldReader read(value, kCorrupt);
+  read.integer("failures", 0, kMaxCountedFailures, &backoff.failures_);
+  read.boolean("waiting", &backoff.waiting_);
+  read.integer("nextRetryAt", 0, &backoff.next_retry_at_);
+  if (!read.ok()) return Status(kCorrupt, "backoff: " + read.status().message());
   return backoff;
 }
 

@@ -14,32 +14,20 @@ constexpr ErrorCode kCorrupt = ErrorCode::kRecordCorrupt;
 Result<ServerState> parse_server_state(const Node& value) {
   if (!value.is_map()) return Status(kInvalid, "server state must be an object");
   ServerState s;
-  Status failure;
-  auto take_int = [&](const char* key, std::int64_t min, std::int64_t* out) {
-    if (!failure.ok()) return;
-    auto read = record_fields::integer(value, key, min, kMaxSafeInteger, kInvalid);
-    if (read.ok()) *out = read.value(); else failure = read.status();
-  };
-  auto take_amount = [&](const char* key, Units* out) {
-    if (!failure.ok()) return;
-    auto read = record_fields::amount(value, key, 0, kInvalid);
-    if (read.ok()) *out = read.value(); else failure = read.status();
-  };
-  take_int("userId", 1, &s.user_id);
-  take_amount("totalEarned", &s.total_earned);
-  take_amount("currentEarnings", &s.current_earnings);
-  take_amount("baseEarningRate", &s.base_earning_rate);
-  take_amount("pendingReview", &s.pending_review);
-  take_int("lastSeq", 0, &s.last_seq);
-  take_int("lastUpdate", 0, &s.last_update);
-  take_int("startDate", 0, &s.start_date);
-  if (!failure.ok()) return Status(kInvalid, "server state: " + failure.message());
-  auto active = record_fields::boolean(value, "isActive", kInvalid);
-  if (!active.ok()) return Status(kInvalid, "server state: " + active.status().message());
-  s.is_active = active.value();
-  auto status_text = record_fields::text(value, "syncStatus", kInvalid);
-  if (!status_text.ok()) return Status(kInvalid, "server state: " + status_text.status().message());
-  auto status = parse_sync_status(status_text.value());
+  std::string status_text;
+  FieldReader read(value, kInvalid);
+  read.integer("userId", 1, &s.user_id);
+  read.amount("totalEarned", 0, &s.total_earned);
+  read.amount("currentEarnings", 0, &s.current_earnings);
+  read.amount("baseEarningRate", 0, &s.base_earning_rate);
+  read.amount("pendingReview", 0, &s.pending_review);
+  read.integer("lastSeq", 0, &s.last_seq);
+  read.integer("lastUpdate", 0, &s.last_update);
+  read.integer("startDate", 0, &s.start_date);
+  read.boolean("isActive", &s.is_active);
+  read.text("syncStatus", &status_text);
+  if (!read.ok()) return Status(kInvalid, "server state: " + read.status().message());
+  auto status = parse_sync_status(status_text);
   if (!status.ok()) return Status(kInvalid, "server state: " + status.status().message());
   s.sync_status = status.value();
   return s;
@@ -49,11 +37,11 @@ Bytes conflict_to_document(const ConflictRecord& r) {
   return Fields()
       .add("at", r.at)
       .add("kind", r.kind)
-      .add("localSynced", format_amount(r.local_synced))
-      .add("localCurrent", format_amount(r.local_current))
-      .add("serverTotal", format_amount(r.server_total))
-      .add("expectedTotal", format_amount(r.expected_total))
-      .add("difference", format_amount(r.difference))
+      .amount("localSynced", r.local_synced)
+      .amount("localCurrent", r.local_current)
+      .amount("serverTotal", r.server_total)
+      .amount("expectedTotal", r.expected_total)
+      .amount("difference", r.difference)
       .add("context", r.context)
       .bytes();
 }
@@ -61,7 +49,7 @@ Bytes conflict_to_document(const ConflictRecord& r) {
 void ConflictLog::add(ConflictRecord record) {
   records_.push_back(std::move(record));
   while (records_.size() > kConflictLogCapacity) {
-    records_.pop_front();
+    records_.erase(records_.begin());
     ++dropped_;
   }
 }
@@ -76,36 +64,31 @@ Bytes ConflictLog::to_document() const {
 
 Result<ConflictLog> ConflictLog::from_document(const Node& value) {
   if (!value.is_map()) return Status(kCorrupt, "conflicts must be an object");
-  auto dropped = record_fields::integer(value, "dropped", 0, kMaxSafeInteger, kCorrupt);
-  if (!dropped.ok()) return Status(kCorrupt, "conflicts: " + dropped.status().message());
+  std::int64_t dropped = 0;
+  FieldReader read(value, kCorrupt);
+  read.integer("dropped", 0, &dropped);
+  if (!read.ok()) return Status(kCorrupt, "conflicts: " + read.status().message());
   const Node records = value.find("records");
   if (!records.is_array() || records.size() > kConflictLogCapacity) {
     return Status(kCorrupt, "conflicts: records must be an array of at most 50");
   }
   ConflictLog log;
-  log.dropped_ = static_cast<std::uint64_t>(dropped.value());
+  log.dropped_ = static_cast<std::uint64_t>(dropped);
   for (Node entry : records.elements()) {
     if (!entry.is_map()) return Status(kCorrupt, "conflicts: record must be an object");
     ConflictRecord r;
-    auto at = record_fields::integer(entry, "at", 0, kMaxSafeInteger, kCorrupt);
-    auto kind = record_fields::text(entry, "kind", kCorrupt);
-    auto local_synced = record_fields::amount(entry, "localSynced", 0, kCorrupt);
-    auto local_current = record_fields::amount(entry, "localCurrent", 0, kCorrupt);
-    auto server_total = record_fields::amount(entry, "serverTotal", 0, kCorrupt);
-    auto expected = record_fields::amount(entry, "expectedTotal", 0, kCorrupt);
-    auto difference = record_fields::amount(entry, "difference", -kMaxUnits, kCorrupt);
+    FieldReader field(entry, kCorrupt);
+    field.integer("at", 0, &r.at);
+    field.text("kind", &r.kind);
+    field.amount("localSynced", 0, &r.local_synced);
+    field.amount("localCurrent", 0, &r.local_current);
+    field.amount("serverTotal", 0, &r.server_total);
+    field.amount("expectedTotal", 0, &r.expected_total);
+    field.amount("difference", -kMaxUnits, &r.difference);
     const Node context = entry.find("context");
-    if (!at.ok() || !kind.ok() || !local_synced.ok() || !local_current.ok() || !server_total.ok() ||
-        !expected.ok() || !difference.ok() || !context.is_map()) {
+    if (!field.ok() || !context.is_map()) {
       return Status(kCorrupt, "conflicts: record has a missing or mistyped field");
     }
-    r.at = at.value();
-    r.kind = kind.value();
-    r.local_synced = local_synced.value();
-    r.local_current = local_current.value();
-    r.server_total = server_total.value();
-    r.expected_total = expected.value();
-    r.difference = difference.value();
     r.context = context.bytes();
     log.records_.push_back(std::move(r));
   }
@@ -134,8 +117,8 @@ Result<Resolution> resolve_conflicts(const EarningsState& local, const ServerSta
     record.difference = expected_total - server.total_earned;
     record.context = Fields()
                          .add("reason", "the server holds less than it already confirmed to this client")
-                         .add("pending", format_amount(local.pending))
-                         .add("tolerance", format_amount(tolerance))
+                         .amount("pending", local.pending)
+                         .amount("tolerance", tolerance)
                          .add("serverLastSeq", server.last_seq)
                          .add("serverLastUpdate", server.last_update)
                          .add("localState", state_to_document(local))

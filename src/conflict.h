@@ -13,9 +13,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "amount.h"
 #include "document.h"
@@ -62,7 +62,7 @@ constexpr std::size_t kConflictLogCapacity = 50;
 class ConflictLog {
  public:
   void add(ConflictRecord record);
-  const std::deque<ConflictRecord>& records() const { return records_; }
+  const std::vector<ConflictRecord>& records() const { return records_; }
   std::uint64_t dropped() const { return dropped_; }
 
   // {"dropped":n,"records":[...]}; from_document validates (kRecordCorrupt).
@@ -70,7 +70,7 @@ class ConflictLog {
   static Result<ConflictLog> from_document(const Node& value);
 
  private:
-  std::deque<ConflictRecord> records_;
+  std::vector<ConflictRecord> records_;  // oldest first
   std::uint64_t dropped_ = 0;
 };
 

@@ -119,8 +119,8 @@ Bytes credit_result_to_document(const CreditResult& result) {
   out.add("id", result.id)
       .add("seq", result.seq)
       .add("status", to_string(result.status))
-      .add("credited", format_amount(result.credited))
-      .add("review", format_amount(result.review));
+      .amount("credited", result.credited)
+      .amount("review", result.review);
   if (result.status == OpStatus::kRejected) out.add("code", to_string(result.code)).add("reason", result.reason);
   if (result.status == OpStatus::kGap) out.add("expectedSeq", result.expected_seq);
   return out;
@@ -130,12 +130,12 @@ Bytes audit_to_document(const CreditAudit& audit) {
   Fields out;
   out.add("operation_type", audit.operation_type);
   if (audit.old_value) {
-    out.add("old_value", format_amount(*audit.old_value));
+    out.amount("old_value", *audit.old_value);
   } else {
     out.add("old_value", nullptr);
   }
   if (audit.new_value) {
-    out.add("new_value", format_amount(*audit.new_value));
+    out.amount("new_value", *audit.new_value);
   } else {
     out.add("new_value", nullptr);
   }
@@ -346,7 +346,7 @@ Result<CreditPlan> plan_credit(const CreditRow& row, const std::vector<SyncOp>& 
       CreditAudit audit;
       audit.operation_type = "op_rejected";
       audit.op_id = op.id;
-      audit.metadata.add("seq", op.seq).add("code", to_string(result.code)).add("amount", format_amount(op.amount));
+      audit.metadata.add("seq", op.seq).add("code", to_string(result.code)).amount("amount", op.amount);
       plan.audit.push_back(std::move(audit));
       plan.results.push_back(std::move(result));
       continue;
@@ -360,10 +360,10 @@ Result<CreditPlan> plan_credit(const CreditRow& row, const std::vector<SyncOp>& 
       audit.op_id = op.id;
       audit.metadata.add("seq", op.seq)
           .add("type", to_string(op.type))
-          .add("claimed", format_amount(op.amount))
-          .add("credited", format_amount(credited))
-          .add("review", format_amount(review))
-          .add("rate", format_amount(rate));
+          .amount("claimed", op.amount)
+          .amount("credited", credited)
+          .amount("review", review)
+          .amount("rate", rate);
       plan.audit.push_back(std::move(audit));
       spent_to += ms_to_earn(credited, rate);
       spent_any = true;
@@ -375,24 +375,24 @@ Result<CreditPlan> plan_credit(const CreditRow& row, const std::vector<SyncOp>& 
       item.amount = review;
       item.reason = reason;
       item.context.add("type", to_string(op.type))
-          .add("claimed", format_amount(op.amount))
-          .add("credited", format_amount(credited))
+          .amount("claimed", op.amount)
+          .amount("credited", credited)
           .add("claimedFrom", op.from_ms)
           .add("claimedTo", op.to_ms)
           .add("claimedMs", op.to_ms - op.from_ms)
-          .add("claimedRate", format_amount(op.claimed_rate))
-          .add("rate", format_amount(rate))
+          .amount("claimedRate", op.claimed_rate)
+          .amount("rate", rate)
           .add("serverNow", server_now)
           .add("budgetAnchor", anchor_before)
           .add("serverElapsedMs", std::max<std::int64_t>(server_now - anchor_before, 0))
           .add("offlineCapMs", config.offline_cap_ms)
-          .add("budget", format_amount(budget));
+          .amount("budget", budget);
       CreditAudit audit;
       audit.operation_type = "review_queued";
       audit.old_value = plan.row.pending_review;
       audit.new_value = new_pending.value();
       audit.op_id = op.id;
-      audit.metadata.add("seq", op.seq).add("reason", to_string(reason)).add("amount", format_amount(review));
+      audit.metadata.add("seq", op.seq).add("reason", to_string(reason)).amount("amount", review);
       plan.audit.push_back(std::move(audit));
       plan.reviews.push_back(std::move(item));
     }
@@ -437,18 +437,18 @@ Result<ReviewDecision> plan_review_decision(const CreditRow& row, Units amount,
   decision.audit.source = AuditSource::kReconciliation;
   decision.audit.old_value = row.total_earned;
   decision.audit.new_value = decision.row.total_earned;
-  decision.audit.metadata.add("amount", format_amount(amount))
-      .add("pendingReviewBefore", format_amount(row.pending_review))
-      .add("pendingReviewAfter", format_amount(decision.row.pending_review));
+  decision.audit.metadata.amount("amount", amount)
+      .amount("pendingReviewBefore", row.pending_review)
+      .amount("pendingReviewAfter", decision.row.pending_review);
   return decision;
 }
 
 Bytes credit_row_to_document(const CreditRow& row) {
   Fields out;
-  out.add("totalEarned", format_amount(row.total_earned))
-      .add("currentEarnings", format_amount(row.current_earnings))
-      .add("baseEarningRate", format_amount(row.rate_per_hour))
-      .add("pendingReview", format_amount(row.pending_review));
+  out.amount("totalEarned", row.total_earned)
+      .amount("currentEarnings", row.current_earnings)
+      .amount("baseEarningRate", row.rate_per_hour)
+      .amount("pendingReview", row.pending_review);
   if (row.budget_anchor_ms) {
     out.add("budgetAnchor", *row.budget_anchor_ms);
   } else {
@@ -505,7 +505,7 @@ Bytes credit_plan_to_document(const CreditPlan& plan) {
     reviews.push_back(Fields()
                           .add("op_id", item.op_id)
                           .add("seq", item.seq)
-                          .add("amount", format_amount(item.amount))
+                          .amount("amount", item.amount)
                           .add("reason", to_string(item.reason))
                           .add("context", item.context));
   }
@@ -514,8 +514,8 @@ Bytes credit_plan_to_document(const CreditPlan& plan) {
       .add("row", credit_row_to_document(plan.row))
       .add("audit", array_document(audit))
       .add("reviews", array_document(reviews))
-      .add("credited", format_amount(plan.credited))
-      .add("queuedForReview", format_amount(plan.queued_for_review));
+      .amount("credited", plan.credited)
+      .amount("queuedForReview", plan.queued_for_review);
 }
 
 Result<std::string> plan_credit_json(const std::string& text) {

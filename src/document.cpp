@@ -424,6 +424,8 @@ DocumentWriter& DocumentWriter::number_text(const std::string& lexeme) {
   return *this;
 }
 
+DocumentWriter& DocumentWriter::amount(Units units) { return value(format_amount(units)); }
+
 DocumentWriter& DocumentWriter::value(const Bytes& document) {
   counted();
   out_.insert(out_.end(), document.begin(), document.end());

@@ -26,6 +26,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "amount.h"
 #include "status.h"
 
 namespace earnings {
@@ -59,6 +60,8 @@ class DocumentWriter {
     if (std::is_signed<Integer>::value) return signed_integer(static_cast<std::int64_t>(number));
     return unsigned_integer(static_cast<std::uint64_t>(number));
   }
+  // Money: a decimal string with 8 decimals (format_amount).
+  DocumentWriter& amount(Units units);
   // A whole value another writer produced (DocumentWriter::take, Fields::bytes, Node::bytes).
   DocumentWriter& value(const Bytes& document);
   DocumentWriter& value(const Fields& map);
@@ -90,14 +93,18 @@ class DocumentWriter {
   std::vector<Open> open_;
 };
 
-// One map, member by member: Fields().add("wall", wall).add("mono", mono). Values as
-// DocumentWriter::value takes them (amounts as format_amount strings).
+// One map, member by member: Fields().add("wall", wall).amount("credited", units). Values as
+// DocumentWriter::value takes them.
 class Fields {
  public:
   Fields() { writer_.begin_map(); }
   template <typename T>
   Fields& add(const char* name, const T& v) {
     writer_.field(name, v);
+    return *this;
+  }
+  Fields& amount(const char* name, Units units) {
+    writer_.key(name).amount(units);
     return *this;
   }
   Bytes bytes() const;

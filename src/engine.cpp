@@ -58,7 +58,7 @@ Fields op_summary(const Outbox& outbox, const OutboxOp& op, const char* type) {
       .add("id", outbox.op_id(op))
       .add("seq", op.seq)
       .add("type", type)
-      .add("amount", format_amount(op.amount));
+      .amount("amount", op.amount);
 }
 
 constexpr OpOutcome kOutcomes[] = {OpOutcome::kApplied, OpOutcome::kDuplicate, OpOutcome::kRejected,
@@ -101,24 +101,22 @@ Result<EngineConfig> parse_engine_config(const std::string& text) {
                          {"syncIntervalMs", &config.sync_interval_ms},
                          {"maxBatch", &config.max_batch},
                          {"auditCapacity", &config.audit_capacity}};
+  FieldReader read(doc, ErrorCode::kConfigInvalid);
   for (const Member& member : doc.members()) {
     const std::string& key = member.key;
     if (key == "maxRatePerHour") {
-      auto rate = record_fields::amount(doc, "maxRatePerHour", 1, ErrorCode::kConfigInvalid);
-      if (!rate.ok()) return rate.status();
-      config.max_rate_per_hour = rate.value();
+      read.amount("maxRatePerHour", 1, &config.max_rate_per_hour);
       continue;
     }
     bool known = false;
     for (const IntKey& entry : keys) {
       if (key != entry.name) continue;
       known = true;
-      auto value = record_fields::integer(doc, entry.name, 0, kMaxSafeInteger, ErrorCode::kConfigInvalid);
-      if (!value.ok()) return value.status();
-      *entry.field = value.value();
+      read.integer(entry.name, 0, entry.field);
     }
     if (!known) return config_error("unknown config key \"" + key.substr(0, 40) + "\"");
   }
+  if (!read.ok()) return read.status();
   Status valid = validate_config(config);
   if (!valid.ok()) return valid;
   return config;
@@ -135,7 +133,7 @@ Bytes config_to_document(const EngineConfig& c) {
       .add("syncIntervalMs", c.sync_interval_ms)
       .add("maxBatch", c.max_batch)
       .add("auditCapacity", c.audit_capacity)
-      .add("maxRatePerHour", format_amount(c.max_rate_per_hour));
+      .amount("maxRatePerHour", c.max_rate_per_hour);
 }
 
 Result<Engine> Engine::create(std::int64_t user_id, const std::string& client_id, std::uint64_t seed,
@@ -284,9 +282,9 @@ void Engine::flush_accrual_audit() {
         .add("toTime", t.to)
         .add("ms", t.ms)
         .add("ticks", t.ticks)
-        .add("credited", format_amount(t.credited))
-        .add("held", format_amount(t.held))
-        .add("rate", format_amount(rate));
+        .amount("credited", t.credited)
+        .amount("held", t.held)
+        .amount("rate", rate);
   };
   AuditEntry* last = audit_.last();
   // Consecutive accruals share one entry, so a day of one-second ticks is one audit record.
@@ -411,7 +409,7 @@ Status Engine::set_active(bool active, std::int64_t wall, std::int64_t mono) {
   if (state_.is_active == active) return Status::Ok();
   state_.is_active = active;
   audit(active ? "mining_started" : "mining_stopped", AuditSource::kLocal, state_.current_earnings,
-        state_.current_earnings, Fields().add("rate", format_amount(state_.base_earning_rate)));
+        state_.current_earnings, Fields().amount("rate", state_.base_earning_rate));
   return Status::Ok();
 }
 
@@ -445,7 +443,7 @@ Status Engine::add_earnings(const std::string& amount_text, std::int64_t wall, s
   if (!rejected.ok()) {
     audit_error("add_earnings", rejected,
                 Fields()
-                    .add("amount", format_amount(amount))
+                    .amount("amount", amount)
                     .add("budgetMs", state_.budget_ms)
                     .add("flagForReview", check.flag_for_review));
     return rejected;
@@ -455,7 +453,7 @@ Status Engine::add_earnings(const std::string& amount_text, std::int64_t wall, s
   Status added = outbox_.add(OpType::kEarningsUpdate, amount, from, state_.last_update,
                              state_.base_earning_rate, 0);
   if (!added.ok()) {
-    audit_error("add_earnings", added, Fields().add("amount", format_amount(amount)));
+    audit_error("add_earnings", added, Fields().amount("amount", amount));
     return added;
   }
   state_.budget_ms -= std::min(spent_ms, state_.budget_ms);
@@ -464,7 +462,7 @@ Status Engine::add_earnings(const std::string& amount_text, std::int64_t wall, s
   refresh_from_outbox();
   audit("earnings_update", AuditSource::kLocal, before, state_.current_earnings,
         Fields()
-            .add("amount", format_amount(amount))
+            .amount("amount", amount)
             .add("spentMs", spent_ms)
             .add("budgetMs", state_.budget_ms));
   return Status::Ok();
@@ -498,7 +496,7 @@ Result<std::string> Engine::next_sync_request(std::int64_t wall, std::int64_t mo
             .add("ops", batch.size())
             .add("firstSeq", batch.front().seq)
             .add("lastSeq", batch.back().seq)
-            .add("amount", format_amount(total))
+            .amount("amount", total)
             .add("attempt", backoff_.failures()));
   return json_text(Fields().add("clientId", outbox_.client_id()).add("ops", array_document(ops)));
 }
@@ -544,8 +542,10 @@ Result<std::string> Engine::apply_sync_response(const std::string& answer_text, 
   const Node state_field = doc.find("state");
   if (!results_field.is_array()) return invalid("results must be an array");
   if (!state_field.exists()) return invalid("state is missing");
-  auto server_time = record_fields::integer(doc, "serverTime", 0, kMaxSafeInteger, ErrorCode::kResponseInvalid);
-  if (!server_time.ok()) return invalid(server_time.status().message());
+  std::int64_t server_time = 0;
+  FieldReader read(doc, ErrorCode::kResponseInvalid);
+  read.integer("serverTime", 0, &server_time);
+  if (!read.ok()) return invalid(read.status().message());
   auto server = parse_server_state(state_field);
   if (!server.ok()) return invalid(server.status().message());
   if (server.value().user_id != state_.user_id) {
@@ -576,7 +576,7 @@ Result<std::string> Engine::apply_sync_response(const std::string& answer_text, 
 
   invalid_response_ = false;
   std::vector<Bytes> events;
-  set_server_offset(server_time.value(), wall, &events);
+  set_server_offset(server_time, wall, &events);
   const Units before = state_.current_earnings;
   outbox_ = std::move(next_outbox);
   const EarningsState resolved = resolution.value().state;
@@ -596,10 +596,10 @@ Result<std::string> Engine::apply_sync_response(const std::string& answer_text, 
     switch (r.status) {
       case OpOutcome::kApplied:
       case OpOutcome::kDuplicate:
-        event.add("credited", format_amount(r.credited)).add("review", format_amount(r.review));
+        event.amount("credited", r.credited).amount("review", r.review);
         break;
       case OpOutcome::kReview:
-        event.add("review", format_amount(r.review != 0 ? r.review : answer.op.amount));
+        event.amount("review", r.review != 0 ? r.review : answer.op.amount);
         break;
       case OpOutcome::kRejected:
         event.add("code", r.code).add("reason", r.reason);
@@ -612,7 +612,7 @@ Result<std::string> Engine::apply_sync_response(const std::string& answer_text, 
     }
     events.push_back(event);
     if (r.status == OpOutcome::kApplied && r.review > 0) {
-      events.push_back(Fields().add("type", "review_needed").add("id", r.id).add("review", format_amount(r.review)));
+      events.push_back(Fields().add("type", "review_needed").add("id", r.id).amount("review", r.review));
     }
     if (answer.inconsistent) {
       ConflictRecord record;
@@ -627,8 +627,8 @@ Result<std::string> Engine::apply_sync_response(const std::string& answer_text, 
                            .add("reason", "credited + review does not match the amount sent")
                            .add("op", op_summary(outbox_, answer.op, to_string(answer.op.type)))
                            .add("status", to_string(r.status))
-                           .add("credited", format_amount(r.credited))
-                           .add("review", format_amount(r.review));
+                           .amount("credited", r.credited)
+                           .amount("review", r.review);
       state_.review_flag = true;
       metrics_.record_conflict();
       audit("conflict", AuditSource::kReconciliation, before, std::nullopt, record.context);
@@ -636,7 +636,7 @@ Result<std::string> Engine::apply_sync_response(const std::string& answer_text, 
                            .add("type", "conflict")
                            .add("kind", record.kind)
                            .add("id", r.id)
-                           .add("difference", format_amount(record.difference)));
+                           .amount("difference", record.difference));
       conflicts_.add(std::move(record));
     }
   }
@@ -648,7 +648,7 @@ Result<std::string> Engine::apply_sync_response(const std::string& answer_text, 
     events.push_back(Fields()
                          .add("type", "conflict")
                          .add("kind", record.kind)
-                         .add("difference", format_amount(record.difference)));
+                         .amount("difference", record.difference));
     conflicts_.add(std::move(record));
   }
 
@@ -666,9 +666,9 @@ Result<std::string> Engine::apply_sync_response(const std::string& answer_text, 
               }
               return by_outcome;
             }())
-            .add("credited", format_amount(credited))
-            .add("serverTotal", format_amount(server.value().total_earned))
-            .add("pendingReview", format_amount(server.value().pending_review))
+            .amount("credited", credited)
+            .amount("serverTotal", server.value().total_earned)
+            .amount("pendingReview", server.value().pending_review)
             .add("lastSeq", server.value().last_seq)
             .add("latencyMs", latency));
   return json_text(Fields().add("events", array_document(events)));
@@ -784,9 +784,9 @@ Result<std::string> Engine::recover_from_server(const std::string& answer_text,
   const Node row = state_field.exists() ? state_field : doc;
   std::int64_t server_time = -1;
   if (doc.find("serverTime").exists()) {
-    auto parsed = record_fields::integer(doc, "serverTime", 0, kMaxSafeInteger, ErrorCode::kResponseInvalid);
-    if (!parsed.ok()) return reject(ErrorCode::kResponseInvalid, parsed.status().message());
-    server_time = parsed.value();
+    FieldReader read(doc, ErrorCode::kResponseInvalid);
+    read.integer("serverTime", 0, &server_time);
+    if (!read.ok()) return reject(ErrorCode::kResponseInvalid, read.status().message());
   }
   auto server = parse_server_state(row);
   if (!server.ok()) return reject(ErrorCode::kResponseInvalid, server.status().message());
@@ -829,13 +829,13 @@ Result<std::string> Engine::recover_from_server(const std::string& answer_text,
     }
     audit("recovery", AuditSource::kReconciliation, std::nullopt, state_.current_earnings,
           Fields()
-              .add("serverTotal", format_amount(s.total_earned))
+              .amount("serverTotal", s.total_earned)
               .add("lastSeq", s.last_seq)
               .add("clientId", outbox_.client_id()));
     auto observed = observe(wall, mono);
     if (!observed.ok()) return observed.status();
     refresh_from_outbox();
-    events.push_back(Fields().add("type", "recovered").add("total", format_amount(s.total_earned)));
+    events.push_back(Fields().add("type", "recovered").amount("total", s.total_earned));
     return json_text(Fields().add("events", array_document(events)));
   }
 
@@ -869,7 +869,7 @@ Result<std::string> Engine::recover_from_server(const std::string& answer_text,
       events.push_back(Fields()
                            .add("type", "conflict")
                            .add("kind", record.kind)
-                           .add("difference", format_amount(record.difference)));
+                           .amount("difference", record.difference));
       conflicts_.add(std::move(record));
       state_.review_flag = true;
     }
@@ -888,7 +888,7 @@ Result<std::string> Engine::recover_from_server(const std::string& answer_text,
     events.push_back(Fields()
                          .add("type", "conflict")
                          .add("kind", record.kind)
-                         .add("difference", format_amount(record.difference)));
+                         .amount("difference", record.difference));
     conflicts_.add(std::move(record));
   }
   const EarningsState& resolved = resolution.value().state;
@@ -899,7 +899,7 @@ Result<std::string> Engine::recover_from_server(const std::string& answer_text,
   refresh_from_outbox();
   audit("reconciliation", AuditSource::kReconciliation, before, state_.current_earnings,
         Fields()
-            .add("serverTotal", format_amount(s.total_earned))
+            .amount("serverTotal", s.total_earned)
             .add("lastSeq", s.last_seq)
             .add("clientId", outbox_.client_id()));
   return json_text(Fields().add("events", array_document(events)));
@@ -968,12 +968,14 @@ Result<Engine> Engine::restore(const Bytes& bytes, std::int64_t user_id, const E
   if (!rng.is_string() || !rng_from_text(rng.text(), &rng_state)) {
     return corrupt("rng must be 16 lowercase hex digits");
   }
-  auto dirty = record_fields::integer(doc, "dirtySince", -1, kMaxSafeInteger, ErrorCode::kRecordCorrupt);
-  auto request_at = record_fields::integer(doc, "requestAt", -1, kMaxSafeInteger, ErrorCode::kRecordCorrupt);
-  auto sync_now = record_fields::boolean(doc, "syncNow", ErrorCode::kRecordCorrupt);
-  if (!dirty.ok() || !request_at.ok() || !sync_now.ok()) {
-    return corrupt("dirtySince, requestAt or syncNow is missing or mistyped");
-  }
+  std::int64_t dirty_since = 0;
+  std::int64_t request_at = 0;
+  bool sync_now = false;
+  FieldReader read(doc, ErrorCode::kRecordCorrupt);
+  read.integer("dirtySince", -1, &dirty_since);
+  read.integer("requestAt", -1, &request_at);
+  read.boolean("syncNow", &sync_now);
+  if (!read.ok()) return corrupt("dirtySince, requestAt or syncNow is missing or mistyped");
   const EarningsState& s = state.value();
   if (s.pending != outbox.value().pending_units() || s.held_for_verification != outbox.value().held_units() ||
       s.unsynced_ms != outbox.value().accrued_ms()) {
@@ -988,9 +990,9 @@ Result<Engine> Engine::restore(const Bytes& bytes, std::int64_t user_id, const E
   engine.conflicts_ = std::move(conflicts.value());
   engine.backoff_ = backoff.value();
   engine.random_ = SeededRandom(rng_state);
-  engine.dirty_since_ = dirty.value();
-  engine.request_at_ = request_at.value();
-  engine.sync_now_ = sync_now.value();
+  engine.dirty_since_ = dirty_since;
+  engine.request_at_ = request_at;
+  engine.sync_now_ = sync_now;
   engine.new_session_ = true;
   return engine;
 }

@@ -83,7 +83,7 @@ Status Engine::import_legacy(const std::string& text, std::int64_t wall, std::in
     Status added = outbox_.add(OpType::kVerification, claimed, from, to, rate.value(), 0);
     if (!added.ok()) return added;
     if (dirty_since_ < 0) dirty_since_ = state_.last_update;
-    push_event(Fields().add("type", "review_needed").add("reason", "legacy_import").add("amount", format_amount(claimed)));
+    push_event(Fields().add("type", "review_needed").add("reason", "legacy_import").amount("amount", claimed));
   }
   refresh_from_outbox();
   const auto pending_ops = static_cast<std::int64_t>(pending.size());
@@ -93,7 +93,7 @@ Status Engine::import_legacy(const std::string& text, std::int64_t wall, std::in
             .add("legacyLastUpdate", checked_integer(old_state, "lastUpdate"))
             .add("claimedOps", claimed_ops)
             .add("otherOps", pending_ops - claimed_ops)
-            .add("rate", format_amount(rate.value())));
+            .amount("rate", rate.value()));
   return Status::Ok();
 }
 

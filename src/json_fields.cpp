@@ -16,53 +16,50 @@ Result<std::int64_t> safe_integer_value(const Node& value, const std::string& na
   return out;
 }
 
-Result<std::int64_t> safe_integer(const Node& object, const char* key, std::int64_t min) {
-  const Node found = object.find(key);
-  if (!found.exists()) return Status(ErrorCode::kRequestInvalid, std::string(key) + " is missing");
-  return safe_integer_value(found, key, min);
-}
-
 }  // namespace json_fields
 
-namespace record_fields {
-
-Result<std::int64_t> integer(const Node& object, const char* key, std::int64_t min, std::int64_t max,
-                             ErrorCode code) {
-  const Node found = object.find(key);
-  if (!found.exists()) return Status(code, std::string(key) + " is missing");
-  if (!found.is_integer()) return Status(code, std::string(key) + " must be an integer");
-  std::int64_t out = 0;
-  if (!found.as_int64(&out) || out < min || out > max) {
-    return Status(code, std::string(key) + " is out of range");
-  }
-  return out;
+Node FieldReader::member(const char* key) {
+  if (!status_.ok()) return Node();
+  const Node found = map_.find(key);
+  if (!found.exists()) fail(key, " is missing");
+  return found;
 }
 
-Result<Units> amount(const Node& object, const char* key, Units min, ErrorCode code) {
-  const Node found = object.find(key);
-  if (!found.exists()) return Status(code, std::string(key) + " is missing");
-  if (!found.is_string()) return Status(code, std::string(key) + " must be a decimal string");
+void FieldReader::fail(const char* key, const std::string& problem) {
+  if (status_.ok()) status_ = Status(code_, key + problem);
+}
+
+void FieldReader::integer(const char* key, std::int64_t min, std::int64_t max, std::int64_t* out) {
+  const Node found = member(key);
+  if (!found.exists()) return;
+  std::int64_t value = 0;
+  if (!found.is_integer()) return fail(key, " must be an integer");
+  if (!found.as_int64(&value) || value < min || value > max) return fail(key, " is out of range");
+  *out = value;
+}
+
+void FieldReader::amount(const char* key, Units min, Units* out) {
+  const Node found = member(key);
+  if (!found.exists()) return;
+  if (!found.is_string()) return fail(key, " must be a decimal string");
   auto parsed = parse_amount(found.text());
-  if (!parsed.ok()) return Status(code, std::string(key) + ": " + parsed.status().message());
-  if (parsed.value() < min) {
-    return Status(code, std::string(key) + " must be at least " + format_amount(min));
-  }
-  return parsed.value();
+  if (!parsed.ok()) return fail(key, ": " + parsed.status().message());
+  if (parsed.value() < min) return fail(key, " must be at least " + format_amount(min));
+  *out = parsed.value();
 }
 
-Result<bool> boolean(const Node& object, const char* key, ErrorCode code) {
-  const Node found = object.find(key);
-  if (!found.exists()) return Status(code, std::string(key) + " is missing");
-  if (!found.is_boolean()) return Status(code, std::string(key) + " must be a boolean");
-  return found.boolean();
+void FieldReader::boolean(const char* key, bool* out) {
+  const Node found = member(key);
+  if (!found.exists()) return;
+  if (!found.is_boolean()) return fail(key, " must be a boolean");
+  *out = found.boolean();
 }
 
-Result<std::string> text(const Node& object, const char* key, ErrorCode code) {
-  const Node found = object.find(key);
-  if (!found.exists()) return Status(code, std::string(key) + " is missing");
-  if (!found.is_string()) return Status(code, std::string(key) + " must be a string");
-  return found.text();
+void FieldReader::text(const char* key, std::string* out) {
+  const Node found = member(key);
+  if (!found.exists()) return;
+  if (!found.is_string()) return fail(key, " must be a string");
+  *out = found.text();
 }
 
-}  // namespace record_fields
 }  // namespace earnings

@@ -136,7 +136,7 @@ void Metrics::record_latency(std::int64_t latency_ms) {
       std::min(std::max<std::int64_t>(latency_ms, 0), json_fields::kMaxSafeInteger);
   bump(counters_.latency_count);
   bump(counters_.latency_total_ms, sample);
-  if (latencies_.size() >= window_) latencies_.pop_front();
+  if (latencies_.size() >= window_) latencies_.erase(latencies_.begin());
   latencies_.push_back(sample);
 }
 
@@ -149,7 +149,7 @@ Kpis Metrics::kpis(Units unsynced_units) const {
   }
   out.latency_samples = latencies_.size();
   if (!latencies_.empty()) {
-    std::vector<std::int64_t> sorted(latencies_.begin(), latencies_.end());
+    std::vector<std::int64_t> sorted = latencies_;
     std::sort(sorted.begin(), sorted.end());
     out.latency_p50_ms = percentile(sorted, 50);
     out.latency_p95_ms = percentile(sorted, 95);
@@ -180,30 +180,29 @@ Fields Metrics::to_document() const {
 
 Result<Metrics> Metrics::from_document(const Node& value) {
   if (!value.is_map()) return corrupt("must be an object");
-  auto window = json_fields::safe_integer(value, "latencyWindow", 1);
-  if (!window.ok()) return corrupt(window.status().message());
-  if (window.value() > 100000) return corrupt("latencyWindow is larger than 100000");
+  std::int64_t window = 0;
+  FieldReader read(value, ErrorCode::kRecordCorrupt);
+  read.integer("latencyWindow", 1, 100000, &window);
+  if (!read.ok()) return corrupt(read.status().message());
   const Node counters = value.find("counters");
   if (!counters.is_map()) return corrupt("counters must be an object");
-  Metrics metrics(static_cast<std::size_t>(window.value()));
-  Status failed;
+  Metrics metrics(static_cast<std::size_t>(window));
+  FieldReader counter(counters, ErrorCode::kRecordCorrupt);
   for_each_counter(metrics.counters_, [&](const char* key, auto& v) {
-    if (!failed.ok()) return;
-    auto read = json_fields::safe_integer(counters, key, 0);
-    if (!read.ok()) {
-      failed = corrupt(read.status().message());
-      return;
-    }
-    v = static_cast<std::remove_reference_t<decltype(v)>>(read.value());
+    std::int64_t count = 0;
+    counter.integer(key, 0, &count);
+    v = static_cast<std::remove_reference_t<decltype(v)>>(count);
   });
-  if (!failed.ok()) return failed;
   const Node failures = counters.find("syncFailures");
   if (!failures.is_map()) return corrupt("syncFailures must be an object");
+  FieldReader failure(failures, ErrorCode::kRecordCorrupt);
   for (std::size_t k = 0; k < kSyncFailureKinds; ++k) {
-    auto read = json_fields::safe_integer(failures, kFailureKeys[k], 0);
-    if (!read.ok()) return corrupt(read.status().message());
-    metrics.counters_.sync_failures[k] = static_cast<std::uint64_t>(read.value());
+    std::int64_t count = 0;
+    failure.integer(kFailureKeys[k], 0, &count);
+    metrics.counters_.sync_failures[k] = static_cast<std::uint64_t>(count);
   }
+  if (!counter.ok()) return corrupt(counter.status().message());
+  if (!failure.ok()) return corrupt(failure.status().message());
   if (metrics.counters_.queue_depth > metrics.counters_.queue_depth_max) {
     return corrupt("queueDepth above queueDepthMax");
   }
@@ -225,7 +224,7 @@ Bytes kpis_to_document(const Kpis& kpis) {
       .add("latencyP95Ms", kpis.latency_p95_ms)
       .add("latencyMeanMs", kpis.latency_mean_ms)
       .add("latencySamples", kpis.latency_samples)
-      .add("earningsAtRisk", format_amount(kpis.earnings_at_risk))
+      .amount("earningsAtRisk", kpis.earnings_at_risk)
       .add("queueDepth", kpis.queue_depth)
       .add("queueDepthMax", kpis.queue_depth_max)
       .bytes();

@@ -6,7 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <vector>
 
 
 #include "amount.h"
@@ -92,7 +92,7 @@ class Metrics {
   void set_queue_depth(std::uint64_t depth);
 
   const MetricsCounters& counters() const { return counters_; }
-  const std::deque<std::int64_t>& latency_window() const { return latencies_; }
+  const std::vector<std::int64_t>& latency_window() const { return latencies_; }
   std::size_t latency_window_capacity() const { return window_; }
 
   // REQUIRES: unsynced_units >= 0 (negative is clamped to 0).
@@ -108,7 +108,7 @@ class Metrics {
 
   std::size_t window_;
   MetricsCounters counters_;
-  std::deque<std::int64_t> latencies_;
+  std::vector<std::int64_t> latencies_;  // oldest first
 };
 
 // {"successRatePermille","latencyP50Ms","latencyP95Ms","latencyMeanMs","latencySamples",

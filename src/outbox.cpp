@@ -21,16 +21,6 @@ Result<OpOutcome> parse_outcome(const std::string& text) {
   return Status(kInvalid, "result status must be applied, duplicate, review, rejected or gap");
 }
 
-Units optional_amount(const Node& object, const char* key, Status* failure) {
-  if (!object.find(key).exists()) return 0;
-  auto read = record_fields::amount(object, key, 0, kInvalid);
-  if (!read.ok()) {
-    *failure = read.status();
-    return 0;
-  }
-  return read.value();
-}
-
 std::string optional_text(const Node& object, const char* key, std::size_t max_length) {
   return object.find(key).text().substr(0, max_length);
 }
@@ -38,10 +28,10 @@ std::string optional_text(const Node& object, const char* key, std::size_t max_l
 Bytes open_to_document(OpType type, const OpenDelta& open) {
   return Fields()
       .add("type", to_string(type))
-      .add("amount", format_amount(open.amount))
+      .amount("amount", open.amount)
       .add("from", open.from)
       .add("to", open.to)
-      .add("rate", format_amount(open.rate))
+      .amount("rate", open.rate)
       .add("accruedMs", open.accrued_ms)
       .bytes();
 }
@@ -50,10 +40,10 @@ Bytes op_to_document(const OutboxOp& op) {
   return Fields()
       .add("seq", op.seq)
       .add("type", to_string(op.type))
-      .add("amount", format_amount(op.amount))
+      .amount("amount", op.amount)
       .add("from", op.from)
       .add("to", op.to)
-      .add("rate", format_amount(op.rate))
+      .amount("rate", op.rate)
       .add("accruedMs", op.accrued_ms)
       .add("sent", op.sent)
       .bytes();
@@ -63,28 +53,29 @@ Bytes op_to_document(const OutboxOp& op) {
 Status read_span(const Node& value, OpType* type, Units* amount, std::int64_t* from, std::int64_t* to,
                  Units* rate, std::int64_t* accrued_ms) {
   if (!value.is_map()) return Status(kCorrupt, "outbox entry must be an object");
-  auto type_text = record_fields::text(value, "type", kCorrupt);
-  if (!type_text.ok()) return type_text.status();
-  auto parsed_type = parse_op_type(type_text.value());
+  std::string type_text;
+  FieldReader read(value, kCorrupt);
+  read.text("type", &type_text);
+  read.amount("amount", 0, amount);
+  read.integer("from", 0, from);
+  read.integer("to", 0, to);
+  read.amount("rate", 0, rate);
+  read.integer("accruedMs", 0, accrued_ms);
+  if (!read.ok()) return read.status();
+  auto parsed_type = parse_op_type(type_text);
   if (!parsed_type.ok()) return Status(kCorrupt, parsed_type.status().message());
-  auto parsed_amount = record_fields::amount(value, "amount", 0, kCorrupt);
-  if (!parsed_amount.ok()) return parsed_amount.status();
-  auto parsed_from = record_fields::integer(value, "from", 0, kMaxSafeInteger, kCorrupt);
-  if (!parsed_from.ok()) return parsed_from.status();
-  auto parsed_to = record_fields::integer(value, "to", 0, kMaxSafeInteger, kCorrupt);
-  if (!parsed_to.ok()) return parsed_to.status();
-  auto parsed_rate = record_fields::amount(value, "rate", 0, kCorrupt);
-  if (!parsed_rate.ok()) return parsed_rate.status();
-  auto parsed_ms = record_fields::integer(value, "accruedMs", 0, kMaxSafeInteger, kCorrupt);
-  if (!parsed_ms.ok()) return parsed_ms.status();
-  if (parsed_from.value() > parsed_to.value()) return Status(kCorrupt, "outbox entry has from > to");
+  if (*from > *to) return Status(kCorrupt, "outbox entry has from > to");
   *type = parsed_type.value();
-  *amount = parsed_amount.value();
-  *from = parsed_from.value();
-  *to = parsed_to.value();
-  *rate = parsed_rate.value();
-  *accrued_ms = parsed_ms.value();
   return Status::Ok();
+}
+
+Status read_op(const Node& value, OutboxOp* op) {
+  Status span = read_span(value, &op->type, &op->amount, &op->from, &op->to, &op->rate, &op->accrued_ms);
+  if (!span.ok()) return span;
+  FieldReader read(value, kCorrupt);
+  read.integer("seq", 1, &op->seq);
+  read.boolean("sent", &op->sent);
+  return read.status();
 }
 
 }  // namespace
@@ -134,30 +125,27 @@ bool operator==(const OutboxOp& a, const OutboxOp& b) {
 Result<OpResult> parse_op_result(const Node& value) {
   if (!value.is_map()) return Status(kInvalid, "each result must be an object");
   OpResult result;
-  auto id = record_fields::text(value, "id", kInvalid);
-  if (!id.ok()) return id.status();
-  result.id = id.value();
-  auto seq = record_fields::integer(value, "seq", 1, kMaxSafeInteger, kInvalid);
-  if (!seq.ok()) return seq.status();
-  result.seq = seq.value();
-  auto status_text = record_fields::text(value, "status", kInvalid);
-  if (!status_text.ok()) return status_text.status();
-  auto status = parse_outcome(status_text.value());
+  std::string status_text;
+  FieldReader read(value, kInvalid);
+  read.text("id", &result.id);
+  read.integer("seq", 1, &result.seq);
+  read.text("status", &status_text);
+  for (auto optional : {std::make_pair("credited", &result.credited), std::make_pair("review", &result.review)}) {
+    if (value.find(optional.first).exists()) read.amount(optional.first, 0, optional.second);
+  }
+  if (!read.ok()) return read.status();
+  auto status = parse_outcome(status_text);
   if (!status.ok()) return status.status();
   result.status = status.value();
-  Status failure;
-  result.credited = optional_amount(value, "credited", &failure);
-  result.review = optional_amount(value, "review", &failure);
-  if (!failure.ok()) return failure;
   if (result.status == OpOutcome::kRejected) {
     result.code = optional_text(value, "code", 64);
     result.reason = optional_text(value, "reason", 512);
     if (result.code.empty()) result.code = to_string(ErrorCode::kRequestInvalid);
   }
   if (result.status == OpOutcome::kGap) {
-    auto expected = record_fields::integer(value, "expectedSeq", 1, kMaxSafeInteger, kInvalid);
-    if (!expected.ok()) return expected.status();
-    result.expected_seq = expected.value();
+    FieldReader gap(value, kInvalid);
+    gap.integer("expectedSeq", 1, &result.expected_seq);
+    if (!gap.ok()) return gap.status();
   }
   return result;
 }
@@ -237,14 +225,14 @@ std::vector<OutboxOp> Outbox::reject_sent(const std::string& code, const std::st
   std::vector<OutboxOp> removed = take_sent();
   for (const OutboxOp& op : removed) {
     rejected_.push_back(RejectedOp{op, code, reason, now});
-    while (rejected_.size() > kRejectedLogCapacity) rejected_.pop_front();
+    if (rejected_.size() > kRejectedLogCapacity) rejected_.erase(rejected_.begin());
   }
   return removed;
 }
 
 std::vector<OutboxOp> Outbox::take_sent() {
   std::vector<OutboxOp> removed;
-  std::deque<OutboxOp> kept;
+  std::vector<OutboxOp> kept;
   for (const OutboxOp& op : ops_) {
     if (op.sent) removed.push_back(op); else kept.push_back(op);
   }
@@ -312,7 +300,7 @@ Result<std::vector<OpAnswer>> Outbox::apply_results(const std::vector<OpResult>&
       answer.inconsistent = result.credited + result.review > op.amount;
     } else if (result.status == OpOutcome::kRejected) {
       rejected_.push_back(RejectedOp{op, result.code, result.reason, now});
-      while (rejected_.size() > kRejectedLogCapacity) rejected_.pop_front();
+      if (rejected_.size() > kRejectedLogCapacity) rejected_.erase(rejected_.begin());
     }
     settled.push_back(result.id);
     answers.push_back(answer);
@@ -389,10 +377,10 @@ Bytes Outbox::op_to_wire(const OutboxOp& op) const {
       .add("id", op_id(op))
       .add("seq", op.seq)
       .add("type", to_string(op.type))
-      .add("amount", format_amount(op.amount))
+      .amount("amount", op.amount)
       .add("from", op.from)
       .add("to", op.to)
-      .add("rate", format_amount(op.rate))
+      .amount("rate", op.rate)
       .bytes();
 }
 
@@ -428,13 +416,15 @@ Bytes Outbox::to_document() const {
 
 Result<Outbox> Outbox::from_document(const Node& value) {
   if (!value.is_map()) return Status(kCorrupt, "outbox must be an object");
-  auto client_id = record_fields::text(value, "clientId", kCorrupt);
-  if (!client_id.ok()) return client_id.status();
-  if (!is_valid_client_id(client_id.value())) return Status(kCorrupt, "outbox clientId is invalid");
-  Outbox outbox(client_id.value());
-  auto next_seq = record_fields::integer(value, "nextSeq", 1, kMaxSafeInteger, kCorrupt);
-  if (!next_seq.ok()) return next_seq.status();
-  outbox.next_seq_ = next_seq.value();
+  std::string client_id;
+  std::int64_t next_seq = 0;
+  FieldReader read(value, kCorrupt);
+  read.text("clientId", &client_id);
+  read.integer("nextSeq", 1, &next_seq);
+  if (!read.ok()) return read.status();
+  if (!is_valid_client_id(client_id)) return Status(kCorrupt, "outbox clientId is invalid");
+  Outbox outbox(client_id);
+  outbox.next_seq_ = next_seq;
 
   const Node open = value.find("open");
   if (!open.is_array() || open.size() > kOpTypes) {
@@ -444,9 +434,9 @@ Result<Outbox> Outbox::from_document(const Node& value) {
   for (Node entry : open.elements()) {
     OpType type;
     OpenDelta delta;
-    Status read = read_span(entry, &type, &delta.amount, &delta.from, &delta.to, &delta.rate,
-                            &delta.accrued_ms);
-    if (!read.ok()) return Status(kCorrupt, "outbox open: " + read.message());
+    Status read_one = read_span(entry, &type, &delta.amount, &delta.from, &delta.to, &delta.rate,
+                                &delta.accrued_ms);
+    if (!read_one.ok()) return Status(kCorrupt, "outbox open: " + read_one.message());
     const std::size_t slot = static_cast<std::size_t>(type);
     if (seen[slot]) return Status(kCorrupt, "outbox open holds two deltas of one type");
     seen[slot] = true;
@@ -458,14 +448,8 @@ Result<Outbox> Outbox::from_document(const Node& value) {
   std::int64_t previous_seq = 0;
   for (Node entry : ops.elements()) {
     OutboxOp op;
-    Status read = read_span(entry, &op.type, &op.amount, &op.from, &op.to, &op.rate, &op.accrued_ms);
-    if (!read.ok()) return Status(kCorrupt, "outbox op: " + read.message());
-    auto seq = record_fields::integer(entry, "seq", 1, kMaxSafeInteger, kCorrupt);
-    if (!seq.ok()) return seq.status();
-    auto sent = record_fields::boolean(entry, "sent", kCorrupt);
-    if (!sent.ok()) return sent.status();
-    op.seq = seq.value();
-    op.sent = sent.value();
+    Status read_one = read_op(entry, &op);
+    if (!read_one.ok()) return Status(kCorrupt, "outbox op: " + read_one.message());
     if (op.seq <= previous_seq) return Status(kCorrupt, "outbox ops are not in increasing seq order");
     if (op.amount == 0) return Status(kCorrupt, "outbox op with a zero amount");
     previous_seq = op.seq;
@@ -482,22 +466,13 @@ Result<Outbox> Outbox::from_document(const Node& value) {
     RejectedOp record;
     const Node op = entry.find("op");
     if (!op.exists()) return Status(kCorrupt, "outbox rejected entry lacks op");
-    Status read = read_span(op, &record.op.type, &record.op.amount, &record.op.from, &record.op.to,
-                            &record.op.rate, &record.op.accrued_ms);
-    if (!read.ok()) return Status(kCorrupt, "outbox rejected op: " + read.message());
-    auto seq = record_fields::integer(op, "seq", 1, kMaxSafeInteger, kCorrupt);
-    auto sent = record_fields::boolean(op, "sent", kCorrupt);
-    auto code = record_fields::text(entry, "code", kCorrupt);
-    auto reason = record_fields::text(entry, "reason", kCorrupt);
-    auto at = record_fields::integer(entry, "at", 0, kMaxSafeInteger, kCorrupt);
-    if (!seq.ok() || !sent.ok() || !code.ok() || !reason.ok() || !at.ok()) {
-      return Status(kCorrupt, "outbox rejected entry has a missing or mistyped field");
-    }
-    record.op.seq = seq.value();
-    record.op.sent = sent.value();
-    record.code = code.value();
-    record.reason = reason.value();
-    record.at = at.value();
+    Status read_one = read_op(op, &record.op);
+    if (!read_one.ok()) return Status(kCorrupt, "outbox rejected op: " + read_one.message());
+    FieldReader fields(entry, kCorrupt);
+    fields.text("code", &record.code);
+    fields.text("reason", &record.reason);
+    fields.integer("at", 0, &record.at);
+    if (!fields.ok()) return Status(kCorrupt, "outbox rejected entry has a missing or mistyped field");
     outbox.rejected_.push_back(record);
   }
   return outbox;

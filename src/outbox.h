@@ -17,7 +17,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <vector>
 
@@ -148,8 +147,8 @@ class Outbox {
   std::string op_id(const OutboxOp& op) const { return client_id_ + ":" + std::to_string(op.seq); }
   std::int64_t next_seq() const { return next_seq_; }
   const OpenDelta& open(OpType type) const { return open_[static_cast<std::size_t>(type)]; }
-  const std::deque<OutboxOp>& ops() const { return ops_; }
-  const std::deque<RejectedOp>& rejected() const { return rejected_; }
+  const std::vector<OutboxOp>& ops() const { return ops_; }
+  const std::vector<RejectedOp>& rejected() const { return rejected_; }
 
   // The wire form of an op (DESIGN.md): {"id","seq","type","amount","from","to","rate"}.
   Bytes op_to_wire(const OutboxOp& op) const;
@@ -164,8 +163,8 @@ class Outbox {
   std::string client_id_;
   std::int64_t next_seq_ = 1;
   std::array<OpenDelta, kOpTypes> open_{};
-  std::deque<OutboxOp> ops_;
-  std::deque<RejectedOp> rejected_;
+  std::vector<OutboxOp> ops_;         // in seq order
+  std::vector<RejectedOp> rejected_;  // oldest first
 };
 
 }  // namespace earnings

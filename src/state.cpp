@@ -37,16 +37,16 @@ bool operator==(const EarningsState& a, const EarningsState& b) {
 Bytes state_to_document(const EarningsState& s) {
   return Fields()
       .add("userId", s.user_id)
-      .add("currentEarnings", format_amount(s.current_earnings))
-      .add("baseEarningRate", format_amount(s.base_earning_rate))
+      .amount("currentEarnings", s.current_earnings)
+      .amount("baseEarningRate", s.base_earning_rate)
       .add("lastUpdate", s.last_update)
       .add("startDate", s.start_date)
       .add("isActive", s.is_active)
       .add("syncStatus", to_string(s.sync_status))
-      .add("syncedTotal", format_amount(s.synced_total))
-      .add("pending", format_amount(s.pending))
-      .add("heldForVerification", format_amount(s.held_for_verification))
-      .add("underReview", format_amount(s.under_review))
+      .amount("syncedTotal", s.synced_total)
+      .amount("pending", s.pending)
+      .amount("heldForVerification", s.held_for_verification)
+      .amount("underReview", s.under_review)
       .add("reviewFlag", s.review_flag)
       .add("serverOffsetMs", s.server_offset_ms)
       .add("hasServerTime", s.has_server_time)
@@ -63,45 +63,30 @@ Result<EarningsState> state_from_document(const Node& value) {
   constexpr ErrorCode kCorrupt = ErrorCode::kRecordCorrupt;
   if (!value.is_map()) return Status(kCorrupt, "state must be an object");
   EarningsState s;
-  Status failure;
-  auto take_int = [&](const char* key, std::int64_t min, std::int64_t* out) {
-    if (!failure.ok()) return;
-    auto read = record_fields::integer(value, key, min, kMaxSafeInteger, kCorrupt);
-    if (read.ok()) *out = read.value(); else failure = read.status();
-  };
-  auto take_amount = [&](const char* key, Units* out) {
-    if (!failure.ok()) return;
-    auto read = record_fields::amount(value, key, 0, kCorrupt);
-    if (read.ok()) *out = read.value(); else failure = read.status();
-  };
-  auto take_bool = [&](const char* key, bool* out) {
-    if (!failure.ok()) return;
-    auto read = record_fields::boolean(value, key, kCorrupt);
-    if (read.ok()) *out = read.value(); else failure = read.status();
-  };
-  take_int("userId", 1, &s.user_id);
-  take_amount("currentEarnings", &s.current_earnings);
-  take_amount("baseEarningRate", &s.base_earning_rate);
-  take_int("lastUpdate", 0, &s.last_update);
-  take_int("startDate", 0, &s.start_date);
-  take_bool("isActive", &s.is_active);
-  take_amount("syncedTotal", &s.synced_total);
-  take_amount("pending", &s.pending);
-  take_amount("heldForVerification", &s.held_for_verification);
-  take_amount("underReview", &s.under_review);
-  take_bool("reviewFlag", &s.review_flag);
-  take_int("serverOffsetMs", -kMaxSafeInteger, &s.server_offset_ms);
-  take_bool("hasServerTime", &s.has_server_time);
-  take_bool("hasClock", &s.has_clock);
-  take_int("lastWall", 0, &s.last_wall);
-  take_int("lastMono", 0, &s.last_mono);
-  take_int("accrualRemainder", 0, &s.accrual_remainder);
-  take_int("unsyncedMs", 0, &s.unsynced_ms);
-  take_int("budgetMs", 0, &s.budget_ms);
-  if (!failure.ok()) return Status(kCorrupt, "state: " + failure.message());
-  auto status_text = record_fields::text(value, "syncStatus", kCorrupt);
-  if (!status_text.ok()) return Status(kCorrupt, "state: " + status_text.status().message());
-  auto sync_status = parse_sync_status(status_text.value());
+  std::string status_text;
+  FieldReader read(value, kCorrupt);
+  read.integer("userId", 1, &s.user_id);
+  read.amount("currentEarnings", 0, &s.current_earnings);
+  read.amount("baseEarningRate", 0, &s.base_earning_rate);
+  read.integer("lastUpdate", 0, &s.last_update);
+  read.integer("startDate", 0, &s.start_date);
+  read.boolean("isActive", &s.is_active);
+  read.amount("syncedTotal", 0, &s.synced_total);
+  read.amount("pending", 0, &s.pending);
+  read.amount("heldForVerification", 0, &s.held_for_verification);
+  read.amount("underReview", 0, &s.under_review);
+  read.boolean("reviewFlag", &s.review_flag);
+  read.integer("serverOffsetMs", -kMaxSafeInteger, &s.server_offset_ms);
+  read.boolean("hasServerTime", &s.has_server_time);
+  read.boolean("hasClock", &s.has_clock);
+  read.integer("lastWall", 0, &s.last_wall);
+  read.integer("lastMono", 0, &s.last_mono);
+  read.integer("accrualRemainder", 0, &s.accrual_remainder);
+  read.integer("unsyncedMs", 0, &s.unsynced_ms);
+  read.integer("budgetMs", 0, &s.budget_ms);
+  read.text("syncStatus", &status_text);
+  if (!read.ok()) return Status(kCorrupt, "state: " + read.status().message());
+  auto sync_status = parse_sync_status(status_text);
   if (!sync_status.ok()) return Status(kCorrupt, "state: " + sync_status.status().message());
   s.sync_status = sync_status.value();
   const ValidationResult check = validate_state(s);

@@ -2,6 +2,13 @@
 
 namespace earnings {
 
+Status::Status(ErrorCode code, const char* message) : code_(code), message_(message) {}
+Status::Status(const Status& other) = default;
+Status::Status(Status&& other) noexcept = default;
+Status& Status::operator=(const Status& other) = default;
+Status& Status::operator=(Status&& other) noexcept = default;
+Status::~Status() = default;
+
 const char* to_string(ErrorCode code) {
   switch (code) {
     case ErrorCode::kOk: return "OK";

@@ -36,6 +36,14 @@ class Status {
  public:
   Status() = default;
   Status(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  // Out of line, like the destructor: the core returns errors from hundreds of places, and each
+  // would otherwise carry its own copy of the string code (a fifth of the client module).
+  Status(ErrorCode code, const char* message);
+  Status(const Status& other);
+  Status(Status&& other) noexcept;
+  Status& operator=(const Status& other);
+  Status& operator=(Status&& other) noexcept;
+  ~Status();
 
   static Status Ok() { return Status(); }
 

@@ -1,11 +1,10 @@
 // The client module's snprintf and siprintf: integers, strings and pointers only
-// (integer_format.cpp). Their callers format nothing else: nlohmann::json writes small integers
-// ("\\u%04x" when it escapes a control character, "<U+%.4X>" in a parse error message) and
-// embind's __getTypeName a type's address ("%p"). musl's versions link its whole printf engine,
-// float formatter and 128-bit long double arithmetic; even its integer-only vsniprintf keeps
-// printf_core, the argument walker and wide-character output (about 2 KB gzip). Defining the
-// symbols here keeps musl's out of the link. src/ has no printf-family call
-// (engine.cpp writes its one hex number with a digit loop).
+// (integer_format.cpp). Their callers format nothing else: nlohmann::json's lexer writes a small
+// integer ("<U+%.4X>" in a parse error message) and embind's __getTypeName a type's address
+// ("%p"). musl's versions link its whole printf engine, float formatter and 128-bit long double
+// arithmetic; even its integer-only vsniprintf keeps printf_core, the argument walker and
+// wide-character output (about 2 KB gzip). Defining the symbols here keeps musl's out of the
+// link. src/ has no printf-family call (engine.cpp writes its one hex number with a digit loop).
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>

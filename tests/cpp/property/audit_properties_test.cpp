@@ -60,7 +60,7 @@ TEST_CASE("Property 19: every logged operation is kept in order or counted as dr
       }
       RC_ASSERT(log.size() <= capacity);
       RC_ASSERT(log.dropped() + log.size() == appended);
-      RC_ASSERT(std::deque<AuditEntry>(log.entries()) == model);
+      RC_ASSERT(std::vector<AuditEntry>(model.begin(), model.end()) == log.entries());
     }
     RC_ASSERT(log.next_id() == static_cast<std::int64_t>(appended) + 1);
   });
