@@ -160,6 +160,38 @@ TEST_CASE("Property 22: stored records round-trip exactly and compactly", "[code
   });
 }
 
+TEST_CASE("Property 22: JSON text and documents convert both ways without loss", "[codec][property]") {
+  deterministic_prop("any JSON value reads into a document and prints back the same value", [] {
+    const json value = any_document(3);
+    const auto document = Document::parse_json(value.dump(), ErrorCode::kRequestInvalid);
+    RC_ASSERT(document.ok());
+    RC_ASSERT(json::parse(document.value().root().json()) == value);
+    RC_ASSERT(json::parse(json_text(document.value().bytes())) == value);
+  });
+  deterministic_prop("containers of any size keep their members, in order", [] {
+    const auto count = *rc::gen::weightedOneOf<std::size_t>(
+        {{4, rc::gen::inRange<std::size_t>(0, 40)}, {1, rc::gen::inRange<std::size_t>(65530, 65545)}});
+    DocumentWriter out;
+    out.begin_map().key("items").begin_array();
+    for (std::size_t k = 0; k < count; ++k) out.value(static_cast<std::int64_t>(k) - 20);
+    out.end();
+    for (std::size_t k = 0; k < count % 40; ++k) out.field(("m" + std::to_string(k)).c_str(), k);
+    out.end();
+    const auto document = Document::from_bytes(out.take(), ErrorCode::kRecordCorrupt);
+    RC_ASSERT(document.ok());
+    const Node root = document.value().root();
+    RC_ASSERT(root.size() == 1 + count % 40);
+    RC_ASSERT(root.find("items").size() == count);
+    std::int64_t expected = -20;
+    for (Node item : root.find("items").elements()) {
+      std::int64_t value = 0;
+      RC_ASSERT(item.as_int64(&value));
+      RC_ASSERT(value == expected++);
+    }
+    RC_ASSERT(expected == static_cast<std::int64_t>(count) - 20);
+  });
+}
+
 TEST_CASE("Property 22: a record with long, readable keys is stored in under half its JSON size",
           "[codec][property]") {
   deterministic_prop("audit trail, metrics and state as the engine's documents spell them", [] {
