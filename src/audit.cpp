@@ -93,23 +93,41 @@ AuditLog::AuditLog(std::size_t capacity)
     : capacity_(capacity == 0 ? 1 : std::min(capacity, kMaxAuditCapacity)) {}
 
 const AuditEntry& AuditLog::append(AuditEntry entry) {
-  if (entries_.size() >= capacity_) {
-    entries_.erase(entries_.begin());
-    ++dropped_;
-  }
   entry.id = next_id_++;
-  entries_.push_back(std::move(entry));
-  return entries_.back();
+  if (entries_.size() < capacity_) {
+    entries_.push_back(std::move(entry));
+    return entries_.back();
+  }
+  AuditEntry& oldest = entries_[first_];
+  oldest = std::move(entry);
+  first_ = (first_ + 1) % entries_.size();
+  ++dropped_;
+  return oldest;
 }
 
-AuditEntry* AuditLog::last() { return entries_.empty() ? nullptr : &entries_.back(); }
+AuditEntry* AuditLog::last() {
+  return entries_.empty() ? nullptr : &entries_[(first_ + entries_.size() - 1) % entries_.size()];
+}
 
-const AuditEntry* AuditLog::last() const { return entries_.empty() ? nullptr : &entries_.back(); }
+const AuditEntry* AuditLog::last() const { return const_cast<AuditLog*>(this)->last(); }
+
+std::vector<AuditEntry> AuditLog::entries() const {
+  std::vector<AuditEntry> in_order;
+  in_order.reserve(entries_.size());
+  for (std::size_t k = 0; k < entries_.size(); ++k) in_order.push_back(entry(k));
+  return in_order;
+}
 
 std::size_t AuditLog::trim_to(std::size_t keep) {
   if (entries_.size() <= keep) return 0;
   const std::size_t removed = entries_.size() - keep;
-  entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(removed));
+  std::vector<AuditEntry> kept;
+  kept.reserve(keep);
+  for (std::size_t k = removed; k < entries_.size(); ++k) {
+    kept.push_back(std::move(entries_[(first_ + k) % entries_.size()]));
+  }
+  entries_.swap(kept);
+  first_ = 0;
   dropped_ += removed;
   return removed;
 }
@@ -117,7 +135,7 @@ std::size_t AuditLog::trim_to(std::size_t keep) {
 Bytes AuditLog::to_document() const {
   DocumentWriter list;
   list.begin_array();
-  for (const AuditEntry& entry : entries_) list.value(audit_entry_to_document(entry));
+  for (std::size_t k = 0; k < entries_.size(); ++k) list.value(audit_entry_to_document(entry(k)));
   list.end();
   return Fields()
       .add("capacity", capacity_)

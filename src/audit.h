@@ -67,7 +67,10 @@ class AuditLog {
   // removed ones are counted in dropped().
   std::size_t trim_to(std::size_t keep);
 
-  const std::vector<AuditEntry>& entries() const { return entries_; }
+  // The k-th oldest entry. REQUIRES: k < size().
+  const AuditEntry& entry(std::size_t k) const { return entries_[(first_ + k) % entries_.size()]; }
+  // Every entry, oldest first (a copy).
+  std::vector<AuditEntry> entries() const;
   std::size_t size() const { return entries_.size(); }
   std::size_t capacity() const { return capacity_; }
   std::uint64_t dropped() const { return dropped_; }
@@ -81,7 +84,12 @@ class AuditLog {
 
  private:
   std::size_t capacity_;
-  std::vector<AuditEntry> entries_;  // oldest first
+  // A ring: the oldest entry is entries_[first_]. A full log overwrites its oldest entry in
+  // place, so an append costs the same at any capacity (auditCapacity may be 100000): a vector
+  // that erased its front would move every other entry, and a deque costs about 2 KB gzip of the
+  // client module.
+  std::vector<AuditEntry> entries_;
+  std::size_t first_ = 0;
   std::uint64_t dropped_ = 0;
   std::int64_t next_id_ = 1;
 };

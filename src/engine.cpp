@@ -1004,7 +1004,7 @@ Status Engine::detect_corruption(const Bytes& bytes, std::int64_t user_id) {
 std::string Engine::audit_json() {
   flush_accrual_audit();
   std::vector<Bytes> entries;
-  for (const AuditEntry& entry : audit_.entries()) entries.push_back(audit_entry_to_document(entry));
+  for (std::size_t k = 0; k < audit_.size(); ++k) entries.push_back(audit_entry_to_document(audit_.entry(k)));
   return json_text(array_document(entries));
 }
 
