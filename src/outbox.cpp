@@ -25,28 +25,27 @@ std::string optional_text(const Node& object, const char* key, std::size_t max_l
   return object.find(key).text().substr(0, max_length);
 }
 
+// The fields shared by open deltas and ops (read back by read_span).
+Fields span_fields(OpType type, Units amount, std::int64_t from, std::int64_t to, Units rate,
+                   std::int64_t accrued_ms) {
+  Fields out;
+  out.add("type", to_string(type))
+      .amount("amount", amount)
+      .add("from", from)
+      .add("to", to)
+      .amount("rate", rate)
+      .add("accruedMs", accrued_ms);
+  return out;
+}
+
 Bytes open_to_document(OpType type, const OpenDelta& open) {
-  return Fields()
-      .add("type", to_string(type))
-      .amount("amount", open.amount)
-      .add("from", open.from)
-      .add("to", open.to)
-      .amount("rate", open.rate)
-      .add("accruedMs", open.accrued_ms)
-      .bytes();
+  return span_fields(type, open.amount, open.from, open.to, open.rate, open.accrued_ms);
 }
 
 Bytes op_to_document(const OutboxOp& op) {
-  return Fields()
+  return span_fields(op.type, op.amount, op.from, op.to, op.rate, op.accrued_ms)
       .add("seq", op.seq)
-      .add("type", to_string(op.type))
-      .amount("amount", op.amount)
-      .add("from", op.from)
-      .add("to", op.to)
-      .amount("rate", op.rate)
-      .add("accruedMs", op.accrued_ms)
-      .add("sent", op.sent)
-      .bytes();
+      .add("sent", op.sent);
 }
 
 // The fields shared by open deltas and ops.
