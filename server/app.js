@@ -18,7 +18,9 @@ import { migrate } from './migrate.js';
 import { createStaticFiles } from './static-files.js';
 import { createSyncService } from './sync-service.js';
 
-const REVIEW_ACTION = /^\/v1\/admin\/reviews\/([1-9]\d{0,17})\/(approve|reject)$/;
+// A review item is addressed by its user and id (`/v1/admin/users/:userId/reviews/:id/...`), so
+// the decision goes to that user's shard; the old address by id alone still works.
+const REVIEW_ACTION = /^\/v1\/admin\/(?:users\/([1-9]\d{0,15})\/)?reviews\/([1-9]\d{0,17})\/(approve|reject)$/;
 const REVIEW_STATUSES = new Set(['pending', 'approved', 'rejected']);
 const MAX_NOTE_CHARS = 1000;
 
@@ -250,8 +252,10 @@ export async function createServer(options = {}) {
       if (method !== 'POST') throw new ServerError('METHOD_NOT_ALLOWED', 'use POST', 405);
       checkAdmin(req.headers.authorization);
       const note = reviewNote(parseJsonObject(await readBody(req, config.maxBodyBytes), { allowEmpty: true }));
-      const approve = action[2] === 'approve';
-      const decision = await service.decideReview(Number(action[1]), { approve, note });
+      const [, userId, id, verb] = action;
+      const owner = userId === undefined ? null : Number(userId);
+      if (owner !== null && !Number.isSafeInteger(owner)) throw requestInvalid('userId is out of range');
+      const decision = await service.decideReview({ userId: owner, id: Number(id) }, { approve: verb === 'approve', note });
       logger.info({ review: decision }, `review ${decision.status}`);
       return send(res, 200, { review: decision });
     }

@@ -10,7 +10,11 @@
 import { ServerError } from './errors.js';
 
 const msToTimestamp = (param) => `(TIMESTAMP WITH TIME ZONE 'epoch' + ${param}::bigint * INTERVAL '1 millisecond')`;
-const timestampToMs = (column) => `(EXTRACT(EPOCH FROM ${column}) * 1000)::bigint::text`;
+// Through the interval since the epoch: EXTRACT from a timestamptz is only STABLE (it reads the
+// session's time zone for other fields), and a distributed database refuses non-immutable
+// functions in RETURNING; the difference and EXTRACT from an interval are immutable.
+const timestampToMs = (column) =>
+  `(EXTRACT(EPOCH FROM ${column} - TIMESTAMP WITH TIME ZONE 'epoch') * 1000)::bigint::text`;
 
 const ROW_COLUMNS = `
   u.user_id::text AS user_id,
@@ -278,32 +282,34 @@ export async function listReviews(db, { status = 'pending', limit = 100, afterId
   }));
 }
 
-// The review item, locked for the rest of the transaction.
+// The review item, locked for the rest of the transaction; null when the user has no such item.
 // REQUIRES: the owner's row already locked (lockUser), the order every writer uses, so a
 // decision and a sync never deadlock.
-export async function lockReviewItem(tx, id) {
+export async function lockReviewItem(tx, userId, id) {
   const rows = await tx.query(
     `SELECT id::text AS id, user_id::text AS user_id, client_id, op_id, seq::text AS seq,
        amount::text AS amount, status
-     FROM earnings_review_queue WHERE id = $1 FOR UPDATE`,
-    [id],
+     FROM earnings_review_queue WHERE user_id = $1 AND id = $2 FOR UPDATE`,
+    [userId, id],
   );
   if (rows.length === 0) return null;
   const [item] = rows;
   return { ...item, id: Number(item.id), userId: Number(item.user_id), seq: Number(item.seq) };
 }
 
-export async function reviewOwner(tx, id) {
-  const rows = await tx.query('SELECT user_id::text AS user_id FROM earnings_review_queue WHERE id = $1', [id]);
+// The owner of a review item addressed by its id alone (the old admin route). It names no user,
+// so on a sharded database it asks every shard; it runs before, not inside, the decision.
+export async function reviewOwner(db, id) {
+  const rows = await db.query('SELECT user_id::text AS user_id FROM earnings_review_queue WHERE id = $1', [id]);
   return rows.length === 0 ? null : Number(rows[0].user_id);
 }
 
 // Writes a review decision the core planned: the item's status, the row's new money, the audit.
 export async function writeReviewDecision(tx, { item, status, note, row, audit, nowMs }) {
   await tx.query(
-    `UPDATE earnings_review_queue SET status = $2, decided_at = ${msToTimestamp('$3')}, decided_note = $4
-     WHERE id = $1`,
-    [item.id, status, nowMs, note],
+    `UPDATE earnings_review_queue SET status = $3, decided_at = ${msToTimestamp('$4')}, decided_note = $5
+     WHERE user_id = $1 AND id = $2`,
+    [item.userId, item.id, status, nowMs, note],
   );
   const [stored] = await tx.query(
     `WITH audit AS (

@@ -239,47 +239,54 @@ export function createSyncService({ db, core, config, metrics }) {
   }
 
   // Approving credits the amount once; rejecting only takes it out of pending review. The second
-  // decision on an item is REVIEW_DECIDED and changes nothing.
-  async function decideReview(id, { approve, note }) {
+  // decision on an item is REVIEW_DECIDED and changes nothing. An item is addressed by its user
+  // and id; `userId` null is the old address by id alone, whose owner is looked up first.
+  async function decideReview({ userId = null, id }, { approve, note }) {
     const serverNow = config.now();
-    const decision = await db.transaction(async (tx) => {
-      const userId = await reviewOwner(tx, id);
-      if (userId === null) throw new ServerError('NOT_FOUND', `review ${id} does not exist`, 404);
-      const opened = (await tx.exec(lockStatements(userId, null))).map((r) => r.rows);
-      const row = await lockUser(tx, opened, { userId, clientId: null, nowMs: serverNow, defaultRatePerHour: config.defaultRatePerHour });
-      const item = await lockReviewItem(tx, id);
-      if (item.status !== 'pending') {
-        throw new ServerError('REVIEW_DECIDED', `review ${id} was already ${item.status}`, 409);
-      }
-      let plan;
-      try {
-        plan = core.planReviewDecision({
-          row,
-          item: { id: item.id, amount: item.amount, status: item.status },
-          approve,
-          serverNow,
+    const owner = userId ?? (await reviewOwner(db, id));
+    const notFound = () => new ServerError('NOT_FOUND', `review ${owner ?? '?'}:${id} does not exist`, 404);
+    if (owner === null) throw notFound();
+    const decision = await db.transaction(
+      async (tx, opened) => {
+        // No row, no item: a decision never creates a user.
+        if (opened[0].length === 0) throw notFound();
+        const row = await lockUser(tx, opened, { userId: owner, clientId: null, nowMs: serverNow, defaultRatePerHour: config.defaultRatePerHour });
+        const item = await lockReviewItem(tx, owner, id);
+        if (item === null) throw notFound();
+        if (item.status !== 'pending') {
+          throw new ServerError('REVIEW_DECIDED', `review ${owner}:${id} was already ${item.status}`, 409);
+        }
+        let plan;
+        try {
+          plan = core.planReviewDecision({
+            row,
+            item: { id: item.id, amount: item.amount, status: item.status },
+            approve,
+            serverNow,
+          });
+        } catch (error) {
+          throw planError(error);
+        }
+        const stored = await writeReviewDecision(tx, {
+          item,
+          status: plan.status,
+          note,
+          row: plan.row,
+          audit: plan.audit,
+          nowMs: serverNow,
         });
-      } catch (error) {
-        throw planError(error);
-      }
-      const stored = await writeReviewDecision(tx, {
-        item,
-        status: plan.status,
-        note,
-        row: plan.row,
-        audit: plan.audit,
-        nowMs: serverNow,
-      });
-      return {
-        id: item.id,
-        userId,
-        opId: item.op_id,
-        status: plan.status,
-        amount: item.amount,
-        totalEarned: stored.total_earned,
-        pendingReview: stored.pending_review,
-      };
-    });
+        return {
+          id: item.id,
+          userId: owner,
+          opId: item.op_id,
+          status: plan.status,
+          amount: item.amount,
+          totalEarned: stored.total_earned,
+          pendingReview: stored.pending_review,
+        };
+      },
+      { opening: lockStatements(owner, null) },
+    );
     metrics.reviews.inc({ event: decision.status });
     return decision;
   }

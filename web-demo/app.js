@@ -513,7 +513,7 @@ function wireAdmin() {
         button.dataset.action = action;
         button.addEventListener('click', async () => {
           try {
-            await call(`/v1/admin/reviews/${review.id}/${action}`, { method: 'POST' });
+            await call(`/v1/admin/users/${review.userId}/reviews/${review.id}/${action}`, { method: 'POST' });
             feed.add(`Review #${review.id} ${action === 'approve' ? 'approved: credited once' : 'rejected: not credited'}`, 'good');
             await load();
           } catch (error) {

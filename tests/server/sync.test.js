@@ -103,12 +103,21 @@ describe('crediting', () => {
     const [item] = (await admin('/v1/admin/reviews')).json.reviews.filter((r) => r.userId === userId);
     assert.equal(item.reason, 'verification');
     assert.equal(item.amount, '2.00000000');
-    const approved = await admin(`/v1/admin/reviews/${item.id}/approve`, { note: 'checked the mining log' });
+    const decide = (verb) => `/v1/admin/users/${userId}/reviews/${item.id}/${verb}`;
+    // Another user's address for the item finds nothing and creates no row for that user.
+    const stranger = userId + 1_000_000;
+    const misaddressed = await admin(`/v1/admin/users/${stranger}/reviews/${item.id}/approve`, {});
+    assert.equal(misaddressed.status, 404);
+    assert.equal(misaddressed.json.error.code, 'NOT_FOUND');
+    assert.deepEqual(await fixture.database.db.query('SELECT 1 FROM user_earnings WHERE user_id = $1', [stranger]), []);
+    const approved = await admin(decide('approve'), { note: 'checked the mining log' });
     assert.equal(approved.status, 200);
     assert.equal(approved.json.review.status, 'approved');
-    const again = await admin(`/v1/admin/reviews/${item.id}/approve`, {});
+    assert.equal(approved.json.review.userId, userId);
+    const again = await admin(decide('approve'), {});
     assert.equal(again.status, 409);
     assert.equal(again.json.error.code, 'REVIEW_DECIDED');
+    // The old address by id alone reaches the same item.
     const rejectAfter = await admin(`/v1/admin/reviews/${item.id}/reject`, {});
     assert.equal(rejectAfter.status, 409);
     const after = (await state(userId)).json.state;
