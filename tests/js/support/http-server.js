@@ -1,6 +1,7 @@
 // A tiny HTTP server for browser tests, bound to 127.0.0.1 on a free port: static files from the
 // repository (the package's js/ and dist/, test pages) plus the fake sync server under /v1/, so
-// pages and API share one origin.
+// pages and API share one origin. `headers` are sent with every static file (a page's
+// Content-Security-Policy, say).
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,7 +14,7 @@ const TYPES = {
   '.wasm': 'application/wasm', '.json': 'application/json', '.css': 'text/css',
 };
 
-export async function startTestServer({ root = REPO, fault } = {}) {
+export async function startTestServer({ root = REPO, fault, headers = {} } = {}) {
   const sync = new FakeServer({ now: () => Date.now(), fault });
   const server = http.createServer(async (req, res) => {
     try {
@@ -39,7 +40,9 @@ export async function startTestServer({ root = REPO, fault } = {}) {
         return;
       }
       const body = await readFile(file);
-      res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-store' });
+      res.writeHead(200, {
+        'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-store', ...headers,
+      });
       res.end(body);
     } catch {
       if (!res.headersSent) res.writeHead(404).end('not found');
