@@ -32,6 +32,10 @@ const SQL_STATE_ANSWERS = {
   '40P01': () => new ServerError('UNAVAILABLE', 'the database asked to retry the transaction', 503),
   '57P01': () => new ServerError('UNAVAILABLE', 'the database is restarting', 503),
   57014: () => new ServerError('UNAVAILABLE', 'the database took too long; retry', 503),
+  // Text PostgreSQL cannot store (a NUL, a lone surrogate in JSON): the request's bytes, so the
+  // request's fault. The fields that reach the database are checked before; this is the backstop.
+  22021: () => requestInvalid('the request holds text the database cannot store (e.g. a NUL character)'),
+  '22P05': () => requestInvalid('the request holds text the database cannot store (e.g. a NUL character)'),
 };
 
 // The answer an error maps to, or null for a fault of ours (answered as INTERNAL).
@@ -110,7 +114,20 @@ function reviewNote(body) {
   if (typeof body.note !== 'string' || body.note.length > MAX_NOTE_CHARS) {
     throw requestInvalid(`note must be a string of at most ${MAX_NOTE_CHARS} characters`);
   }
+  // PostgreSQL text cannot hold NUL.
+  if (body.note.includes('\0')) throw requestInvalid('note must not contain a NUL character');
   return body.note;
+}
+
+// The request target as a URL, or null when it is none: `new URL` throws on targets such as `//[`
+// or `http://a:b@c:99999/`, and the handler must answer those, not die of them. An origin-form
+// target (the usual `/path?query`) is read as a path even when it starts with `//`.
+function parseTarget(target) {
+  try {
+    return new URL(target.startsWith('/') ? `http://server.invalid${target}` : target);
+  } catch {
+    return null;
+  }
 }
 
 function intParam(params, key, fallback, max) {
@@ -286,8 +303,12 @@ export async function createServer(options = {}) {
       res.end();
       return;
     }
-    const url = new URL(req.url ?? '/', 'http://server.invalid');
-    const context = { method: req.method, path: url.pathname };
+    const url = parseTarget(req.url ?? '/');
+    const context = { method: req.method, path: url?.pathname };
+    if (!url) {
+      answerError(res, requestInvalid('the request target is not a valid URL'), context);
+      return;
+    }
     route(req, res, url, context).catch((error) => answerError(res, error, context));
   };
 

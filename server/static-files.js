@@ -3,6 +3,7 @@
 // prefix wins. Nothing outside a mount's folder is ever served.
 import fs from 'node:fs';
 import path from 'node:path';
+import { pipeline } from 'node:stream';
 
 const CONTENT_TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -39,29 +40,52 @@ export function createStaticFiles(mounts, headers = {}) {
     return file;
   }
 
+  // The file opened, with its stat taken from the open handle, so a file removed or replaced after
+  // the check is never the one read; null for anything that is not a readable regular file (a
+  // directory answers its index.html). O_NONBLOCK: opening a FIFO must not block a thread.
+  async function open(file) {
+    let handle = null;
+    try {
+      handle = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      let stat = await handle.stat();
+      if (stat.isDirectory()) {
+        await handle.close();
+        handle = null;
+        handle = await fs.promises.open(path.join(file, 'index.html'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+        stat = await handle.stat();
+      }
+      if (stat.isFile()) return { handle, file, size: stat.size };
+    } catch {
+      // Missing, unreadable (EACCES), not a folder on the way: not served.
+    }
+    await handle?.close().catch(() => {});
+    return null;
+  }
+
   return {
     // Resolves true when it answered the request.
     async serve(req, res, pathname) {
       if (resolved.length === 0) return false;
-      let file = locate(pathname);
-      if (!file) return false;
-      let stat = await fs.promises.stat(file).catch(() => null);
-      if (stat?.isDirectory()) {
-        file = path.join(file, 'index.html');
-        stat = await fs.promises.stat(file).catch(() => null);
-      }
-      if (!stat?.isFile()) return false;
+      const located = locate(pathname);
+      const opened = located && (await open(located));
+      if (!opened) return false;
+      const { handle, file, size } = opened;
       res.writeHead(200, {
         ...headers,
         'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
-        'Content-Length': stat.size,
+        'Content-Length': size,
         'Cache-Control': 'no-cache',
       });
-      if (req.method === 'HEAD') {
+      if (req.method === 'HEAD' || size === 0) {
+        await handle.close();
         res.end();
-      } else {
-        fs.createReadStream(file).pipe(res);
+        return true;
       }
+      // A read that fails half-way (an I/O error, a file cut short) cannot change an answer whose
+      // head is sent: the socket is closed, and the client sees a truncated body, not a crash.
+      pipeline(handle.createReadStream({ start: 0, end: size - 1 }), res, (error) => {
+        if (error) res.destroy();
+      });
       return true;
     },
   };
