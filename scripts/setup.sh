@@ -10,6 +10,7 @@ apt_packages=(
   emscripten                                   # the shipped wasm module
   catch2 nlohmann-json3-dev librapidcheck-dev  # tests, JSON, property tests
   postgresql                                   # integration tests against real PostgreSQL
+  pgbouncer haproxy                            # the server suite through a pooler, processes behind a balancer
   chromium chromium-driver                     # browser tests (driven by playwright-core)
   nodejs npm
   # Pulled in only as recommendations, which are skipped below: npm ci needs the CA bundle over

@@ -21,6 +21,9 @@ export const DEFAULTS = Object.freeze({
   maxBodyBytes: 256 * 1024,
   maxBatch: 100,
   poolSize: 10,
+  pooler: 'none',
+  statementTimeoutMs: 15_000,
+  idleInTransactionTimeoutMs: 30_000,
   commitGroups: 2,
   commitGroupSize: 64,
   staticDirs: [],
@@ -71,6 +74,9 @@ export function configFromEnv(env = process.env) {
     maxBodyBytes: intFromEnv(env, 'MAX_BODY_BYTES'),
     maxBatch: intFromEnv(env, 'MAX_BATCH'),
     poolSize: intFromEnv(env, 'DB_POOL_SIZE'),
+    pooler: env.DB_POOLER || undefined,
+    statementTimeoutMs: intFromEnv(env, 'DB_STATEMENT_TIMEOUT_MS'),
+    idleInTransactionTimeoutMs: intFromEnv(env, 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS'),
     commitGroups: intFromEnv(env, 'COMMIT_GROUPS'),
     commitGroupSize: intFromEnv(env, 'COMMIT_GROUP_SIZE'),
     staticDirs: env.STATIC_DIR ? parseStaticDirs(env.STATIC_DIR) : undefined,
@@ -88,6 +94,11 @@ export function resolveConfig(overrides = {}) {
   integerIn('toleranceMs', config.toleranceMs, 0, HOUR_MS);
   integerIn('maxBodyBytes', config.maxBodyBytes, 1024, 16 * 1024 * 1024);
   integerIn('poolSize', config.poolSize, 1, 200);
+  integerIn('statementTimeoutMs', config.statementTimeoutMs, 1, HOUR_MS);
+  integerIn('idleInTransactionTimeoutMs', config.idleInTransactionTimeoutMs, 1, HOUR_MS);
+  if (config.pooler !== 'none' && config.pooler !== 'transaction') {
+    throw configError(`DB_POOLER must be "none" or "transaction", got ${JSON.stringify(config.pooler)}`);
+  }
   integerIn('maxBatch', config.maxBatch, 1, 10000);
   integerIn('commitGroups', config.commitGroups, 1, 200);
   integerIn('commitGroupSize', config.commitGroupSize, 1, 1000);

@@ -9,37 +9,70 @@
 import fs from 'node:fs';
 import pg from 'pg';
 
+import { ServerError } from './errors.js';
+
 // 1700 = NUMERIC. pg already returns it as a string; this pins that choice against a global
 // parser some other module might install.
 const NUMERIC_OID = 1700;
 
 // `pgliteSnapshot` (a Blob from dumpDataDir) starts PGlite from a copy instead of running initdb;
-// tests use it, since initdb costs seconds per open.
-export async function openDatabase({ databaseUrl = null, dataDir = '.data/pglite', poolSize = 10, pgliteSnapshot = null } = {}) {
-  return databaseUrl ? openPostgres(databaseUrl, poolSize) : openPglite(dataDir, pgliteSnapshot);
+// tests use it, since initdb costs seconds per open. `pooler`: 'none' (the server talks to
+// PostgreSQL itself) or 'transaction' (through a pooler in transaction pooling mode, pgbouncer's
+// `pool_mode = transaction`); see openPostgres.
+export async function openDatabase({
+  databaseUrl = null,
+  dataDir = '.data/pglite',
+  poolSize = 10,
+  pgliteSnapshot = null,
+  pooler = 'none',
+  statementTimeoutMs = 15_000,
+  idleInTransactionTimeoutMs = 30_000,
+} = {}) {
+  return databaseUrl
+    ? openPostgres(databaseUrl, { poolSize, pooler, timeouts: { statementTimeoutMs, idleInTransactionTimeoutMs } })
+    : openPglite(dataDir, pgliteSnapshot);
 }
 
-async function openPostgres(connectionString, poolSize) {
+// A statement stuck behind a lock, or a transaction left open by a bug, must fail (and release
+// its row lock) instead of holding a user hostage; clients retry 5xx answers. PostgreSQL enforces
+// both timeouts itself, so a timed-out statement really stops and its locks go.
+//
+// Talking to PostgreSQL directly, they are startup parameters of each connection, and every
+// statement text, being fixed, is prepared once per connection under a stable name so later
+// executions skip parsing and planning.
+//
+// Through a pooler in transaction mode neither works: consecutive transactions of one client run
+// on different server connections, so a named statement prepared on one is missing (or, prepared
+// by another process under the same name, different) on the next, and pgbouncer refuses startup
+// parameters it does not know. There every statement is unnamed (parsed and planned each time)
+// and the timeouts are the role's defaults in PostgreSQL (ALTER ROLE ... SET, README "Behind
+// pgbouncer"), which every server connection the pooler opens starts with; the server checks at
+// start that they are in effect and at most its own, and refuses to start otherwise.
+async function openPostgres(connectionString, { poolSize, pooler, timeouts }) {
+  if (pooler !== 'none' && pooler !== 'transaction') {
+    throw new ServerError('CONFIG_INVALID', `pooler must be "none" or "transaction", got ${JSON.stringify(pooler)}`, 500);
+  }
+  const viaPooler = pooler === 'transaction';
   const types = {
     getTypeParser(oid, format) {
       if (oid === NUMERIC_OID) return (value) => value;
       return pg.types.getTypeParser(oid, format);
     },
   };
-  // A statement stuck behind a lock, or a transaction left open by a bug, must fail (and release
-  // its row lock) instead of holding a user hostage; clients retry 5xx answers.
   const pool = new pg.Pool({
     connectionString,
     max: poolSize,
     types,
-    statement_timeout: 15_000,
-    idle_in_transaction_session_timeout: 30_000,
+    ...(viaPooler
+      ? {}
+      : {
+          statement_timeout: timeouts.statementTimeoutMs,
+          idle_in_transaction_session_timeout: timeouts.idleInTransactionTimeoutMs,
+        }),
   });
   // An idle client losing its connection (server restart) must not crash the process; the next
   // query gets a fresh connection.
   pool.on('error', () => {});
-  // Every statement text is fixed, so each is prepared once per connection under a stable name
-  // and later executions skip parsing and planning.
   const names = new Map();
   const nameOf = (text) => {
     let name = names.get(text);
@@ -49,9 +82,10 @@ async function openPostgres(connectionString, poolSize) {
     }
     return name;
   };
+  const statement = viaPooler ? (text, values) => ({ text, values }) : (text, values) => ({ name: nameOf(text), text, values });
   const scope = (client) => ({
     async query(text, params = []) {
-      return (await client.query({ name: nameOf(text), text, values: params })).rows;
+      return (await client.query(statement(text, params))).rows;
     },
     // Literal SQL, possibly several statements; one { rows } per statement.
     async exec(text) {
@@ -59,11 +93,27 @@ async function openPostgres(connectionString, poolSize) {
       return Array.isArray(results) ? results : [results];
     },
   });
+  if (viaPooler) {
+    try {
+      await checkRoleTimeouts(scope(pool), timeouts);
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+  }
   return {
     kind: 'postgres',
     ...scope(pool),
     async transaction(work, { opening = null } = {}) {
       const client = await pool.connect();
+      // PostgreSQL ending the connection while the transaction waits on us (the idle timeout, a
+      // restart) is reported on the client, not on a query; unheard, it would crash the process.
+      // The next query fails anyway, and the broken connection is not given back to the pool.
+      let lost = null;
+      const onLost = (error) => {
+        lost = error;
+      };
+      client.on('error', onLost);
       try {
         let openingRows = [];
         if (opening) {
@@ -76,16 +126,47 @@ async function openPostgres(connectionString, poolSize) {
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
+        if (!lost) await client.query('ROLLBACK').catch(() => {});
         throw error;
       } finally {
-        client.release();
+        client.off('error', onLost);
+        client.release(lost ?? undefined);
       }
     },
     async close() {
       await pool.end();
     },
   };
+}
+
+// The timeouts a session through the pooler starts with must be on and no longer than the
+// server's own: a longer one would let a stuck statement hold a user's row past what clients are
+// told to wait for.
+async function checkRoleTimeouts(db, { statementTimeoutMs, idleInTransactionTimeoutMs }) {
+  const [row] = await db.query(
+    `SELECT current_setting('statement_timeout') AS statement_timeout,
+       current_setting('idle_in_transaction_session_timeout') AS idle_in_transaction_session_timeout,
+       (SELECT setting::bigint FROM pg_settings WHERE name = 'statement_timeout')::text AS statement_ms,
+       (SELECT setting::bigint FROM pg_settings WHERE name = 'idle_in_transaction_session_timeout')::text AS idle_ms`,
+  );
+  const wrong = [];
+  const [statementMs, idleMs] = [Number(row.statement_ms), Number(row.idle_ms)];
+  if (statementMs === 0 || statementMs > statementTimeoutMs) {
+    wrong.push(`statement_timeout is ${row.statement_timeout}, wanted 1ms..${statementTimeoutMs}ms`);
+  }
+  if (idleMs === 0 || idleMs > idleInTransactionTimeoutMs) {
+    wrong.push(`idle_in_transaction_session_timeout is ${row.idle_in_transaction_session_timeout}, wanted 1ms..${idleInTransactionTimeoutMs}ms`);
+  }
+  if (wrong.length > 0) {
+    throw new ServerError(
+      'CONFIG_INVALID',
+      `behind a transaction pooler the database role must carry the timeouts (${wrong.join('; ')}): ` +
+        `ALTER ROLE <server role> SET statement_timeout = '${statementTimeoutMs}ms'; ` +
+        `ALTER ROLE <server role> SET idle_in_transaction_session_timeout = '${idleInTransactionTimeoutMs}ms'; ` +
+        'then let the pooler open new server connections (pgbouncer: RECONNECT)',
+      500,
+    );
+  }
 }
 
 async function openPglite(dataDir, snapshot) {

@@ -23,8 +23,13 @@ test('the environment maps onto the config, and unset variables keep the default
       DEFAULT_RATE_PER_HOUR: '0.5',
       BOT_TOKEN,
       STATIC_DIR: '/=web-demo,/dist=dist',
+      DB_POOLER: 'transaction',
+      DB_STATEMENT_TIMEOUT_MS: '5000',
     }),
   );
+  assert.equal(config.pooler, 'transaction');
+  assert.equal(config.statementTimeoutMs, 5000);
+  assert.equal(config.idleInTransactionTimeoutMs, 30_000);
   assert.equal(config.port, 9000);
   assert.equal(config.host, '127.0.0.1');
   assert.equal(config.devIdentity, true);
@@ -51,6 +56,9 @@ test('out-of-range or malformed settings stop the server with CONFIG_INVALID', (
     { BOT_TOKEN: 'not-a-token' },
     { ADMIN_TOKEN: 'short' },
     { MAX_BATCH: '0' },
+    { DB_POOLER: 'session' },
+    { DB_STATEMENT_TIMEOUT_MS: '0' },
+    { DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '3600001' },
   ];
   for (const env of bad) {
     assert.throws(() => resolveConfig(configFromEnv(env)), (error) => error.code === 'CONFIG_INVALID', JSON.stringify(env));

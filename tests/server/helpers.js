@@ -14,6 +14,7 @@ import { loadCore } from '../../js/core.js';
 import { createServer } from '../../server/app.js';
 import { loadServerCore } from '../../server/core.js';
 import { signInitData } from '../../server/auth.js';
+import { DEFAULTS } from '../../server/config.js';
 import { openDatabase } from '../../server/db.js';
 import { migrate } from '../../server/migrate.js';
 
@@ -24,6 +25,10 @@ export const START_MS = 1767225600000;
 export const HOUR_MS = 3_600_000;
 
 export const onRealPostgres = Boolean(process.env.TEST_DATABASE_URL);
+// 'transaction' in the pass through pgbouncer (scripts/pgbouncer-throwaway.sh exports it).
+export const testPooler = process.env.DB_POOLER || 'none';
+export const behindPooler = onRealPostgres && testPooler !== 'none';
+const SERVER_TIMEOUTS = { statementTimeoutMs: DEFAULTS.statementTimeoutMs, idleInTransactionTimeoutMs: DEFAULTS.idleInTransactionTimeoutMs };
 
 let databaseCounter = 0;
 
@@ -44,8 +49,9 @@ async function openPgliteFromSnapshot() {
   return db;
 }
 
-// A fresh database, migrated unless told otherwise. Returns { db, url, drop() }.
-export async function openTestDatabase({ migrated = true } = {}) {
+// A fresh database, migrated unless told otherwise, opened with `timeouts` (the server's by
+// default). Returns { db, url, drop() }.
+export async function openTestDatabase({ migrated = true, timeouts = SERVER_TIMEOUTS } = {}) {
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
     const db = await openPgliteFromSnapshot();
@@ -57,10 +63,17 @@ export async function openTestDatabase({ migrated = true } = {}) {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
+  // What an operator does for a server behind a transaction pooler (README "Behind pgbouncer"):
+  // the timeouts become the role's defaults. Talking to PostgreSQL directly, the server's startup
+  // parameters override them.
+  await admin.query(
+    `ALTER ROLE CURRENT_USER IN DATABASE ${name} SET statement_timeout = '${timeouts.statementTimeoutMs}ms';
+     ALTER ROLE CURRENT_USER IN DATABASE ${name} SET idle_in_transaction_session_timeout = '${timeouts.idleInTransactionTimeoutMs}ms'`,
+  );
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const db = await openDatabase({ databaseUrl: url.toString(), poolSize: 20 });
+  const db = await openDatabase({ databaseUrl: url.toString(), poolSize: 20, pooler: testPooler, ...timeouts });
   if (migrated) await migrate(db);
   return {
     db,
