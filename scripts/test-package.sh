@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The package as users get it: `npm pack`, install the tarball into an empty folder, import it in
-# Node (core and client runtime), then build a tiny Vite consumer page against the installed
-# package and load it in headless Chromium, which proves the bundler found and shipped the wasm.
+# The package as users get it: `npm pack`, install the tarball into an empty folder as production
+# installs it (--omit=dev), import it in Node (core, client runtime and server entry), build a tiny
+# Vite consumer page against the installed package and load it in headless Chromium (the bundler
+# found and shipped the wasm, and the bundle holds nothing of the server), then run the installed
+# `ton-earnings-guard-server` (migrate, serve) against a throwaway PostgreSQL and sync through it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO="$PWD"
 
-if [ ! -f dist/earnings-core.wasm ] || [ ! -f dist/earnings-core.mjs ]; then
+if [ ! -f dist/earnings-core.wasm ] || [ ! -f dist/earnings-core.mjs ] ||
+  [ ! -f dist/earnings-core-server.wasm ] || [ ! -f dist/earnings-core-server.mjs ]; then
   bash scripts/build-wasm.sh
 fi
 
@@ -20,7 +23,9 @@ echo "packed $TARBALL ($(du -h "$WORK/$TARBALL" | cut -f1))"
 CONSUMER="$WORK/consumer"
 mkdir -p "$CONSUMER"
 cp -r tests/package/consumer/. "$CONSUMER/"
-(cd "$CONSUMER" && npm install --no-audit --no-fund --offline --silent "$WORK/$TARBALL")
+# The package's runtime libraries come from npm's cache when it has them (setup's npm ci filled
+# it), else from the registry, as for any user.
+(cd "$CONSUMER" && npm install --omit=dev --no-audit --no-fund --prefer-offline --silent "$WORK/$TARBALL")
 
 echo "-- node import"
 (cd "$CONSUMER" && node node-smoke.mjs)
@@ -32,11 +37,15 @@ if grep -q "ton-earnings-guard" "$CONSUMER/vite.log"; then
   echo "test-package: the Vite build warns about the package (above)" >&2
   exit 1
 fi
-ls "$CONSUMER/dist/assets" | sed 's/^/   /'
+(cd "$CONSUMER/dist/assets" && wc -c -- * | sed 's/^/   /')
 if ! ls "$CONSUMER"/dist/assets/*.wasm >/dev/null 2>&1; then
   echo "test-package: the Vite build has no .wasm asset" >&2
   exit 1
 fi
+node tests/package/check-bundle.mjs "$CONSUMER/dist"
 
 echo "-- chromium"
 node tests/package/run-consumer.mjs "$CONSUMER/dist"
+
+echo "-- installed server on PostgreSQL 15 (throwaway cluster)"
+PG_THROWAWAY_FAST=1 scripts/pg-throwaway.sh node tests/package/server-smoke.mjs "$CONSUMER"

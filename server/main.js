@@ -1,5 +1,7 @@
-// CLI: `node server/main.js` runs the sync server, `node server/main.js migrate` only applies
-// migrations (npm run migrate). Configuration comes from the environment, see config.js.
+#!/usr/bin/env node
+// CLI, installed as `ton-earnings-guard-server`: `serve` (the default) runs the sync server,
+// `migrate` only applies migrations (npm run migrate in a clone). Configuration comes from the
+// environment, see config.js and README.md.
 import pino from 'pino';
 
 import { startServer } from './app.js';
@@ -34,7 +36,7 @@ async function runServer() {
 const command = process.argv[2] ?? 'serve';
 const run = { serve: runServer, migrate: runMigrations }[command];
 if (!run) {
-  logger.error(`unknown command "${command}"; use "serve" (default) or "migrate"`);
+  logger.error(`unknown command "${command}"; usage: ton-earnings-guard-server [serve|migrate]`);
   process.exit(2);
 }
 run().catch((error) => {

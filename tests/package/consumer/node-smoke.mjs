@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { createEarningsManager, loadCore, MemoryStore, ClientError, UserIdInvalidError } from 'ton-earnings-guard';
 import { loadCore as loadCoreDirect } from 'ton-earnings-guard/core';
+// The server entry loads with the production install alone (npm install --omit=dev).
+import * as server from 'ton-earnings-guard/server';
 
 const core = await loadCore();
 assert.equal(core, await loadCoreDirect());
@@ -30,4 +32,7 @@ assert.equal(typeof state.currentEarnings, 'string');
 await assert.rejects(manager.initializeUser(0), UserIdInvalidError);
 assert.ok(ClientError.prototype instanceof Error);
 await manager.dispose();
+for (const name of ['createServer', 'startServer', 'configFromEnv', 'openDatabase', 'migrate', 'ServerError']) {
+  assert.equal(typeof server[name], 'function', `ton-earnings-guard/server exports ${name}`);
+}
 console.log(`node import ok: core ${core.version}, state ${state.currentEarnings}`);

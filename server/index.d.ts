@@ -1,0 +1,94 @@
+// Types of ton-earnings-guard/server (server/index.js), the sync server for a Node backend.
+// Money is always a decimal string ("2.50000000"), never a JS number; user ids are positive safe
+// integers; times are milliseconds since the epoch.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+
+/** A decimal string amount of TON, e.g. "2.5" in, "2.50000000" out. */
+export type Amount = string;
+
+/** The configuration (README's table, with the environment variable each key comes from). */
+export interface ServerConfig {
+  port: number;
+  host: string;
+  /** postgresql://...; null: embedded PGlite in dataDir. */
+  databaseUrl: string | null;
+  dataDir: string;
+  botToken: string | null;
+  initDataMaxAgeS: number;
+  /** Bearer token of the /v1/admin endpoints; null: those endpoints answer 404. */
+  adminToken: string | null;
+  devIdentity: boolean;
+  defaultRatePerHour: Amount;
+  maxRatePerHour: Amount;
+  offlineCapMs: number;
+  toleranceMs: number;
+  maxBodyBytes: number;
+  maxBatch: number;
+  poolSize: number;
+  commitGroups: number;
+  commitGroupSize: number;
+  staticDirs: Array<{ prefix: string; dir: string }>;
+  corsOrigin: string;
+  /** The server's clock, ms. */
+  now: () => number;
+}
+
+/** The few pino methods the server calls; a pino logger fits. */
+export interface ServerLogger {
+  info(object: object, message?: string): void;
+  warn(object: object, message?: string): void;
+  error(object: object, message?: string): void;
+}
+
+/** The server's view of a database: PGlite or PostgreSQL, same SQL. */
+export interface EarningsDatabase {
+  readonly kind: 'pglite' | 'postgres';
+  query(text: string, params?: unknown[]): Promise<Array<Record<string, unknown>>>;
+  exec(text: string): Promise<Array<{ rows: Array<Record<string, unknown>> }>>;
+  transaction<T>(work: (tx: Pick<EarningsDatabase, 'query' | 'exec'>) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface CreateServerOptions extends Partial<Omit<ServerConfig, 'now'>> {
+  now?: () => number;
+  logger?: ServerLogger;
+  /** An already open database (openDatabase); the caller then closes it. */
+  db?: EarningsDatabase;
+}
+
+export interface EarningsServer {
+  readonly config: Readonly<ServerConfig>;
+  readonly db: EarningsDatabase;
+  readonly server: Server;
+  /** The request handler, to mount in another node:http server. */
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** http://host:port once listening, else null. */
+  readonly url: string | null;
+  listen(port?: number, host?: string): Promise<string>;
+  /** Stops listening and closes the database it opened. */
+  close(): Promise<void>;
+}
+
+/** Opens the database, applies pending migrations, loads the core; does not listen. */
+export function createServer(options?: CreateServerOptions): Promise<EarningsServer>;
+/** createServer, then listen on config.port and config.host. */
+export function startServer(options?: CreateServerOptions): Promise<EarningsServer>;
+
+/** The configuration keys the environment sets (PORT, DATABASE_URL, ADMIN_TOKEN, ...). */
+export function configFromEnv(env?: Record<string, string | undefined>): Partial<ServerConfig>;
+
+export function openDatabase(options?: {
+  databaseUrl?: string | null;
+  dataDir?: string;
+  poolSize?: number;
+}): Promise<EarningsDatabase>;
+
+/** Applies pending migrations in one transaction; returns the names applied by this call. */
+export function migrate(db: EarningsDatabase): Promise<string[]>;
+
+/** An error the server answers with: a stable code and an HTTP status. */
+export class ServerError extends Error {
+  constructor(code: string, message: string, status?: number);
+  readonly code: string;
+  readonly status: number;
+}
