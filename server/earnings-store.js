@@ -23,7 +23,6 @@ const ROW_COLUMNS = `
   u.base_earning_rate::text AS base_earning_rate,
   u.pending_review::text AS pending_review,
   u.budget_anchor::text AS budget_anchor,
-  u.is_active,
   u.sync_status,
   ${timestampToMs('u.last_update')} AS last_update_ms,
   ${timestampToMs('u.start_date')} AS start_date_ms,
@@ -40,7 +39,6 @@ function rowFromSql(sqlRow, lastSeq) {
     baseEarningRate: sqlRow.base_earning_rate,
     pendingReview: sqlRow.pending_review,
     budgetAnchor: toNumber(sqlRow.budget_anchor),
-    isActive: sqlRow.is_active !== false,
     syncStatus: sqlRow.sync_status ?? 'synced',
     lastUpdate: toNumber(sqlRow.last_update_ms),
     startDate: toNumber(sqlRow.start_date_ms),
@@ -60,7 +58,9 @@ export function stateAnswer(row) {
     lastSeq: row.lastSeq,
     lastUpdate: row.lastUpdate,
     startDate: row.startDate,
-    isActive: row.isActive,
+    // Whether a device mines is the device's business: the seed's row has no such column (an
+    // app's table holds none, so nothing may read one). Recovery resumes mining, as it always did.
+    isActive: true,
     syncStatus: row.syncStatus,
   };
 }
@@ -118,7 +118,6 @@ export function firstContactRow(userId, nowMs, defaultRatePerHour) {
     baseEarningRate: defaultRatePerHour,
     pendingReview: '0',
     budgetAnchor: nowMs,
-    isActive: true,
     syncStatus: 'synced',
     lastUpdate: nowMs,
     startDate: nowMs,

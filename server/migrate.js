@@ -1,7 +1,19 @@
 // Ordered SQL migrations (server/migrations/NNN_name.sql), each applied once and recorded in
-// schema_migrations with a checksum. All pending migrations run in one transaction behind a
-// transaction-scoped advisory lock, so two servers starting at once apply them exactly once
-// (the second waits, then finds nothing to do) and a failing migration leaves no half schema.
+// schema_migrations with a checksum.
+//
+// Each migration runs in a transaction of its own, which also records it: a migration that fails
+// half-way is rolled back whole, the ones before it stay applied, and the next start goes on from
+// it. Not one transaction for all of them: on a live app's table the locks a migration takes
+// (ALTER TABLE's ACCESS EXCLUSIVE above all) would then be held until the last migration ended, so
+// the app would wait for the whole upgrade instead of for one short step (docs/PERFORMANCE.md,
+// "Upgrade lock times"). Every transaction first takes the same advisory lock and re-reads what is
+// recorded, so two servers starting at once apply each migration exactly once, in order.
+//
+// A migration whose first line is `-- migrate: batched` is a backfill: one statement that converts
+// at most $2 rows whose key is above $1 (NULL: from the start) and returns one row with the highest
+// key it converted (`last_key`, NULL when nothing was left). It runs as many committed batches, so
+// no row lock is held for longer than one batch; every batch converts whole rows, and a backfill
+// that stops half-way (the database went away) is not recorded, so the next start finishes it.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +26,12 @@ export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.u
 // Any fixed 64-bit key; it only has to differ from other advisory locks on the same database.
 const MIGRATION_LOCK_KEY = 7301184452;
 
+// Rows per backfill batch: a batch holds its rows' locks for a few milliseconds (measured by
+// bench/migration-locks.js), short next to an app request's own budget.
+export const BACKFILL_BATCH_ROWS = 2000;
+
+const BATCHED = /^-- migrate: batched\n/;
+
 export function readMigrations(dir = MIGRATIONS_DIR) {
   return fs
     .readdirSync(dir)
@@ -21,45 +39,129 @@ export function readMigrations(dir = MIGRATIONS_DIR) {
     .sort()
     .map((name) => {
       const sql = fs.readFileSync(path.join(dir, name), 'utf8');
-      return { name, sql, checksum: crypto.createHash('sha256').update(sql).digest('hex') };
+      return { name, sql, batched: BATCHED.test(sql), checksum: crypto.createHash('sha256').update(sql).digest('hex') };
     });
 }
 
-// Returns the names of the migrations applied by this call (empty when the schema was current).
-export async function migrate(db, { dir = MIGRATIONS_DIR } = {}) {
-  const migrations = readMigrations(dir);
-  return db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-    await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      name TEXT PRIMARY KEY,
-      checksum TEXT NOT NULL,
-      applied_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT CURRENT_TIMESTAMP
-    )`);
-    const applied = new Map(
-      (await tx.query('SELECT name, checksum FROM schema_migrations')).map((row) => [row.name, row.checksum]),
+const RECORDS = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  name TEXT PRIMARY KEY,
+  checksum TEXT NOT NULL,
+  applied_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT CURRENT_TIMESTAMP
+)`;
+
+// Lock waits: a migration's ALTER TABLE queued behind a long app transaction would queue every
+// later app query behind itself, so it gives up after LOCK_WAIT and is tried again (the app's
+// queries run meanwhile). A statement may run as long as it needs (the pool's statement_timeout
+// is for requests).
+const LOCK_WAIT = '2s';
+const LOCK_ATTEMPTS = 5;
+const LOCK_NOT_AVAILABLE = '55P03';
+
+// Opens a migration's transaction: the advisory lock, the schema_migrations table, then whether
+// `migration` is recorded (an edited one is refused: databases claiming the same schema would
+// differ).
+async function lockAndCheck(tx, migration) {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+  await tx.exec(`${RECORDS}; SET LOCAL lock_timeout = '${LOCK_WAIT}'; SET LOCAL statement_timeout = 0`);
+  const rows = await tx.query('SELECT checksum FROM schema_migrations WHERE name = $1', [migration.name]);
+  if (rows.length === 0) return false;
+  if (rows[0].checksum !== migration.checksum) {
+    throw new ServerError(
+      'MIGRATION_CHANGED',
+      `migration ${migration.name} was changed after it was applied; add a new migration instead`,
+      500,
     );
-    const done = [];
-    for (const migration of migrations) {
-      const recorded = applied.get(migration.name);
-      if (recorded !== undefined) {
-        // An edited migration that already ran would leave databases that claim the same schema
-        // but differ; refuse to start instead.
-        if (recorded !== migration.checksum) {
-          throw new ServerError(
-            'MIGRATION_CHANGED',
-            `migration ${migration.name} was changed after it was applied; add a new migration instead`,
-            500,
-          );
-        }
-        continue;
-      }
-      await tx.exec(migration.sql);
-      await tx.query('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [
-        migration.name,
-        migration.checksum,
-      ]);
-      done.push(migration.name);
+  }
+  return true;
+}
+
+const record = (tx, migration) =>
+  tx.query('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [migration.name, migration.checksum]);
+
+async function withLockRetries(work) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await work();
+    } catch (error) {
+      if (error?.code !== LOCK_NOT_AVAILABLE || attempt === LOCK_ATTEMPTS) throw error;
     }
-    return done;
-  });
+  }
+}
+
+// Applies `migration` unless recorded. `progress.batches` counts the transactions it committed;
+// `progress.recorded` says whether this call recorded it (another migrator may have).
+async function apply(db, migration, batchRows, progress) {
+  if (!migration.batched) {
+    await withLockRetries(() =>
+      db.transaction(async (tx) => {
+        if (await lockAndCheck(tx, migration)) return;
+        await tx.exec(migration.sql);
+        await record(tx, migration);
+        progress.batches = 1;
+        progress.recorded = true;
+      }),
+    );
+    return;
+  }
+  let after = null;
+  for (;;) {
+    const step = await withLockRetries(() =>
+      db.transaction(async (tx) => {
+        if (await lockAndCheck(tx, migration)) return { recorded: true };
+        const [row] = await tx.query(migration.sql, [after, batchRows]);
+        const lastKey = row?.last_key ?? null;
+        if (lastKey === null) await record(tx, migration);
+        return { recorded: false, lastKey };
+      }),
+    );
+    if (step.recorded) return;
+    progress.batches += 1;
+    if (step.lastKey === null) {
+      progress.recorded = true;
+      return;
+    }
+    after = String(step.lastKey);
+  }
+}
+
+// Returns the names of the migrations applied by this call (empty when the schema was current).
+// `onApplied({ name, ms, batches })` hears of each one as it is recorded.
+export async function migrate(db, { dir = MIGRATIONS_DIR, batchRows = BACKFILL_BATCH_ROWS, onApplied = null } = {}) {
+  const migrations = readMigrations(dir);
+  const done = [];
+  for (const migration of migrations) {
+    const started = performance.now();
+    const progress = { batches: 0, recorded: false };
+    try {
+      await apply(db, migration, batchRows, progress);
+    } catch (error) {
+      if (error instanceof ServerError) throw error;
+      throw migrationFailed(migration, error, done, progress);
+    }
+    if (!progress.recorded) continue;
+    done.push(migration.name);
+    onApplied?.({ name: migration.name, ms: performance.now() - started, batches: progress.batches });
+  }
+  return done;
+}
+
+// The server refuses to start with this: which migration, the database's own error, and what
+// became of the migration (a plain one rolled back whole; a backfill keeps its whole batches).
+function migrationFailed(migration, error, done, progress) {
+  const sqlState = typeof error?.code === 'string' ? ` (SQLSTATE ${error.code})` : '';
+  const hint = typeof error?.hint === 'string' ? `; hint: ${error.hint}` : '';
+  const undone = migration.batched
+    ? `stopped after ${progress.batches} whole batch(es) and is not recorded`
+    : 'was rolled back, nothing of it applied';
+  const kept = done.length > 0 ? `; the ${done.length} migration(s) applied before it stay applied` : '';
+  const failure = new ServerError(
+    'MIGRATION_FAILED',
+    `migration ${migration.name} failed: ${error?.message ?? error}${sqlState}${hint}. It ${undone}${kept}. ` +
+      `Fix the cause and start again: migrations go on from ${migration.name}`,
+    500,
+  );
+  failure.migration = migration.name;
+  failure.sqlState = error?.code ?? null;
+  failure.cause = error;
+  return failure;
 }

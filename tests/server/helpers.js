@@ -301,3 +301,31 @@ export function formatUnits(value) {
   const abs = value < 0n ? -value : value;
   return `${sign}${abs / 100000000n}.${(abs % 100000000n).toString().padStart(8, '0')}`;
 }
+
+// The user_earnings table a live app had before the fix: the seed's UserEarnings columns other
+// than those the seed's ALTER TABLE adds, a SERIAL id, no UNIQUE on user_id, NULL allowed.
+export const LEGACY_TABLE = `CREATE TABLE user_earnings (
+  id SERIAL PRIMARY KEY,
+  user_id BIGINT,
+  current_earnings NUMERIC(18,8) DEFAULT 0,
+  earning_rate NUMERIC(18,8) DEFAULT 0,
+  last_update TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP,
+  created_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP,
+  updated_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP,
+  total_earned NUMERIC(18,8) DEFAULT 0
+)`;
+
+const atMs = (column) => `TIMESTAMP WITH TIME ZONE 'epoch' + r.${column} * INTERVAL '1 millisecond'`;
+
+// Writes legacy rows ({ user_id, current_earnings, earning_rate, last_update, created_at,
+// updated_at, total_earned }, money as decimal text, times as ms, null for NULL) in one statement.
+export async function insertLegacyRows(db, rows) {
+  await db.query(
+    `INSERT INTO user_earnings (user_id, current_earnings, earning_rate, last_update, created_at, updated_at, total_earned)
+     SELECT r.user_id, r.current_earnings, r.earning_rate, ${atMs('last_update')}, ${atMs('created_at')},
+       ${atMs('updated_at')}, r.total_earned
+     FROM jsonb_to_recordset($1::jsonb) AS r(user_id bigint, current_earnings numeric, earning_rate numeric,
+       last_update bigint, created_at bigint, updated_at bigint, total_earned numeric)`,
+    [JSON.stringify(rows)],
+  );
+}

@@ -219,12 +219,14 @@ describe('exactly once', () => {
     await conserved(userId);
   });
 
-  test('a row from before the fix (no budget anchor) starts its budget at its first sync', async () => {
+  // Rows from before the fix get an anchor from the upgrade (011) and rows written by others since
+  // from the column's default (010), so only a NULL written by hand is left to the core's rule.
+  test('a row without a budget anchor starts its budget at its first sync', async () => {
     const userId = newUser();
     fixture.server.clock.set(START_MS);
     await fixture.database.db.query(
-      `INSERT INTO user_earnings (user_id, current_earnings, earning_rate, base_earning_rate, total_earned)
-       VALUES ($1, '7.00000000', '1.00000000', '1.00000000', '7.00000000')`,
+      `INSERT INTO user_earnings (user_id, current_earnings, earning_rate, base_earning_rate, total_earned, budget_anchor)
+       VALUES ($1, '7.00000000', '1.00000000', '1.00000000', '7.00000000', NULL)`,
       [userId],
     );
     const answer = await sync(userId, { clientId: 'c-1', ops: [accrualOp('c-1', 1, '1.00000000')] });
