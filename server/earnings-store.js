@@ -174,12 +174,20 @@ export async function previousResults(db, ops) {
   return new Map(rows.map((row) => [`${row.user_id}:${row.seq}`, row]));
 }
 
+// The sync columns as the server's view of a user's syncs (docs/DESIGN.md, "The sync columns"):
+// a sync that credited or queued something resets retry_count and says 'pending' while the user
+// has items waiting for review, 'synced' otherwise; one whose every new op was rejected counts as
+// a failed attempt, as a refused sync does (recordRefusedSyncs).
+const SYNC_OUTCOME = `
+  sync_status = CASE WHEN p.failed THEN 'failed' WHEN p.pending_review > 0 THEN 'pending' ELSE 'synced' END,
+  retry_count = CASE WHEN p.failed THEN u.retry_count + 1 ELSE 0 END`;
+
 // Writes the credit plans of a commit group in one statement, which is its own transaction: each
 // user's new row values and client sequence, the answer for each op, the audit records and the
 // review items. A plan is applied only if its row is still at the revision it was planned on
 // (the UPDATE waits for any transaction holding the row, then re-checks); everything else of a
 // plan is written only for the rows updated, so a plan on a stale row writes nothing at all.
-// `plans`: [{ userId, clientId, row, opResults, audit, reviews }]. Returns the rows as stored, by
+// `plans`: [{ userId, clientId, row, opResults, audit, reviews, failed }]. Returns the rows as stored, by
 // user; a user missing from it was not written and has to be read and planned again.
 export async function writePlans(db, nowMs, plans) {
   const rowsOf = (key) =>
@@ -187,7 +195,8 @@ export async function writePlans(db, nowMs, plans) {
   const rows = await db.query(
     `WITH plan AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS p(user_id bigint, client_id text, revision bigint,
-         total_earned numeric, current_earnings numeric, pending_review numeric, budget_anchor bigint, last_seq bigint)
+         total_earned numeric, current_earnings numeric, pending_review numeric, budget_anchor bigint, last_seq bigint,
+         failed boolean)
      ), updated AS (
        UPDATE user_earnings u SET
          total_earned = p.total_earned,
@@ -197,8 +206,7 @@ export async function writePlans(db, nowMs, plans) {
          last_update = ${msToTimestamp('$5')},
          updated_at = ${msToTimestamp('$5')},
          last_sync_attempt = ${msToTimestamp('$5')},
-         sync_status = 'synced',
-         retry_count = 0
+         ${SYNC_OUTCOME}
        FROM plan p
        WHERE u.user_id = p.user_id AND u.revision = p.revision
        RETURNING ${ROW_COLUMNS}, u.user_id AS id, p.last_seq::text AS last_seq
@@ -243,6 +251,7 @@ export async function writePlans(db, nowMs, plans) {
           pending_review: p.row.pendingReview,
           budget_anchor: p.row.budgetAnchor,
           last_seq: p.row.lastSeq,
+          failed: p.failed,
         })),
       ),
       rowsOf('opResults'),
@@ -323,7 +332,8 @@ export async function writeReviewDecision(tx, { item, status, note, row, audit, 
        total_earned = $2::numeric,
        current_earnings = $3::numeric,
        pending_review = $4::numeric,
-       updated_at = ${msToTimestamp('$5')}
+       updated_at = ${msToTimestamp('$5')},
+       sync_status = CASE WHEN sync_status = 'pending' AND $4::numeric = 0 THEN 'synced' ELSE sync_status END
      WHERE user_id = $1
      RETURNING total_earned::text AS total_earned, pending_review::text AS pending_review`,
     [
@@ -339,4 +349,19 @@ export async function writeReviewDecision(tx, { item, status, note, row, audit, 
     ],
   );
   return stored;
+}
+
+// Refused syncs (the core's plan said the request is wrong), as failed attempts on their users'
+// rows: `refusals` maps a user id to { count, lastMs }. One statement for all of them; a user
+// without a row stays without one (a refused sync creates nothing).
+export async function recordRefusedSyncs(db, refusals) {
+  await db.query(
+    `UPDATE user_earnings u SET
+       sync_status = 'failed',
+       retry_count = u.retry_count + r.count,
+       last_sync_attempt = GREATEST(u.last_sync_attempt, ${msToTimestamp('r.last_ms')})
+     FROM jsonb_to_recordset($1::jsonb) AS r(user_id bigint, count integer, last_ms bigint)
+     WHERE u.user_id = r.user_id`,
+    [JSON.stringify([...refusals].map(([userId, { count, lastMs }]) => ({ user_id: userId, count, last_ms: lastMs })))],
+  );
 }

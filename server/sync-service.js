@@ -12,6 +12,7 @@ import {
   lockUser,
   previousResults,
   readRows,
+  recordRefusedSyncs,
   reviewOwner,
   stateAnswer,
   writePlans,
@@ -65,6 +66,41 @@ const FRESH = new Set(['applied', 'review', 'rejected']);
 // Bounded: forgetting costs one harmless INSERT ... ON CONFLICT DO NOTHING, or one read.
 const KNOWN_USERS_LIMIT = 100_000;
 const CACHED_ROWS_LIMIT = 100_000;
+
+// Refused syncs reach their users' rows a statement at a time: while one write is in flight, the
+// refusals after it gather (one entry per user) and go in the next, so a flood of bad requests
+// costs the database one statement per round trip, not one per request. Entries wait in memory
+// only during one write; past REFUSALS_WAITING_LIMIT users at once, a refusal is answered without
+// being counted (the count is a diagnosis, never money).
+const REFUSALS_WAITING_LIMIT = 10_000;
+
+function createRefusalLog(db) {
+  let waiting = new Map();
+  let writing = null;
+  async function writeAll() {
+    while (waiting.size > 0) {
+      const batch = waiting;
+      waiting = new Map();
+      await recordRefusedSyncs(db, batch);
+    }
+  }
+  return {
+    // Resolves once this refusal is on the user's row.
+    note(userId, nowMs) {
+      const entry = waiting.get(userId);
+      if (entry) {
+        entry.count += 1;
+        entry.lastMs = Math.max(entry.lastMs, nowMs);
+      } else if (waiting.size < REFUSALS_WAITING_LIMIT) {
+        waiting.set(userId, { count: 1, lastMs: nowMs });
+      }
+      writing ??= writeAll().finally(() => {
+        writing = null;
+      });
+      return writing;
+    },
+  };
+}
 
 export function createSyncService({ db, core, config, metrics }) {
   const creditConfig = {
@@ -168,6 +204,7 @@ export function createSyncService({ db, core, config, metrics }) {
         opResults: fresh.map(opResultRow),
         audit: p.plan.audit,
         reviews: p.plan.reviews,
+        failed: fresh.every((r) => r.status === 'rejected'),
       });
     }
     const stored = writes.length > 0 ? await writePlans(db, serverNow, writes) : new Map();
@@ -203,7 +240,20 @@ export function createSyncService({ db, core, config, metrics }) {
     onWaiting: (count) => metrics.syncsWaiting.set(count),
   });
 
+  const refusals = createRefusalLog(db);
+
+  // A sync the server refuses (4xx: the request is wrong) is a failed attempt on its user's row,
+  // written before the refusal is answered, so what an operator reads is never behind the answers.
   async function sync(userId, body) {
+    try {
+      return await submitSync(userId, body);
+    } catch (error) {
+      if (error instanceof ServerError && error.status < 500) await refusals.note(userId, config.now());
+      throw error;
+    }
+  }
+
+  async function submitSync(userId, body) {
     const clientId = requireClientId(body.clientId);
     const member = { userId, clientId, body };
     // A sync whose row this process wrote last is planned now, while the database writes other
