@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark under bench/ (they print tables; none asserts a speed). Builds the core first.
-# bench/server.js needs a database and runs under `npm run bench:server`.
+# bench/server.js needs a database and runs under `npm run bench:server`; bench/migration-locks.js
+# starts a throwaway PostgreSQL cluster of its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build-wasm.sh >/dev/null

@@ -1,0 +1,142 @@
+// How long each migration stalls a live app while it upgrades the app's user_earnings table:
+// 100,000 legacy rows (the app's columns only, no UNIQUE on user_id, some NULLs), then every
+// migration (server/migrate.js) while two connections play the app still serving: one reads a
+// random row by id, one updates one (as the app's backend does), back to back. For each step it
+// prints how long the step took and the longest a read and a write of the app waited while it
+// ran: the time the step held a lock the app's statement needed. Prints a table; asserts nothing.
+// Without DATABASE_URL it starts a throwaway PostgreSQL 15 cluster (scripts/pg-throwaway.sh).
+//
+//   BENCH_ROWS=100000   legacy rows
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import pg from 'pg';
+
+import { openDatabase } from '../server/db.js';
+import { migrate } from '../server/migrate.js';
+
+const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
+const BASELINE_MS = 2000;
+
+if (!process.env.DATABASE_URL) {
+  const run = spawnSync('bash', [path.join(ROOT, 'scripts/pg-throwaway.sh'), process.execPath, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+  });
+  process.exit(run.status ?? 1);
+}
+
+async function createDatabase(name) {
+  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(process.env.DATABASE_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+// The app's table and rows, values spread by a hash so that the run is the same every time.
+async function buildLegacyTable(url) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query(`CREATE TABLE user_earnings (
+    id SERIAL PRIMARY KEY,
+    user_id BIGINT,
+    current_earnings NUMERIC(18,8) DEFAULT 0,
+    earning_rate NUMERIC(18,8) DEFAULT 0,
+    last_update TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP,
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP,
+    updated_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP,
+    total_earned NUMERIC(18,8) DEFAULT 0
+  )`);
+  await client.query(
+    `INSERT INTO user_earnings (user_id, current_earnings, earning_rate, last_update, created_at, updated_at, total_earned)
+     SELECT 5000000000 + n * 7919,
+       CASE WHEN h % 10 = 0 THEN NULL ELSE (h % 100000000000)::numeric / 100000000 END,
+       CASE WHEN h % 13 = 0 THEN NULL ELSE (h % 500000000)::numeric / 100000000 END,
+       CASE WHEN h % 17 = 0 THEN NULL ELSE now() - (h % 2592000) * INTERVAL '1 second' END,
+       now() - (h % 31536000) * INTERVAL '1 second',
+       now() - (h % 2592000) * INTERVAL '1 second',
+       CASE WHEN h % 11 = 0 THEN NULL ELSE (h % 1000000000000)::numeric / 100000000 END
+     FROM (SELECT n, abs(hashint8(n)) AS h FROM generate_series(1, $1::bigint) AS n) AS g`,
+    [ROWS],
+  );
+  await client.query('ANALYZE user_earnings');
+  await client.end();
+}
+
+// One connection doing `statement` back to back on random rows until stopped; every op's start
+// and end (ms, performance.now()).
+async function startApp(url, statement) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const ops = [];
+  let running = true;
+  let seed = 12345;
+  const nextId = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return 1 + (seed % ROWS);
+  };
+  const loop = (async () => {
+    while (running) {
+      const start = performance.now();
+      await client.query({ name: 'probe', text: statement, values: [nextId()] });
+      ops.push({ start, end: performance.now() });
+    }
+  })();
+  return {
+    ops,
+    async stop() {
+      running = false;
+      await loop;
+      await client.end();
+    },
+  };
+}
+
+const longestWait = (ops, from, to) =>
+  ops.reduce((longest, op) => (op.start < to && op.end > from ? Math.max(longest, op.end - op.start) : longest), 0);
+const overlapping = (ops, from, to) => ops.filter((op) => op.start < to && op.end > from).length;
+
+const url = await createDatabase('migration_locks');
+await buildLegacyTable(url);
+const db = await openDatabase({ databaseUrl: url, poolSize: 4 });
+const reader = await startApp(url, 'SELECT current_earnings, earning_rate FROM user_earnings WHERE id = $1');
+const writer = await startApp(
+  url,
+  `UPDATE user_earnings SET current_earnings = current_earnings + 0.00000001, last_update = now() WHERE id = $1`,
+);
+
+const baselineFrom = performance.now();
+await new Promise((resolve) => setTimeout(resolve, BASELINE_MS));
+const steps = [{ name: '(no migration running)', from: baselineFrom, to: performance.now(), batches: '' }];
+await migrate(db, {
+  onApplied: ({ name, ms, batches }) => {
+    const to = performance.now();
+    steps.push({ name, from: to - ms, to, batches });
+  },
+});
+await reader.stop();
+await writer.stop();
+await db.close();
+
+const pad = (text, width) => String(text).padStart(width);
+console.log(`Upgrade lock times: ${ROWS.toLocaleString('en')} legacy rows, PostgreSQL ${process.env.PGPORT ? 'throwaway cluster' : 'DATABASE_URL'}`);
+console.log('');
+console.log(`${'step'.padEnd(34)} ${pad('ms', 8)} ${pad('batches', 8)} ${pad('app read waited ms', 19)} ${pad('app write waited ms', 20)} ${pad('app ops', 8)}`);
+for (const step of steps) {
+  const ops = overlapping(reader.ops, step.from, step.to) + overlapping(writer.ops, step.from, step.to);
+  console.log(
+    `${step.name.padEnd(34)} ${pad((step.to - step.from).toFixed(1), 8)} ${pad(step.batches, 8)} ` +
+      `${pad(longestWait(reader.ops, step.from, step.to).toFixed(1), 19)} ${pad(longestWait(writer.ops, step.from, step.to).toFixed(1), 20)} ${pad(ops, 8)}`,
+  );
+}
+const all = steps.slice(1);
+console.log('');
+console.log(
+  `whole upgrade: ${(all.at(-1).to - all[0].from).toFixed(0)} ms; longest app read wait ${longestWait(reader.ops, all[0].from, all.at(-1).to).toFixed(1)} ms, ` +
+    `longest app write wait ${longestWait(writer.ops, all[0].from, all.at(-1).to).toFixed(1)} ms`,
+);
