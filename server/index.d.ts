@@ -83,8 +83,22 @@ export function openDatabase(options?: {
   poolSize?: number;
 }): Promise<EarningsDatabase>;
 
-/** Applies pending migrations in one transaction; returns the names applied by this call. */
-export function migrate(db: EarningsDatabase): Promise<string[]>;
+/** One migration applied by this call: how long it took and how many transactions it committed. */
+export interface AppliedMigration {
+  name: string;
+  ms: number;
+  batches: number;
+}
+
+/**
+ * Applies pending migrations, each in a transaction of its own (a backfill in batches); returns
+ * the names applied by this call. A failing one is rolled back and rejects with a ServerError
+ * whose code is `MIGRATION_FAILED`, carrying `migration` (its file name) and `sqlState`.
+ */
+export function migrate(
+  db: EarningsDatabase,
+  options?: { onApplied?: (step: AppliedMigration) => void },
+): Promise<string[]>;
 
 /** An error the server answers with: a stable code and an HTTP status. */
 export class ServerError extends Error {

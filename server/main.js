@@ -15,7 +15,7 @@ async function runMigrations() {
   const config = resolveConfig(configFromEnv());
   const db = await openDatabase(config);
   try {
-    const applied = await migrate(db);
+    const applied = await migrate(db, { onApplied: (step) => logger.info(step, 'migration applied') });
     logger.info({ database: db.kind, applied }, applied.length ? 'migrations applied' : 'schema already current');
   } finally {
     await db.close();
