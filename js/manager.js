@@ -4,7 +4,8 @@
 //
 // Durability order, relied on by the exactly-once invariant:
 // - a write (updateEarnings) resolves only after the engine's record (state and outbox in one
-//   value) is stored;
+//   value) is stored, by a write that started after its change (calls made while a write is in
+//   flight share the next one: RecordWriter);
 // - a sync request is stored (its ops frozen with their ids) before it is sent, so a tab killed
 //   mid-request resends the same ids after reload and the server dedups them; sending first could
 //   reuse a sequence number for different earnings after a crash, which the server would drop as
@@ -14,6 +15,7 @@
 import { ClientError, ClientErrorCode } from './client-errors.js';
 import { AmountMalformedError, ConfigInvalidError, UserIdInvalidError } from './errors.js';
 import { EarningsEvents } from './events.js';
+import { RecordWriter } from './record-writer.js';
 import { SingleTimer, readNow } from './scheduler.js';
 import { TabCoordinator } from './tabs.js';
 import { clientKey, quarantineKey, recordKey, RECORD_PREFIX, QUARANTINE_PREFIX, userIdOfRecordKey } from './storage/keys.js';
@@ -67,6 +69,8 @@ class UserSession {
     this.clientId = null;
     this.mirror = null;
     this.queue = Promise.resolve();
+    // Every store of this user's record goes through it (manager.persist).
+    this.writer = new RecordWriter(() => manager.writeRecord(this), { track: (written) => manager.track(written) });
     this.syncTimer = new SingleTimer(manager.timers);
     this.tickTimer = new SingleTimer(manager.timers);
     this.syncing = null;
@@ -458,10 +462,13 @@ export class EarningsManager {
       this.notify(session);
       return;
     }
-    await session.run(async () => {
+    // The queue is not held while the record is written, so taps made meanwhile are added to the
+    // engine at once and share the next write.
+    const { stored } = await session.run(async () => {
       session.engine.addEarnings(amount, this.now());
-      await this.persist(session);
+      return { stored: this.persist(session) };
     });
+    await stored;
     this.changed(session);
   }
 
@@ -676,7 +683,17 @@ export class EarningsManager {
   }
 
   // REQUIRES: running on the session's queue.
-  async persist(session) {
+  // Stores the session's record by a write that starts after this call; true once stored, false
+  // when storage failed (already reported: quota, storage-degraded).
+  persist(session) {
+    return session.writer.flush().catch((error) => {
+      if (error?.code === 'CORE_FAULT') this.restartCore();
+      throw error;
+    });
+  }
+
+  // One write of the record as the engine holds it now (RecordWriter's write).
+  async writeRecord(session) {
     if (session.recordUnreadable) return false;
     const bytes = session.engine.serialize();
     try {

@@ -1,7 +1,8 @@
 // Test page for tests/browser/client*.test.js: the package as an app uses it (real IndexedDB,
 // localStorage, Web Locks, BroadcastChannel, fetch), with a handle the test drives through
 // page.evaluate. Nothing here decides anything about earnings.
-import { createEarningsManager, devAuth, loadCore } from '/js/index.js';
+import { createEarningsManager, detectStore, devAuth, loadCore, recordKey } from '/js/index.js';
+import { withCompression } from '/js/storage/compress.js';
 
 const events = [];
 let manager = null;
@@ -44,6 +45,47 @@ window.teg = {
       await fresh.dispose();
     }
     return times;
+  },
+  // bench/client-tap.js: updateEarnings until stored, `calls` in a row (ms each), then `burst`
+  // calls at once (ms until all resolved), then the parts of one write timed alone.
+  async tapTimes({ userId, calls, burst }) {
+    const inRow = [];
+    for (let call = 0; call < calls; call += 1) {
+      const started = performance.now();
+      await manager.updateEarnings(userId, '0.00000001');
+      inRow.push(performance.now() - started);
+    }
+    await manager.settled();
+    const before = window.idbWrites ?? 0;
+    const started = performance.now();
+    await Promise.all(Array.from({ length: burst }, () => manager.updateEarnings(userId, '0.00000001')));
+    const burstMs = performance.now() - started;
+    const burstWrites = (window.idbWrites ?? 0) - before;
+    const core = await loadCore();
+    const { store } = await detectStore();
+    const record = await withCompression(store).get(recordKey(userId));
+    const engine = core.createEngine({ userId, clientId: 'bench', seed: 1 });
+    engine.restore(record);
+    const parts = { serialize: [], 'deflate-raw': [], 'IndexedDB put': [] };
+    let stored = null;
+    for (let run = 0; run < 50; run += 1) {
+      let at = performance.now();
+      engine.serialize();
+      parts.serialize.push(performance.now() - at);
+      at = performance.now();
+      const deflate = new CompressionStream('deflate-raw');
+      const writer = deflate.writable.getWriter();
+      writer.write(record).catch(() => {});
+      writer.close().catch(() => {});
+      stored = new Uint8Array(await new Response(deflate.readable).arrayBuffer());
+      parts['deflate-raw'].push(performance.now() - at);
+      at = performance.now();
+      await store.put('teg:bench', stored);
+      parts['IndexedDB put'].push(performance.now() - at);
+    }
+    await store.delete('teg:bench');
+    engine.dispose();
+    return { inRow, burstMs, burstWrites, parts, recordBytes: record.length, storedBytes: stored.length };
   },
   dispose: () => manager.dispose(),
 };
