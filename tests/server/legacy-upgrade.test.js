@@ -214,6 +214,31 @@ test('a live app table with thousands of legacy rows upgrades with every value k
         assert.equal(money.total_earned, money.audit_credits, `user ${r.user_id}: total_earned == audit log credits`);
         assert.equal(money.pending_review, money.pending_reviews);
       }
+
+      // The app's backend, which knows only its own columns, keeps writing after the upgrade: a
+      // user it inserts gets the rate it gave for both names and a budget from its creation, and
+      // a rate it (or an operator) changes under either name is the one rate.
+      const rates = async (userId) =>
+        (await db.query('SELECT earning_rate::text AS e, base_earning_rate::text AS b FROM user_earnings WHERE user_id = $1', [userId]))[0];
+      const newcomer = { user_id: 2 ** 40 + 17, earning_rate: '3.00000000', total_earned: '0.00000000' };
+      await db.query(
+        `INSERT INTO user_earnings (user_id, current_earnings, earning_rate, total_earned) VALUES ($1, 0, $2, 0)`,
+        [newcomer.user_id, newcomer.earning_rate],
+      );
+      assert.deepEqual(await rates(newcomer.user_id), { e: '3.00000000', b: '3.00000000' });
+      clock.advance(10 * 60_000);
+      const { answer: inserted, amount: mined } = await sendMined(newcomer, 'app', clock.now() - 10 * 60_000, clock.now());
+      assert.deepEqual(inserted.results.map((x) => [x.status, x.credited]), [['applied', mined]]);
+
+      const [changed] = settled;
+      await db.query(`UPDATE user_earnings SET earning_rate = '0.50000000' WHERE user_id = $1`, [changed.user_id]);
+      assert.deepEqual(await rates(changed.user_id), { e: '0.50000000', b: '0.50000000' });
+      await db.query(`UPDATE user_earnings SET base_earning_rate = '0.25000000' WHERE user_id = $1`, [changed.user_id]);
+      assert.deepEqual(await rates(changed.user_id), { e: '0.25000000', b: '0.25000000' });
+      await db.query(`UPDATE user_earnings SET earning_rate = '9.00000000', base_earning_rate = '2.00000000' WHERE user_id = $1`, [changed.user_id]);
+      assert.deepEqual(await rates(changed.user_id), { e: '2.00000000', b: '2.00000000' }, 'base_earning_rate wins when both are written');
+      const reopened = await call(server.url, '/v1/state?clientId=app', { auth: dev(changed.user_id) });
+      assert.equal(reopened.json.state.baseEarningRate, '2.00000000');
     } finally {
       await server.close();
     }
