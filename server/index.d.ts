@@ -97,7 +97,11 @@ export interface AppliedMigration {
  */
 export function migrate(
   db: EarningsDatabase,
-  options?: { onApplied?: (step: AppliedMigration) => void },
+  options?: {
+    onApplied?: (step: AppliedMigration) => void;
+    /** A migration gave up waiting for a table lock after 500 ms and will try again (20 tries). */
+    onLockWait?: (wait: { name: string; attempt: number; message: string }) => void | Promise<void>;
+  },
 ): Promise<string[]>;
 
 /** An error the server answers with: a stable code and an HTTP status. */

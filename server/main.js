@@ -15,7 +15,10 @@ async function runMigrations() {
   const config = resolveConfig(configFromEnv());
   const db = await openDatabase(config);
   try {
-    const applied = await migrate(db, { onApplied: (step) => logger.info(step, 'migration applied') });
+    const applied = await migrate(db, {
+      onApplied: (step) => logger.info(step, 'migration applied'),
+      onLockWait: (wait) => logger.warn(wait, 'migration gave up waiting for a table lock (the app holds it); trying again'),
+    });
     logger.info({ database: db.kind, applied }, applied.length ? 'migrations applied' : 'schema already current');
   } finally {
     await db.close();

@@ -50,19 +50,19 @@ const RECORDS = `CREATE TABLE IF NOT EXISTS schema_migrations (
 )`;
 
 // Lock waits: a migration's ALTER TABLE queued behind a long app transaction would queue every
-// later app query behind itself, so it gives up after LOCK_WAIT and is tried again (the app's
-// queries run meanwhile). A statement may run as long as it needs (the pool's statement_timeout
-// is for requests).
-const LOCK_WAIT = '2s';
-const LOCK_ATTEMPTS = 5;
+// later app statement behind itself, so it gives up after `lockWaitMs`, lets the app's queued
+// statements run for as long, and tries again, up to `lockAttempts` times. A statement may run
+// as long as it needs (the pool's statement_timeout is for requests).
+export const LOCK_WAIT_MS = 500;
+export const LOCK_ATTEMPTS = 20;
 const LOCK_NOT_AVAILABLE = '55P03';
 
 // Opens a migration's transaction: the advisory lock, the schema_migrations table, then whether
 // `migration` is recorded (an edited one is refused: databases claiming the same schema would
 // differ).
-async function lockAndCheck(tx, migration) {
+async function lockAndCheck(tx, migration, settings) {
   await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-  await tx.exec(`${RECORDS}; SET LOCAL lock_timeout = '${LOCK_WAIT}'; SET LOCAL statement_timeout = 0`);
+  await tx.exec(`${RECORDS}; SET LOCAL lock_timeout = ${Number(settings.lockWaitMs)}; SET LOCAL statement_timeout = 0`);
   const rows = await tx.query('SELECT checksum FROM schema_migrations WHERE name = $1', [migration.name]);
   if (rows.length === 0) return false;
   if (rows[0].checksum !== migration.checksum) {
@@ -78,23 +78,25 @@ async function lockAndCheck(tx, migration) {
 const record = (tx, migration) =>
   tx.query('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [migration.name, migration.checksum]);
 
-async function withLockRetries(work) {
+async function withLockRetries(migration, settings, work) {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await work();
     } catch (error) {
-      if (error?.code !== LOCK_NOT_AVAILABLE || attempt === LOCK_ATTEMPTS) throw error;
+      if (error?.code !== LOCK_NOT_AVAILABLE || attempt >= settings.lockAttempts) throw error;
+      await settings.onLockWait?.({ name: migration.name, attempt, message: error.message });
+      await new Promise((resolve) => setTimeout(resolve, settings.lockWaitMs));
     }
   }
 }
 
 // Applies `migration` unless recorded. `progress.batches` counts the transactions it committed;
 // `progress.recorded` says whether this call recorded it (another migrator may have).
-async function apply(db, migration, batchRows, progress) {
+async function apply(db, migration, settings, progress) {
   if (!migration.batched) {
-    await withLockRetries(() =>
+    await withLockRetries(migration, settings, () =>
       db.transaction(async (tx) => {
-        if (await lockAndCheck(tx, migration)) return;
+        if (await lockAndCheck(tx, migration, settings)) return;
         await tx.exec(migration.sql);
         await record(tx, migration);
         progress.batches = 1;
@@ -105,10 +107,10 @@ async function apply(db, migration, batchRows, progress) {
   }
   let after = null;
   for (;;) {
-    const step = await withLockRetries(() =>
+    const step = await withLockRetries(migration, settings, () =>
       db.transaction(async (tx) => {
-        if (await lockAndCheck(tx, migration)) return { recorded: true };
-        const [row] = await tx.query(migration.sql, [after, batchRows]);
+        if (await lockAndCheck(tx, migration, settings)) return { recorded: true };
+        const [row] = await tx.query(migration.sql, [after, settings.batchRows]);
         const lastKey = row?.last_key ?? null;
         if (lastKey === null) await record(tx, migration);
         return { recorded: false, lastKey };
@@ -125,15 +127,27 @@ async function apply(db, migration, batchRows, progress) {
 }
 
 // Returns the names of the migrations applied by this call (empty when the schema was current).
-// `onApplied({ name, ms, batches })` hears of each one as it is recorded.
-export async function migrate(db, { dir = MIGRATIONS_DIR, batchRows = BACKFILL_BATCH_ROWS, onApplied = null } = {}) {
+// `onApplied({ name, ms, batches })` hears of each one as it is recorded, `onLockWait({ name,
+// attempt, message })` of each time one gave up waiting for a table lock and will try again.
+export async function migrate(
+  db,
+  {
+    dir = MIGRATIONS_DIR,
+    batchRows = BACKFILL_BATCH_ROWS,
+    lockWaitMs = LOCK_WAIT_MS,
+    lockAttempts = LOCK_ATTEMPTS,
+    onApplied = null,
+    onLockWait = null,
+  } = {},
+) {
+  const settings = { batchRows, lockWaitMs, lockAttempts, onLockWait };
   const migrations = readMigrations(dir);
   const done = [];
   for (const migration of migrations) {
     const started = performance.now();
     const progress = { batches: 0, recorded: false };
     try {
-      await apply(db, migration, batchRows, progress);
+      await apply(db, migration, settings, progress);
     } catch (error) {
       if (error instanceof ServerError) throw error;
       throw migrationFailed(migration, error, done, progress);

@@ -7,8 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 
+import pg from 'pg';
+
 import { MIGRATIONS_DIR, migrate, readMigrations } from '../../server/migrate.js';
-import { databaseFixture, openTestDatabase } from './helpers.js';
+import { databaseFixture, onRealPostgres, openTestDatabase } from './helpers.js';
 
 const SEED_DOCUMENT = '/work/shared/seed/000_ef0c393aa953cf84.txt';
 
@@ -152,6 +154,54 @@ test('a migration failing half-way is rolled back whole; a backfill failing half
     assert.deepEqual(await migrate(db, { dir, batchRows: 2 }), ['002_backfill.sql']);
     assert.deepEqual((await rowsNow()).map((r) => r.t), before.map((r) => r.c));
   } finally {
+    fs.rmSync(dir, { recursive: true });
+    await database.drop();
+  }
+});
+
+test('a migration waiting for a table lock the app holds gives up, lets the app run, and tries again; past its tries the server refuses to start', async (t) => {
+  if (!onRealPostgres) {
+    t.skip('PGlite is one connection: nothing else can hold a lock');
+    return;
+  }
+  const database = await openTestDatabase({ migrated: false });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'earnings-migrations-'));
+  const app = new pg.Client({ connectionString: database.url });
+  try {
+    fs.copyFileSync(path.join(MIGRATIONS_DIR, '001_user_earnings.sql'), path.join(dir, '001_user_earnings.sql'));
+    await migrate(database.db, { dir });
+    fs.writeFileSync(path.join(dir, '002_needs_lock.sql'), 'ALTER TABLE user_earnings ADD COLUMN needs_lock INTEGER;');
+    await app.connect();
+    // The app in the middle of a transaction that read the table: ALTER TABLE must wait for it.
+    await app.query('BEGIN');
+    await app.query('SELECT COUNT(*) FROM user_earnings');
+
+    const waits = [];
+    const failure = await migrate(database.db, { dir, lockWaitMs: 50, lockAttempts: 3, onLockWait: (wait) => waits.push(wait) }).then(
+      () => assert.fail('migrated under a held lock'),
+      (error) => error,
+    );
+    assert.equal(failure.code, 'MIGRATION_FAILED');
+    assert.equal(failure.migration, '002_needs_lock.sql');
+    assert.equal(failure.sqlState, '55P03');
+    assert.deepEqual(waits.map((w) => [w.name, w.attempt]), [['002_needs_lock.sql', 1], ['002_needs_lock.sql', 2]]);
+    // Meanwhile the app's own statements went on.
+    assert.equal((await app.query('SELECT COUNT(*)::int AS n FROM user_earnings')).rows[0].n, 0);
+
+    const retried = [];
+    const applied = await migrate(database.db, {
+      dir,
+      lockWaitMs: 50,
+      lockAttempts: 3,
+      onLockWait: async (wait) => {
+        retried.push(wait.attempt);
+        await app.query('COMMIT');
+      },
+    });
+    assert.deepEqual(applied, ['002_needs_lock.sql']);
+    assert.deepEqual(retried, [1]);
+  } finally {
+    await app.end().catch(() => {});
     fs.rmSync(dir, { recursive: true });
     await database.drop();
   }
