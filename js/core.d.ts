@@ -100,7 +100,29 @@ export interface EarningsState {
   heldForVerification: Amount;
   underReview: Amount;
   reviewFlag: boolean;
-  [integrityField: string]: unknown;
+  // The engine's integrity bookkeeping, stored with the state; read them, never set them.
+  /** Server clock minus this device's, once a server answer was seen (hasServerTime). */
+  serverOffsetMs: number;
+  hasServerTime: boolean;
+  /** Whether a (wall, mono) observation was made since the engine started or restored. */
+  hasClock: boolean;
+  lastWall: number;
+  lastMono: number;
+  /** Sub-unit accrual carried to the next tick (rate units x ms, below 3,600,000). */
+  accrualRemainder: number;
+  /** Accrued time since the last acknowledged sync, counted towards the offline cap. */
+  unsyncedMs: number;
+  /** Time left for app-reported earnings (updateEarnings) at the current rate. */
+  budgetMs: number;
+}
+
+/** What a validation says (src/validation.h); `code` is '' when `ok`. */
+export interface ValidationResult {
+  ok: boolean;
+  code: EarningsErrorCode | '';
+  message: string;
+  /** The state needs a person's look (an invariant broke), not just a retry. */
+  flagForReview: boolean;
 }
 
 export type OpType = 'accrual' | 'earnings_update' | 'verification';
@@ -287,6 +309,17 @@ export interface EarningsCore {
     now?: number;
     [option: string]: unknown;
   }): { evict: string[]; [detail: string]: unknown };
+  /** The seed's SyncManager.validateData: a state as state() gives it, against the core's invariants. Never throws. */
+  validateState(state: EarningsState): ValidationResult;
+  /** The seed's RecoveryManager.validateRecoveredData: validateState plus nothing owed or held, synced, earnings = server total. */
+  validateRecoveredData(state: EarningsState): ValidationResult;
+  /**
+   * The seed's RecoveryManager.resolveConflicts, pure: the server's row wins and the local pending
+   * earnings are rebased on it; a server holding less than the local confirmed total by more
+   * than the config's tolerance sets reviewFlag. Throws STATE_INVALID, RESPONSE_INVALID,
+   * RECORD_USER_MISMATCH or CONFIG_INVALID.
+   */
+  resolveConflicts(local: EarningsState, server: ServerState, options?: { config?: EngineConfig }): EarningsState;
   /** The document inside a stored record, after checking envelope and checksum. */
   decodeRecord(bytes: Uint8Array): Record<string, unknown>;
   /** The seed's plain-JSON localStorage entry (v1), converted exactly. */

@@ -480,6 +480,45 @@ class EarningsCore {
     );
   }
 
+  // The seed's SyncManager.validateData: an EarningsState (as state() gives it) against the
+  // core's invariants (Property 18). Never throws for what it is given: anything that is not a
+  // state is an invalid one. -> { ok, code, message, flagForReview }
+  validateState(state) {
+    return this.#validation('_validateState', state);
+  }
+
+  // The seed's RecoveryManager.validateRecoveredData: validateState plus what a state rebuilt
+  // from the server must satisfy (nothing owed or held locally, synced, earnings = server total).
+  validateRecoveredData(state) {
+    return this.#validation('_validateRecoveredData', state);
+  }
+
+  #validation(method, state) {
+    if (state === null || typeof state !== 'object') {
+      return { ok: false, code: 'STATE_INVALID', message: 'an EarningsState must be an object', flagForReview: true };
+    }
+    let text;
+    try {
+      text = JSON.stringify(state);
+    } catch (cause) {
+      return { ok: false, code: 'STATE_INVALID', message: `the state cannot be read: ${cause.message}`, flagForReview: true };
+    }
+    return unwrapJson(this.#call(method, text));
+  }
+
+  // The seed's RecoveryManager.resolveConflicts: the server's row (the `state` of a sync answer
+  // or of GET /v1/state) wins, the local state's pending earnings are rebased on top; a server
+  // holding less than the local state's confirmed total by more than the tolerance sets
+  // reviewFlag. Pure: no engine changes. Throws STATE_INVALID (local), RESPONSE_INVALID
+  // (server), RECORD_USER_MISMATCH (another user's row) or CONFIG_INVALID.
+  resolveConflicts(local, server, { config = {} } = {}) {
+    if (local === null || typeof local !== 'object') throw errorFromCode('STATE_INVALID', 'local must be an EarningsState');
+    const localText = JSON.stringify(local);
+    const serverText = jsonText(server, ResponseInvalidError, 'server state');
+    const configText = jsonText(config, ConfigInvalidError, 'config');
+    return unwrapJson(this.#call('_resolveConflicts', localText, serverText, configText));
+  }
+
   // The document inside a stored record, after checking its envelope and checksum.
   decodeRecord(bytes) {
     return unwrapJson(this.#call('_decodeRecord', requireBytes(bytes, 'a stored record')));

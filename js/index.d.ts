@@ -1,6 +1,6 @@
 // Types of ton-earnings-guard (js/index.js), the client runtime. Money is always a decimal string
 // ("0.00100000"), never a JS number; user ids are positive safe integers.
-import type { Amount, EarningsCore, EarningsError, EarningsState, LoadCoreOptions, SyncOp, SyncRequest } from './core.js';
+import type { Amount, EarningsCore, EarningsError, EarningsState, LoadCoreOptions, ServerState, SyncOp, SyncRequest, ValidationResult } from './core.js';
 
 export * from './core.js';
 
@@ -230,8 +230,28 @@ export interface EarningsEventMap {
   error: { userId?: number; source: string; error: unknown; event?: string };
 }
 
+/** The seed's SyncOperation, as an app that kept its own queue holds it. */
+export interface SyncOperation {
+  userId: number;
+  type: 'earnings_update' | 'state_sync' | 'reconciliation';
+  /** For 'earnings_update': `{ amount }`, a decimal string. */
+  data?: { amount?: Amount; [key: string]: unknown };
+  /** The seed's bookkeeping: the engine numbers, batches and retries ops itself. */
+  id?: string;
+  timestamp?: number;
+  retryCount?: number;
+  maxRetries?: number;
+}
+
 /** The seed's SyncManager operations. */
 export interface SyncOperations {
+  /**
+   * 'earnings_update' is updateEarnings(userId, data.amount); 'state_sync' is processQueue;
+   * 'reconciliation' is reconcileData. Resolves when that has (REQUEST_INVALID for another type).
+   */
+  queueSync(operation: SyncOperation): Promise<void>;
+  /** A state against the core's invariants (core.validateState). */
+  validateData(data: EarningsState): ValidationResult;
   processQueue(userId: number): Promise<SyncResult>;
   retryFailedOperations(userId: number): Promise<SyncResult>;
   syncDueInMs(userId: number): number | null;
@@ -241,6 +261,10 @@ export interface SyncOperations {
 export interface RecoveryOperations {
   /** True when `bytes` would not restore as `userId`'s record. */
   detectCorruption(bytes: Uint8Array, userId: number): boolean;
+  /** Server wins, local pending rebased on it, with this manager's engine config (core.resolveConflicts). */
+  resolveConflicts(local: EarningsState, server: ServerState): EarningsState;
+  /** What a state rebuilt from the server must satisfy (core.validateRecoveredData). */
+  validateRecoveredData(data: EarningsState): ValidationResult;
   recoverFromDatabase(userId: number): Promise<EarningsState>;
   listQuarantine(userId: number): Promise<Array<{ key: string; bytes: number }>>;
   readQuarantine(key: string): Promise<Uint8Array | null>;
@@ -263,8 +287,11 @@ export class EarningsManager {
   handleOfflineMode(userId: number): void;
   /** Rebuilds the state on the server's, keeping local unacknowledged earnings. */
   reconcileData(userId: number): Promise<ReconciliationResult>;
-  /** The current state (a follower tab's mirror of the leader's). */
-  state(userId: number): EarningsState | null;
+  /**
+   * The current state (a follower tab's mirror of the leader's). Throws USER_NOT_INITIALIZED until
+   * initializeUser(userId) has resolved.
+   */
+  state(userId: number): EarningsState;
   /** Whether this tab runs the user's engine or mirrors the leader tab. */
   isLeader(userId: number): boolean;
   /** 'indexeddb' | 'telegram-device' | 'localstorage' | 'memory'. */
@@ -283,4 +310,4 @@ export class EarningsManager {
 export function createEarningsManager(options?: CreateEarningsManagerOptions): Promise<EarningsManager>;
 
 export const EVENT_TYPES: ReadonlyArray<keyof EarningsEventMap>;
-export type { Amount, EarningsState, SyncOp, SyncRequest };
+export type { Amount, EarningsState, ServerState, SyncOp, SyncRequest, ValidationResult };

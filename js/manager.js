@@ -13,7 +13,7 @@
 // Engine and storage work for one user runs on one queue; network waits run outside it, so an
 // earning is recorded while a slow request is in flight.
 import { ClientError, ClientErrorCode } from './client-errors.js';
-import { AmountMalformedError, ConfigInvalidError, UserIdInvalidError } from './errors.js';
+import { AmountMalformedError, ConfigInvalidError, RequestInvalidError, UserIdInvalidError } from './errors.js';
 import { EarningsEvents } from './events.js';
 import { RecordWriter } from './record-writer.js';
 import { SingleTimer, readNow } from './scheduler.js';
@@ -134,6 +134,8 @@ export class EarningsManager {
     this.startupDegraded = degraded;
     this.detach = [];
     this.sync = {
+      queueSync: (operation) => this.queueSync(operation),
+      validateData: (data) => this.core.validateState(data),
       processQueue: (userId) => this.syncToDatabase(userId, false),
       retryFailedOperations: (userId) => this.syncToDatabase(userId, true),
       syncDueInMs: (userId) => {
@@ -143,6 +145,8 @@ export class EarningsManager {
     };
     this.recovery = {
       detectCorruption: (bytes, userId) => this.detectCorruption(bytes, userId),
+      resolveConflicts: (local, server) => this.core.resolveConflicts(local, server, { config: this.engineConfig }),
+      validateRecoveredData: (data) => this.core.validateRecoveredData(data),
       recoverFromDatabase: (userId) => this.reconcileData(userId).then((result) => result.state),
       listQuarantine: (userId) => this.listQuarantine(userId),
       readQuarantine: (key) => this.store.get(key),
@@ -438,8 +442,14 @@ export class EarningsManager {
     return restart;
   }
 
+  // Known from the moment initializeUser(userId) resolves; before that there is nothing true to
+  // show (a follower tab has not heard from its leader yet), which is USER_NOT_INITIALIZED.
   state(userId) {
-    return this.stateOf(this.session(userId));
+    const state = this.stateOf(this.session(userId));
+    if (state === null) {
+      throw new ClientError(ClientErrorCode.USER_NOT_INITIALIZED, `initializeUser(${userId}) has not finished yet`);
+    }
+    return state;
   }
 
   // Whether this tab runs the user's engine (accrues, stores, syncs) or mirrors another tab.
@@ -470,6 +480,33 @@ export class EarningsManager {
     });
     await stored;
     this.changed(session);
+  }
+
+  // The seed's SyncManager.queueSync(operation) over the manager's own verbs: the engine's outbox
+  // is the queue, and it numbers, batches and retries ops itself, so the operation's id,
+  // timestamp and retry counts are not used. 'earnings_update' is updateEarnings with
+  // `data.amount` (a decimal string), 'state_sync' a sync when due (processQueue),
+  // 'reconciliation' reconcileData.
+  async queueSync(operation) {
+    if (operation === null || typeof operation !== 'object') {
+      throw new RequestInvalidError('a sync operation must be an object { userId, type, data }');
+    }
+    const { userId, type, data } = operation;
+    switch (type) {
+      case 'earnings_update':
+        await this.updateEarnings(userId, data?.amount);
+        return;
+      case 'state_sync':
+        await this.syncToDatabase(userId, false);
+        return;
+      case 'reconciliation':
+        await this.reconcileData(userId);
+        return;
+      default:
+        throw new RequestInvalidError(
+          `sync operation type must be 'earnings_update', 'state_sync' or 'reconciliation' (got ${describe(type)})`,
+        );
+    }
   }
 
   // Starts or stops mining at `rate` TON per hour (a decimal string). Accrual up to now is
