@@ -480,15 +480,13 @@ class EarningsCore {
     );
   }
 
-  // The seed's SyncManager.validateData: an EarningsState (as state() gives it) against the
-  // core's invariants (Property 18). Never throws for what it is given: anything that is not a
-  // state is an invalid one. -> { ok, code, message, flagForReview }
+  // The seed's SyncManager.validateData (Property 18). Never throws: what is not a state is an
+  // invalid one.
   validateState(state) {
     return this.#validation('_validateState', state);
   }
 
-  // The seed's RecoveryManager.validateRecoveredData: validateState plus what a state rebuilt
-  // from the server must satisfy (nothing owed or held locally, synced, earnings = server total).
+  // The seed's RecoveryManager.validateRecoveredData (src/conflict.h).
   validateRecoveredData(state) {
     return this.#validation('_validateRecoveredData', state);
   }
@@ -506,11 +504,7 @@ class EarningsCore {
     return unwrapJson(this.#call(method, text));
   }
 
-  // The seed's RecoveryManager.resolveConflicts: the server's row (the `state` of a sync answer
-  // or of GET /v1/state) wins, the local state's pending earnings are rebased on top; a server
-  // holding less than the local state's confirmed total by more than the tolerance sets
-  // reviewFlag. Pure: no engine changes. Throws STATE_INVALID (local), RESPONSE_INVALID
-  // (server), RECORD_USER_MISMATCH (another user's row) or CONFIG_INVALID.
+  // The seed's RecoveryManager.resolveConflicts (src/conflict.h), pure: no engine changes.
   resolveConflicts(local, server, { config = {} } = {}) {
     if (local === null || typeof local !== 'object') throw errorFromCode('STATE_INVALID', 'local must be an EarningsState');
     const localText = JSON.stringify(local);
