@@ -2,7 +2,8 @@
 # The package as users get it: `npm pack`, install the tarball into an empty folder as production
 # installs it (--omit=dev), import it in Node (core, client runtime and server entry), build a tiny
 # Vite consumer page against the installed package and load it in headless Chromium (the bundler
-# found and shipped the wasm, and the bundle holds nothing of the server), then run the installed
+# found and shipped the wasm, and the bundle holds nothing of the server) under a strict
+# Content-Security-Policy, load the README's import-map page (no bundler), then run the installed
 # `ton-earnings-guard-server` (migrate, serve) against a throwaway PostgreSQL and sync through it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +47,9 @@ node tests/package/check-bundle.mjs "$CONSUMER/dist"
 
 echo "-- chromium"
 node tests/package/run-consumer.mjs "$CONSUMER/dist"
+
+echo "-- chromium, no bundler (the README's import map)"
+node tests/package/run-importmap.mjs "$CONSUMER"
 
 echo "-- installed server on PostgreSQL 15 (throwaway cluster)"
 PG_THROWAWAY_FAST=1 scripts/pg-throwaway.sh node tests/package/server-smoke.mjs "$CONSUMER"
