@@ -244,6 +244,8 @@ export function createSyncService({ db, core, config, metrics }) {
 
   // A sync the server refuses (4xx: the request is wrong) is a failed attempt on its user's row,
   // written before the refusal is answered, so what an operator reads is never behind the answers.
+  // If the database cannot take the count, the answer is that failure (5xx: the client sends
+  // again and is refused then), as for any sync the database could not serve.
   async function sync(userId, body) {
     try {
       return await submitSync(userId, body);
