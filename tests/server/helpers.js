@@ -329,3 +329,11 @@ export async function insertLegacyRows(db, rows) {
     [JSON.stringify(rows)],
   );
 }
+
+// The README's SQL block that contains `marker`: tests run the statements an operator is told to.
+export function readmeSql(marker) {
+  const readme = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const block = [...readme.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]).find((sql) => sql.includes(marker));
+  if (!block) throw new Error(`README has no SQL block with "${marker}"`);
+  return block.trim().replace(/;$/, '');
+}

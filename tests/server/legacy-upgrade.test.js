@@ -21,6 +21,7 @@ import {
   ledger,
   manualClock,
   openTestDatabase,
+  readmeSql,
   startTestServer,
   units,
 } from './helpers.js';
@@ -239,6 +240,24 @@ test('a live app table with thousands of legacy rows upgrades with every value k
       assert.deepEqual(await rates(changed.user_id), { e: '2.00000000', b: '2.00000000' }, 'base_earning_rate wins when both are written');
       const reopened = await call(server.url, '/v1/state?clientId=app', { auth: dev(changed.user_id) });
       assert.equal(reopened.json.state.baseEarningRate, '2.00000000');
+
+      // The app changed balances after 007 took them (up, down, from nothing): the README's
+      // top-up records exactly those as opening balances and conservation holds again.
+      const [up, down] = old;
+      const changedBalances = [up, down, newcomer];
+      await db.query(`UPDATE user_earnings SET total_earned = total_earned + 5 WHERE user_id = $1`, [up.user_id]);
+      await db.query(`UPDATE user_earnings SET total_earned = total_earned / 2 WHERE user_id = $1`, [down.user_id]);
+      await db.query(`UPDATE user_earnings SET total_earned = total_earned + '0.00000001' WHERE user_id = $1`, [newcomer.user_id]);
+      const unbalanced = async () =>
+        (await Promise.all([...settled, ...old, ...unrated, newcomer].map(async (r) => [r.user_id, await ledger(db, r.user_id)])))
+          .filter(([, money]) => money.total_earned !== money.audit_credits)
+          .map(([userId]) => userId);
+      assert.deepEqual(await unbalanced(), changedBalances.map((r) => r.user_id));
+      const [{ n: auditedBefore }] = await db.query('SELECT COUNT(*)::int AS n FROM earnings_audit_log');
+      await db.query(readmeSql('Balances the old app changed after the upgrade'));
+      assert.deepEqual(await unbalanced(), []);
+      const [{ n: auditedAfter }] = await db.query('SELECT COUNT(*)::int AS n FROM earnings_audit_log');
+      assert.equal(auditedAfter - auditedBefore, changedBalances.length, 'one record per changed balance, none for the rest');
     } finally {
       await server.close();
     }

@@ -7,17 +7,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { START_MS, accrualOp, serverFixture } from './helpers.js';
+import { START_MS, accrualOp, readmeSql, serverFixture } from './helpers.js';
 
 const fixture = serverFixture();
 const { sync, state, admin } = fixture;
 
-// The README's operator query, word for word.
-const FAILING_SYNCS = `SELECT user_id, retry_count, last_sync_attempt
-FROM user_earnings
-WHERE sync_status = 'failed'
-ORDER BY retry_count DESC, last_sync_attempt DESC
-LIMIT 20`;
+// The README's operator query.
+const FAILING_SYNCS = readmeSql("WHERE sync_status = 'failed'");
 
 async function syncColumns(userId) {
   const rows = await fixture.database.db.query(
