@@ -178,9 +178,12 @@ export async function previousResults(db, ops) {
 // a sync that credited or queued something resets retry_count and says 'pending' while the user
 // has items waiting for review, 'synced' otherwise; one whose every new op was rejected counts as
 // a failed attempt, as a refused sync does (recordRefusedSyncs).
+// retry_count is an INTEGER: it stops at its largest value rather than fail the write (a client
+// can be refused as often as it likes).
+const MAX_RETRY_COUNT = 2147483647;
 const SYNC_OUTCOME = `
   sync_status = CASE WHEN p.failed THEN 'failed' WHEN p.pending_review > 0 THEN 'pending' ELSE 'synced' END,
-  retry_count = CASE WHEN p.failed THEN u.retry_count + 1 ELSE 0 END`;
+  retry_count = CASE WHEN p.failed THEN LEAST(u.retry_count, ${MAX_RETRY_COUNT} - 1) + 1 ELSE 0 END`;
 
 // Writes the credit plans of a commit group in one statement, which is its own transaction: each
 // user's new row values and client sequence, the answer for each op, the audit records and the
@@ -358,7 +361,7 @@ export async function recordRefusedSyncs(db, refusals) {
   await db.query(
     `UPDATE user_earnings u SET
        sync_status = 'failed',
-       retry_count = u.retry_count + r.count,
+       retry_count = LEAST(u.retry_count::bigint + r.count, ${MAX_RETRY_COUNT}),
        last_sync_attempt = GREATEST(u.last_sync_attempt, ${msToTimestamp('r.last_ms')})
      FROM jsonb_to_recordset($1::jsonb) AS r(user_id bigint, count integer, last_ms bigint)
      WHERE u.user_id = r.user_id`,

@@ -99,4 +99,16 @@ test('syncs, refusals, rejected ops and reviews move the sync columns; the opera
     (await fixture.database.db.query(FAILING_SYNCS)).map((r) => Number(r.user_id)),
     [worse, overflowing],
   );
+
+  // However often a client is refused, the count stops at the column's largest value and the
+  // answers stay what they were.
+  const LARGEST = 2147483647;
+  await fixture.database.db.query('UPDATE user_earnings SET retry_count = $2 WHERE user_id = $1', [worse, LARGEST - 1]);
+  await fixture.database.db.query('UPDATE user_earnings SET retry_count = $2 WHERE user_id = $1', [overflowing, LARGEST]);
+  clock.advance(1000);
+  assert.deepEqual((await Promise.all([sync(worse, refused('c-1')), sync(worse, refused('c-1'))])).map((a) => a.status), [400, 400]);
+  const again = await sync(overflowing, { clientId: 'c-1', ops: [accrualOp('c-1', 2, '0.00000100')] });
+  assert.deepEqual(again.json.results.map((r) => r.status), ['rejected']);
+  assert.deepEqual(await syncColumns(worse), { status: 'failed', retries: LARGEST, attempt: clock.now() });
+  assert.deepEqual(await syncColumns(overflowing), { status: 'failed', retries: LARGEST, attempt: clock.now() });
 });
