@@ -22,7 +22,7 @@ import {
   startTestServer,
 } from './helpers.js';
 
-const RUNS = 120;
+const RUNS = 100;
 const LEGACY_USERS = 150;
 const MAX_UNITS = 999999999999999999n;
 const AMOUNT = /^\d{1,10}\.\d{8}$/;
