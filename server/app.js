@@ -14,7 +14,7 @@ import { openDatabase } from './db.js';
 import { listReviews } from './earnings-store.js';
 import { ServerError, requestInvalid } from './errors.js';
 import { createMetrics } from './metrics.js';
-import { migrate } from './migrate.js';
+import { migrate, migrationLog } from './migrate.js';
 import { createStaticFiles } from './static-files.js';
 import { createSyncService } from './sync-service.js';
 
@@ -151,7 +151,7 @@ export async function createServer(options = {}) {
   const db = givenDb ?? (await openDatabase(config));
   let core;
   try {
-    const applied = await migrate(db);
+    const applied = await migrate(db, migrationLog(logger));
     if (applied.length > 0) logger.info({ migrations: applied }, 'applied database migrations');
     core = givenCore ?? (await loadServerCore());
   } catch (error) {

@@ -7,7 +7,7 @@ import pino from 'pino';
 import { startServer } from './app.js';
 import { configFromEnv, resolveConfig } from './config.js';
 import { openDatabase } from './db.js';
-import { migrate } from './migrate.js';
+import { migrate, migrationLog } from './migrate.js';
 
 const logger = pino({ name: 'earnings-server' });
 
@@ -15,10 +15,7 @@ async function runMigrations() {
   const config = resolveConfig(configFromEnv());
   const db = await openDatabase(config);
   try {
-    const applied = await migrate(db, {
-      onApplied: (step) => logger.info(step, 'migration applied'),
-      onLockWait: (wait) => logger.warn(wait, 'migration gave up waiting for a table lock (the app holds it); trying again'),
-    });
+    const applied = await migrate(db, migrationLog(logger));
     logger.info({ database: db.kind, applied }, applied.length ? 'migrations applied' : 'schema already current');
   } finally {
     await db.close();

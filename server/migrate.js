@@ -159,6 +159,15 @@ export async function migrate(
   return done;
 }
 
+// migrate's hooks for a pino logger: each migration as it is applied (a long backfill shows its
+// progress), and each time one waits for a lock the app holds.
+export function migrationLog(logger) {
+  return {
+    onApplied: (step) => logger.info(step, 'migration applied'),
+    onLockWait: (wait) => logger.warn(wait, 'migration gave up waiting for a table lock (the app holds it); trying again'),
+  };
+}
+
 // The server refuses to start with this: which migration, the database's own error, and what
 // became of the migration (a plain one rolled back whole; a backfill keeps its whole batches).
 function migrationFailed(migration, error, done, progress) {
