@@ -43,15 +43,18 @@ export function createStaticFiles(mounts, headers = {}) {
   // The file opened, with its stat taken from the open handle, so a file removed or replaced after
   // the check is never the one read; null for anything that is not a readable regular file (a
   // directory answers its index.html). O_NONBLOCK: opening a FIFO must not block a thread.
-  async function open(file) {
+  async function open(located) {
     let handle = null;
+    let file = located;
     try {
       handle = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
       let stat = await handle.stat();
       if (stat.isDirectory()) {
         await handle.close();
         handle = null;
-        handle = await fs.promises.open(path.join(file, 'index.html'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+        // The answer's type is the index's, not the folder's.
+        file = path.join(file, 'index.html');
+        handle = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
         stat = await handle.stat();
       }
       if (stat.isFile()) return { handle, file, size: stat.size };

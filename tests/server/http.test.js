@@ -229,6 +229,7 @@ describe('plumbing', () => {
     const index = await call(fixture.server.url, '/');
     assert.equal(index.status, 200);
     assert.equal(index.text, '<h1>demo</h1>');
+    assert.match(index.headers.get('content-type'), /^text\/html/);
     const wasm = await fetch(`${fixture.server.url}/dist/earnings-core.wasm`);
     assert.equal(wasm.headers.get('content-type'), 'application/wasm');
     for (const escape of ['/../secret.txt', '/%2e%2e/secret.txt', '/dist/..%2fsecret.txt', '/%00', '/%E0%A4%A']) {
