@@ -75,6 +75,8 @@ export interface TelegramDeviceStorage {
 export interface TransportReply {
   status: number;
   text: string;
+  /** The server's Retry-After in ms (429, 503), or null: no sync is sent before it has passed. */
+  retryAfterMs?: number | null;
   error?: string;
 }
 
@@ -179,7 +181,7 @@ export interface SyncResult {
   state: EarningsState;
   /** Per-op answers of the server when it answered. */
   results?: Array<{ id: string; seq: number; status: string; credited?: Amount; review?: Amount; code?: string; reason?: string }>;
-  /** When the next attempt is due (after a failure or while backing off). */
+  /** When the next attempt is due (after a failure, while backing off, or until the server's Retry-After). */
   retryInMs?: number;
   /** True once retries exceeded the core's maxRetries (still retried at the cap). */
   failed?: boolean;

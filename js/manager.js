@@ -89,6 +89,8 @@ class UserSession {
     this.pendingRecovery = false;
     this.offline = false;
     this.tabs = null;
+    // Monotonic time before which the server asked not to be sent a sync (its Retry-After).
+    this.retryNotBefore = 0;
   }
 
   get isLeader() {
@@ -541,8 +543,11 @@ export class EarningsManager {
     await session.ready;
     if (!session.isLeader) return session.tabs.call('syncToDatabase', [force]);
     while (session.syncing) await session.syncing.catch(() => {});
-    if (!force && session.engine.syncDueInMs(this.now()) > 0) {
-      return { status: 'scheduled', retryInMs: session.engine.syncDueInMs(this.now()), state: session.engine.state() };
+    // The server's Retry-After holds even a forced sync: it said when it will take one again, and
+    // the ops wait in the outbox meanwhile.
+    const told = this.retryAfterWait(session);
+    if (told > 0 || (!force && session.engine.syncDueInMs(this.now()) > 0)) {
+      return { status: 'scheduled', retryInMs: Math.max(told, session.engine.syncDueInMs(this.now())), state: session.engine.state() };
     }
     session.syncing = this.syncOnce(session, { keepalive });
     this.track(session.syncing);
@@ -579,10 +584,12 @@ export class EarningsManager {
         }
       } else {
         const { events, ...failure } = session.engine.applySyncFailure({ status: reply.status }, now);
+        if (reply.retryAfterMs > 0) session.retryNotBefore = this.clock.mono() + reply.retryAfterMs;
         const error = reply.status === 0
           ? { code: ClientErrorCode.NETWORK, message: reply.error ?? 'network failure' }
           : parseJson(reply.text)?.error ?? { code: `HTTP_${reply.status}`, message: reply.text.slice(0, 200) };
         outcome = { status: 'failed', httpStatus: reply.status, error, ...failure, events: events ?? [] };
+        if (reply.retryAfterMs > 0) outcome.retryInMs = Math.max(outcome.retryInMs ?? 0, reply.retryAfterMs);
       }
       await this.persist(session);
       outcome.state = session.engine.state();
@@ -899,10 +906,16 @@ export class EarningsManager {
     if (session.engine && session.tabs) session.tabs.broadcastState(session.engine.state());
   }
 
+  // ms until the server's last Retry-After has passed, 0 when it has.
+  retryAfterWait(session) {
+    return Math.max(0, Math.ceil(session.retryNotBefore - this.clock.mono()));
+  }
+
   scheduleSync(session) {
     if (this.disposed || !session.engine || session.offline || !this.lifecycle.isOnline()) return;
-    const due = session.engine.syncDueInMs(this.now());
-    if (!Number.isSafeInteger(due) || due < 0) return;
+    const engineDue = session.engine.syncDueInMs(this.now());
+    if (!Number.isSafeInteger(engineDue) || engineDue < 0) return;
+    const due = Math.max(engineDue, this.retryAfterWait(session));
     session.syncTimer.schedule(due, () => this.syncToDatabase(session.userId, true).catch((error) => {
       this.events.emit('error', { userId: session.userId, source: 'sync', error });
     }), this.clock.mono());

@@ -1,9 +1,20 @@
 // The HTTP side of sync: POST /v1/sync and GET /v1/state over fetch. It decides nothing about
-// retries or outcomes (the core does); it reports what happened as { status, text }, with status
-// 0 for a request that never got an HTTP answer, which the core treats as retryable.
+// retries or outcomes (the core does); it reports what happened as { status, text, retryAfterMs },
+// with status 0 for a request that never got an HTTP answer, which the core treats as retryable,
+// and retryAfterMs the server's Retry-After (429, 503) or null.
 
 // Browsers refuse keepalive bodies over 64 KiB in flight per page; stay clearly below.
 const KEEPALIVE_LIMIT_BYTES = 60 * 1024;
+// A Retry-After longer than this is read as this: a misconfigured proxy must not silence the
+// client's syncs for days.
+export const MAX_RETRY_AFTER_MS = 3_600_000;
+
+// Retry-After as delta-seconds (what the sync server sends), in ms; null when absent or another
+// form (an HTTP-date would be read against this device's clock, which may be wrong).
+export function retryAfterMs(header) {
+  if (typeof header !== 'string' || !/^\s*\d{1,10}\s*$/.test(header)) return null;
+  return Math.min(Number(header) * 1000, MAX_RETRY_AFTER_MS);
+}
 
 // Development identity (`dev <userId>`, accepted only by a server started with it): the user of
 // each request, or a fixed one.
@@ -37,7 +48,7 @@ export function createFetchTransport({ endpoint, auth = null, fetch = globalThis
       // network failure and the frozen ops are resent with the same ids.
       return { status: 0, text: '', error: error?.message ?? String(error) };
     }
-    return { status: response.status, text };
+    return { status: response.status, text, retryAfterMs: retryAfterMs(response.headers?.get?.('Retry-After') ?? null) };
   }
 
   return {

@@ -17,21 +17,26 @@ import { createMetrics } from './metrics.js';
 import { migrate, migrationLog } from './migrate.js';
 import { createStaticFiles } from './static-files.js';
 import { createSyncService } from './sync-service.js';
+import { createUserRateLimit } from './user-rate-limit.js';
 
 // A review item is addressed by its user and id (`/v1/admin/users/:userId/reviews/:id/...`), so
 // the decision goes to that user's shard; the old address by id alone still works.
 const REVIEW_ACTION = /^\/v1\/admin\/(?:users\/([1-9]\d{0,15})\/)?reviews\/([1-9]\d{0,17})\/(approve|reject)$/;
 const REVIEW_STATUSES = new Set(['pending', 'approved', 'rejected']);
 const MAX_NOTE_CHARS = 1000;
+// What a draining process tells clients: by then another process (or this one restarted) answers.
+const DRAIN_RETRY_AFTER_S = 5;
+
+const unavailable = (message) => new ServerError('UNAVAILABLE', message, 503, { retryAfterS: 1 });
 
 // PostgreSQL SQLSTATEs a request can cause; anything else is a server fault.
 const SQL_STATE_ANSWERS = {
   22003: () => new ServerError('AMOUNT_OVERFLOW', 'the result would exceed the largest amount', 422),
   23514: () => new ServerError('STATE_INVALID', 'the change would break a stored invariant', 422),
-  40001: () => new ServerError('UNAVAILABLE', 'the database asked to retry the transaction', 503),
-  '40P01': () => new ServerError('UNAVAILABLE', 'the database asked to retry the transaction', 503),
-  '57P01': () => new ServerError('UNAVAILABLE', 'the database is restarting', 503),
-  57014: () => new ServerError('UNAVAILABLE', 'the database took too long; retry', 503),
+  40001: () => unavailable('the database asked to retry the transaction'),
+  '40P01': () => unavailable('the database asked to retry the transaction'),
+  '57P01': () => unavailable('the database is restarting'),
+  57014: () => unavailable('the database took too long; retry'),
   // Text PostgreSQL cannot store (a NUL, a lone surrogate in JSON): the request's bytes, so the
   // request's fault. The fields that reach the database are checked before; this is the backstop.
   22021: () => requestInvalid('the request holds text the database cannot store (e.g. a NUL character)'),
@@ -174,6 +179,11 @@ export async function createServer(options = {}) {
     'Access-Control-Max-Age': '600',
   };
   const staticFiles = createStaticFiles(config.staticDirs, corsHeaders);
+  const rateLimit = createUserRateLimit({ perSecond: config.userRequestsPerS, burst: config.userRequestBurst, now: config.now });
+  // Draining (SIGTERM): requests that arrived before it finish; every later one is answered 503.
+  let draining = false;
+  let inFlight = 0;
+  let onIdle = null;
 
   // Every answer is sent whole with its Content-Length, so head and body leave in one write
   // (a chunked answer takes a writev of four pieces and a terminating chunk).
@@ -189,13 +199,23 @@ export async function createServer(options = {}) {
     res.end(text);
   }
 
+  // The request's user, once authenticated and within its request rate.
   function userOf(req) {
+    let userId;
     try {
-      return authenticate(req.headers.authorization);
+      userId = authenticate(req.headers.authorization);
     } catch (error) {
       metrics.authFailures.inc({ code: error.code ?? 'AUTH_INVALID' });
       throw error;
     }
+    const waitMs = rateLimit.take(userId);
+    if (waitMs > 0) {
+      const retryAfterS = Math.ceil(waitMs / 1000);
+      throw new ServerError('RATE_LIMITED', `more than ${config.userRequestsPerS} requests per second; retry in ${retryAfterS} s`, 429, {
+        retryAfterS,
+      });
+    }
+    return userId;
   }
 
   async function handleSync(req, res, context) {
@@ -248,6 +268,7 @@ export async function createServer(options = {}) {
       return send(res, 200, await service.state(context.userId, context.clientId));
     }
     if (pathname === '/healthz') {
+      if (draining) return send(res, 503, { ok: false, draining: true, database: db.kind }, drainHeaders);
       await db.query('SELECT 1');
       return send(res, 200, { ok: true, database: db.kind });
     }
@@ -294,10 +315,27 @@ export async function createServer(options = {}) {
     }
     // After a refused oversized body the rest of it is not read; closing is cheaper than draining.
     const headers = answer.status === 413 ? { Connection: 'close' } : {};
+    if (answer.retryAfterS) headers['Retry-After'] = String(answer.retryAfterS);
     send(res, answer.status, { error: { code: answer.code, message: answer.message } }, headers);
   }
 
+  const drainHeaders = { Connection: 'close', 'Retry-After': String(DRAIN_RETRY_AFTER_S) };
+
   const handler = (req, res) => {
+    if (draining) {
+      if (parseTarget(req.url ?? '/')?.pathname === '/healthz') {
+        send(res, 503, { ok: false, draining: true, database: db.kind }, drainHeaders);
+      } else {
+        const error = { code: 'DRAINING', message: 'this server is shutting down; retry shortly' };
+        send(res, 503, { error }, drainHeaders);
+      }
+      return;
+    }
+    inFlight += 1;
+    res.once('close', () => {
+      inFlight -= 1;
+      if (inFlight === 0) onIdle?.();
+    });
     if (req.method === 'OPTIONS') {
       res.writeHead(204, corsHeaders);
       res.end();
@@ -312,8 +350,25 @@ export async function createServer(options = {}) {
     route(req, res, url, context).catch((error) => answerError(res, error, context));
   };
 
-  const server = http.createServer(handler);
+  const server = http.createServer(
+    {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      // How often Node looks for connections past those timeouts (its default is 30 s).
+      connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
+    },
+    handler,
+  );
   server.keepAliveTimeout = 65_000;
+  server.maxConnections = config.maxConnections;
+
+  async function closeServer() {
+    if (server.listening) {
+      server.closeIdleConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    if (!givenDb) await db.close();
+  }
 
   return {
     config,
@@ -338,11 +393,36 @@ export async function createServer(options = {}) {
       return this.url;
     },
     async close() {
-      if (server.listening) {
-        server.closeIdleConnections?.();
-        await new Promise((resolve) => server.close(resolve));
-      }
-      if (!givenDb) await db.close();
+      await closeServer();
+    },
+    get draining() {
+      return draining;
+    },
+    // Graceful stop (SIGTERM): from now on every new request, on a new connection or a kept-alive
+    // one, is answered 503 DRAINING with Retry-After (/healthz: 503 { draining: true }); requests
+    // already in flight finish; then the server and the database close. Resolves { finished } once
+    // closed: false when drainTimeoutMs passed first and the remaining connections were cut (their
+    // transactions roll back or commit whole; the clients resend either way).
+    async drain() {
+      if (draining) return { finished: false };
+      draining = true;
+      logger.info({ inFlight, deadlineMs: config.drainTimeoutMs }, 'draining: refusing new requests, finishing the others');
+      server.closeIdleConnections();
+      let timer;
+      const finished = await new Promise((resolve) => {
+        if (inFlight === 0) resolve(true);
+        onIdle = () => resolve(true);
+        timer = setTimeout(() => resolve(false), config.drainTimeoutMs);
+      });
+      clearTimeout(timer);
+      if (!finished) logger.warn({ inFlight }, 'drain deadline passed: closing the remaining connections');
+      // Nothing left is mid-request of ours: what remains is idle or sending a request that would
+      // only be refused, so no connection is waited for.
+      const closed = closeServer();
+      server.closeAllConnections();
+      await closed;
+      logger.info({ finished }, 'drained');
+      return { finished };
     },
   };
 }

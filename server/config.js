@@ -28,6 +28,22 @@ export const DEFAULTS = Object.freeze({
   commitGroupSize: 64,
   staticDirs: [],
   corsOrigin: '*',
+  // Connections one process holds open at once; more are closed on accept.
+  maxConnections: 2000,
+  // A request's head must arrive within headersTimeoutMs and the whole request within
+  // requestTimeoutMs, so slow senders cannot hold connections (408, then closed).
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  // Per user, per process: a token bucket of userRequestBurst refilled at userRequestsPerS; beyond
+  // it 429 RATE_LIMITED with Retry-After. 0 turns it off.
+  userRequestsPerS: 5,
+  userRequestBurst: 20,
+  // Caps per user: pending review items, and client ids (devices, installs) with a sync sequence.
+  // A sync that would pass one is refused as a whole (429, Retry-After): its ops stay with the client.
+  maxPendingReviews: 100,
+  maxClientsPerUser: 100,
+  // SIGTERM: new requests get 503 DRAINING while in-flight ones finish, for at most this long.
+  drainTimeoutMs: 10_000,
 });
 
 const configError = (message) => new ServerError('CONFIG_INVALID', message, 500);
@@ -81,6 +97,14 @@ export function configFromEnv(env = process.env) {
     commitGroupSize: intFromEnv(env, 'COMMIT_GROUP_SIZE'),
     staticDirs: env.STATIC_DIR ? parseStaticDirs(env.STATIC_DIR) : undefined,
     corsOrigin: env.CORS_ORIGIN || undefined,
+    maxConnections: intFromEnv(env, 'MAX_CONNECTIONS'),
+    headersTimeoutMs: intFromEnv(env, 'HEADERS_TIMEOUT_MS'),
+    requestTimeoutMs: intFromEnv(env, 'REQUEST_TIMEOUT_MS'),
+    userRequestsPerS: intFromEnv(env, 'USER_REQUESTS_PER_S'),
+    userRequestBurst: intFromEnv(env, 'USER_REQUEST_BURST'),
+    maxPendingReviews: intFromEnv(env, 'MAX_PENDING_REVIEWS'),
+    maxClientsPerUser: intFromEnv(env, 'MAX_CLIENTS_PER_USER'),
+    drainTimeoutMs: intFromEnv(env, 'DRAIN_TIMEOUT_MS'),
   };
   return Object.fromEntries(Object.entries(config).filter(([, value]) => value !== undefined));
 }
@@ -102,6 +126,17 @@ export function resolveConfig(overrides = {}) {
   integerIn('maxBatch', config.maxBatch, 1, 10000);
   integerIn('commitGroups', config.commitGroups, 1, 200);
   integerIn('commitGroupSize', config.commitGroupSize, 1, 1000);
+  integerIn('maxConnections', config.maxConnections, 1, 1_000_000);
+  integerIn('headersTimeoutMs', config.headersTimeoutMs, 1000, HOUR_MS);
+  integerIn('requestTimeoutMs', config.requestTimeoutMs, 1000, HOUR_MS);
+  if (config.requestTimeoutMs < config.headersTimeoutMs) {
+    throw configError('requestTimeoutMs must be at least headersTimeoutMs');
+  }
+  integerIn('userRequestsPerS', config.userRequestsPerS, 0, 100_000);
+  integerIn('userRequestBurst', config.userRequestBurst, 1, 100_000);
+  integerIn('maxPendingReviews', config.maxPendingReviews, 1, 1_000_000);
+  integerIn('maxClientsPerUser', config.maxClientsPerUser, 1, 1_000_000);
+  integerIn('drainTimeoutMs', config.drainTimeoutMs, 0, HOUR_MS);
   for (const key of ['defaultRatePerHour', 'maxRatePerHour']) {
     if (typeof config[key] !== 'string' || !AMOUNT_TEXT.test(config[key])) {
       throw configError(`${key} must be a decimal string like "1.5", got ${JSON.stringify(config[key])}`);

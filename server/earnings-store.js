@@ -158,6 +158,19 @@ export async function readRows(db, members) {
   return members.map(({ userId }) => byUser.get(userId));
 }
 
+// Per user, the pending review items and the client ids with a sync sequence: what the caps on
+// both are checked against (sync-service.js). `userIds`: distinct users; a Map by user id.
+export async function userCounts(db, userIds) {
+  const rows = await db.query(
+    `SELECT m.id::text AS user_id,
+       (SELECT COUNT(*) FROM earnings_review_queue q WHERE q.user_id = m.id AND q.status = 'pending')::int AS pending_reviews,
+       (SELECT COUNT(*) FROM sync_client_sequences s WHERE s.user_id = m.id)::int AS clients
+     FROM (SELECT jsonb_array_elements_text($1::jsonb)::bigint AS id) AS m`,
+    [JSON.stringify(userIds)],
+  );
+  return new Map(rows.map((row) => [Number(row.user_id), { pendingReviews: row.pending_reviews, clients: row.clients }]));
+}
+
 // What the server answered for ops it already processed, so a resent op gets the same answer
 // again (its first response was lost on the way back). `ops`: [{ userId, clientId, seq }];
 // answers keyed by `${userId}:${seq}`.

@@ -24,10 +24,12 @@ async function runMigrations() {
 
 async function runServer() {
   const app = await startServer({ ...configFromEnv(), logger });
+  // SIGTERM (an orchestrator's stop) drains: in-flight syncs finish, new requests get 503 with
+  // Retry-After, then the process exits 0; 1 if DRAIN_TIMEOUT_MS passed first.
   const stop = async (signal) => {
     logger.info({ signal }, 'stopping');
-    await app.close();
-    process.exit(0);
+    const { finished } = await app.drain();
+    process.exit(finished ? 0 : 1);
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

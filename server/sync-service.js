@@ -14,6 +14,7 @@ import {
   readRows,
   recordRefusedSyncs,
   reviewOwner,
+  userCounts,
   stateAnswer,
   writePlans,
   writeReviewDecision,
@@ -59,6 +60,10 @@ function answerDuplicate(result, previous) {
 }
 
 const FRESH = new Set(['applied', 'review', 'rejected']);
+
+// How long a client refused by a per-user cap waits before trying again: a pending review waits
+// for an operator, and a client id slot for an operator too, so retrying sooner only adds load.
+const CAP_RETRY_AFTER_S = 300;
 
 // Users whose row this process has created or seen, so their syncs skip the first-contact insert,
 // and the rows this process last wrote, so the next sync of the same client plans without reading
@@ -179,6 +184,7 @@ export function createSyncService({ db, core, config, metrics }) {
       if (member.early?.row === rows[i]) return member.early.planned;
       return planMember(member, rows[i], serverNow);
     });
+    await refuseOverCaps(members, rows, planned);
     const resent = planned.flatMap((p, i) =>
       p.plan
         ? p.plan.results.filter((r) => r.status === 'duplicate').map((r) => ({ userId: members[i].userId, clientId: members[i].clientId, seq: r.seq }))
@@ -231,6 +237,46 @@ export function createSyncService({ db, core, config, metrics }) {
     });
     if (committed > 0) metrics.commitGroupSize.observe(committed);
     return answers;
+  }
+
+  // A plan that would queue review items past the user's cap, or add a client id past the cap on
+  // client ids, is replaced by a refusal of the whole sync: nothing is written, and the client
+  // keeps the ops and sends them again later (429 with Retry-After), so none are lost. The counts
+  // are read after the rows: a write that changed a user's row since (new items, a new client)
+  // bumped its revision, so this plan fails its revision check and is planned again on new counts.
+  // Only plans that queue reviews or open a client pay for the read.
+  async function refuseOverCaps(members, rows, planned) {
+    const checked = [];
+    planned.forEach((p, i) => {
+      const opensClient = rows[i]?.lastSeq === 0 && p.plan?.row.lastSeq > 0;
+      if (p.plan && (p.plan.reviews.length > 0 || opensClient)) checked.push({ i, opensClient });
+    });
+    if (checked.length === 0) return;
+    const counts = await userCounts(db, [...new Set(checked.map(({ i }) => members[i].userId))]);
+    for (const { i, opensClient } of checked) {
+      const { pendingReviews, clients } = counts.get(members[i].userId);
+      const queued = planned[i].plan.reviews.length;
+      if (queued > 0 && pendingReviews + queued > config.maxPendingReviews) {
+        planned[i] = {
+          error: new ServerError(
+            'REVIEW_QUEUE_FULL',
+            `${pendingReviews} items of this user already wait for review (at most ${config.maxPendingReviews}); ` +
+              'the ops are kept and accepted once reviews are decided',
+            429,
+            { retryAfterS: CAP_RETRY_AFTER_S },
+          ),
+        };
+      } else if (opensClient && clients >= config.maxClientsPerUser) {
+        planned[i] = {
+          error: new ServerError(
+            'TOO_MANY_CLIENTS',
+            `this user already syncs from ${clients} client ids (at most ${config.maxClientsPerUser}); the ops are kept`,
+            429,
+            { retryAfterS: CAP_RETRY_AFTER_S },
+          ),
+        };
+      }
+    }
   }
 
   const groups = createCommitGroups({

@@ -41,6 +41,23 @@ test('the environment maps onto the config, and unset variables keep the default
     { prefix: '/dist', dir: 'dist' },
   ]);
   assert.equal(resolveConfig(configFromEnv({ DEV_IDENTITY: 'yes please' })).devIdentity, false);
+  const limits = resolveConfig(
+    configFromEnv({
+      MAX_CONNECTIONS: '50',
+      HEADERS_TIMEOUT_MS: '5000',
+      REQUEST_TIMEOUT_MS: '6000',
+      USER_REQUESTS_PER_S: '0',
+      USER_REQUEST_BURST: '7',
+      MAX_PENDING_REVIEWS: '8',
+      MAX_CLIENTS_PER_USER: '9',
+      DRAIN_TIMEOUT_MS: '1234',
+    }),
+  );
+  assert.deepEqual(
+    [limits.maxConnections, limits.headersTimeoutMs, limits.requestTimeoutMs, limits.userRequestsPerS, limits.userRequestBurst],
+    [50, 5000, 6000, 0, 7],
+  );
+  assert.deepEqual([limits.maxPendingReviews, limits.maxClientsPerUser, limits.drainTimeoutMs], [8, 9, 1234]);
 });
 
 test('out-of-range or malformed settings stop the server with CONFIG_INVALID', () => {
@@ -53,6 +70,11 @@ test('out-of-range or malformed settings stop the server with CONFIG_INVALID', (
     { DEFAULT_RATE_PER_HOUR: '-1' },
     { MAX_RATE_PER_HOUR: '0.000000001' },
     { MAX_BODY_BYTES: '10' },
+    { MAX_CONNECTIONS: '0' },
+    { HEADERS_TIMEOUT_MS: '10' },
+    { HEADERS_TIMEOUT_MS: '20000', REQUEST_TIMEOUT_MS: '10000' },
+    { USER_REQUEST_BURST: '0' },
+    { MAX_PENDING_REVIEWS: '0' },
     { BOT_TOKEN: 'not-a-token' },
     { ADMIN_TOKEN: 'short' },
     { MAX_BATCH: '0' },

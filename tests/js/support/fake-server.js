@@ -1,8 +1,8 @@
 // In-process stand-in for the sync server speaking the protocol of docs/DESIGN.md, reached through
 // a fake `fetch` so the real transport is exercised. It credits every valid op (the real server's
 // budget rules are tested against the real server), dedups by (clientId, seq) like the real one,
-// and injects faults: drop the request, drop the response after committing, fail with a status,
-// or run a test's interleaving while the request is held.
+// and injects faults: drop the request, drop the response after committing, fail with a status
+// (and `code`, `headers` such as Retry-After), or run a test's interleaving while the request is held.
 const SCALE = 100_000_000n;
 const AMOUNT = /^(\d{1,10})(?:\.(\d{1,8}))?$/;
 
@@ -72,7 +72,9 @@ export class FakeServer {
     const fault = this.fault(request);
     this.log.push({ ...request, fault: fault?.kind ?? null });
     if (fault?.kind === 'drop-request') throw new TypeError('fetch failed (request dropped)');
-    if (fault?.kind === 'fail') return json(fault.status ?? 503, { error: { code: 'UNAVAILABLE', message: 'injected' } });
+    if (fault?.kind === 'fail') {
+      return json(fault.status ?? 503, { error: { code: fault.code ?? 'UNAVAILABLE', message: 'injected' } }, fault.headers);
+    }
     if (fault?.kind === 'hold') await fault.during();
     const userId = this.identify(init.headers);
     if (userId === null) return json(401, { error: { code: 'UNAUTHORIZED', message: 'no identity' } });
@@ -132,6 +134,6 @@ export class FakeServer {
   }
 }
 
-function json(status, body) {
-  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+function json(status, body, headers = {}) {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } });
 }
