@@ -99,6 +99,8 @@ export interface EarningsState {
   pending: Amount;
   heldForVerification: Amount;
   underReview: Amount;
+  /** Refused for good by the server on this device (every `rejected` event's amount, summed). */
+  rejectedTotal: Amount;
   reviewFlag: boolean;
   // The engine's integrity bookkeeping, stored with the state; read them, never set them.
   /** Server clock minus this device's, once a server answer was seen (hasServerTime). */
@@ -218,11 +220,16 @@ export interface EarningsEngine {
    */
   nextSyncRequest(now: Now, options?: { force?: boolean }): SyncRequest | null;
   applySyncResponse(response: SyncResponse | string, now: Now): { events: EngineEvent[] };
-  /** status: the HTTP status, or 0 for a network failure. */
+  /**
+   * status: the HTTP status, or 0 for a network failure; body: the answer's text as it arrived.
+   * Only a 4xx whose body is the protocol's `{"error":{"code","message"}}` with a code saying the
+   * request is wrong refuses the sent ops for good (`permanent`); anything else is retried.
+   * `code`/`message` are the body's when it had the protocol's error shape.
+   */
   applySyncFailure(
-    failure: { status: number },
+    failure: { status: number; body?: string },
     now: Now,
-  ): { retryInMs: number; failed: boolean; events: EngineEvent[] };
+  ): { retryInMs: number; failed: boolean; permanent: boolean; code?: string; message?: string; events: EngineEvent[] };
   /** Milliseconds until a sync should run (0 = now). */
   syncDueInMs(now: Now): number;
   /** The network came back: any backoff wait ends (Property 14). */

@@ -263,8 +263,10 @@ class EarningsEngine {
     if (!Number.isSafeInteger(status) || status < 0 || status > 999) {
       throw new ResponseInvalidError('failure.status must be an HTTP status, or 0 for a network failure');
     }
+    const body = failure?.body ?? '';
+    if (typeof body !== 'string') throw new ResponseInvalidError('failure.body must be the answer text');
     const { wall, mono } = requireNow(now);
-    return unwrapJson(this.#call('_applySyncFailure', status, wall, mono));
+    return unwrapJson(this.#call('_applySyncFailure', status, body, wall, mono));
   }
 
   syncDueInMs(now) {

@@ -77,6 +77,8 @@ export interface TransportReply {
   text: string;
   /** The server's Retry-After in ms (429, 503), or null: no sync is sent before it has passed. */
   retryAfterMs?: number | null;
+  /** The address asked, named in `error` events when it did not answer as the sync server. */
+  url?: string;
   error?: string;
 }
 
@@ -187,6 +189,8 @@ export interface SyncResult {
   failed?: boolean;
   httpStatus?: number;
   error?: { code: string; message: string };
+  /** The server refused the sent ops for good (their amounts are in `state.rejectedTotal`). */
+  permanent?: boolean;
   events?: Array<{ type: string; [key: string]: unknown }>;
 }
 
@@ -221,15 +225,22 @@ export interface EarningsEventMap {
   'storage-degraded': { userId: number; store: string; durable: boolean; failed?: Array<{ kind: string; reason: string }>; error?: unknown };
   quota: { userId: number; store: string; freedBytes: number; recordBytes: number };
   'clock-jump': { userId: number; kind?: string; skewMs?: number; [key: string]: unknown };
-  /** An op the server refused for good (never retried), with its code and reason. */
-  rejected: { userId: number; id: string; code?: string; reason?: string; [key: string]: unknown };
+  /**
+   * An op the sync server itself refused for good (never retried): its amount (added to the
+   * state's `rejectedTotal`), the server's code and reason.
+   */
+  rejected: { userId: number; id: string; amount: Amount; code?: string; reason?: string; [key: string]: unknown };
   /** This tab started (isLeader true) or stopped (false, e.g. on dispose) running the user's engine. */
   leader: { userId: number; isLeader: boolean };
   /** No Web Locks here and another tab answered as leader: this tab follows it instead of leading. */
   'leader-refused': { userId: number; reason: string };
   /** The state was rebuilt from the server's row. */
   recovered: { userId: number; total?: string; [key: string]: unknown };
-  error: { userId?: number; source: string; error: unknown; event?: string };
+  /**
+   * Something went wrong that the manager handled. source 'sync': a transport failure (the ops
+   * stay queued and are retried), with the `endpoint` asked and its `httpStatus` (0: no answer).
+   */
+  error: { userId?: number; source: string; error: unknown; event?: string; endpoint?: string | null; httpStatus?: number };
 }
 
 /** The seed's SyncOperation, as an app that kept its own queue holds it. */

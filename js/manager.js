@@ -583,21 +583,40 @@ export class EarningsManager {
           outcome = { status: 'failed', error: { code: error.code, message: error.message }, ...failure, events: events ?? [] };
         }
       } else {
-        const { events, ...failure } = session.engine.applySyncFailure({ status: reply.status }, now);
+        // The core decides from the answer as it arrived: only the sync server's own refusal
+        // (its error shape, a permanent code) rejects the ops; anything else keeps them.
+        const { events, permanent, code, message, ...failure } = session.engine.applySyncFailure(
+          { status: reply.status, body: reply.text ?? '' }, now);
         if (reply.retryAfterMs > 0) session.retryNotBefore = this.clock.mono() + reply.retryAfterMs;
         const error = reply.status === 0
           ? { code: ClientErrorCode.NETWORK, message: reply.error ?? 'network failure' }
-          : parseJson(reply.text)?.error ?? { code: `HTTP_${reply.status}`, message: reply.text.slice(0, 200) };
-        outcome = { status: 'failed', httpStatus: reply.status, error, ...failure, events: events ?? [] };
+          : { code: code ?? `HTTP_${reply.status}`, message: message ?? (reply.text ?? '').slice(0, 200) };
+        outcome = { status: 'failed', httpStatus: reply.status, error, permanent, ...failure, events: events ?? [] };
         if (reply.retryAfterMs > 0) outcome.retryInMs = Math.max(outcome.retryInMs ?? 0, reply.retryAfterMs);
       }
       await this.persist(session);
       outcome.state = session.engine.state();
       this.events.emit('sync', { userId: session.userId, ...outcome });
+      if (outcome.status === 'failed' && !outcome.permanent) this.transportFailed(session, reply, outcome.error);
       for (const event of outcome.events ?? []) this.forwardEngineEvent(session, event);
       this.broadcast(session);
       this.notify(session);
       return outcome;
+    });
+  }
+
+  // No answer in the sync protocol (network down, a wrong endpoint's 404, a static host's HTML,
+  // a redirect, 5xx): the ops stay queued and are retried; the app hears where and what.
+  transportFailed(session, reply, error) {
+    const endpoint = reply.url ?? null;
+    const where = endpoint ?? 'the sync server';
+    const what = reply.status === 0 ? `could not be reached (${error.message})` : `answered HTTP ${reply.status} (${error.code})`;
+    this.events.emit('error', {
+      userId: session.userId,
+      source: 'sync',
+      endpoint,
+      httpStatus: reply.status,
+      error: new ClientError(error.code, `${where} ${what}; earnings stay queued and are retried`),
     });
   }
 

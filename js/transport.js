@@ -1,7 +1,8 @@
 // The HTTP side of sync: POST /v1/sync and GET /v1/state over fetch. It decides nothing about
-// retries or outcomes (the core does); it reports what happened as { status, text, retryAfterMs },
-// with status 0 for a request that never got an HTTP answer, which the core treats as retryable,
-// and retryAfterMs the server's Retry-After (429, 503) or null.
+// retries or outcomes (the core does); it reports what happened as { status, text, url,
+// retryAfterMs }, with status 0 for a request that never got an HTTP answer, which the core treats
+// as retryable, `url` the address asked, so a misconfigured endpoint can be named, and
+// retryAfterMs the server's Retry-After (429, 503) or null.
 
 // Browsers refuse keepalive bodies over 64 KiB in flight per page; stay clearly below.
 const KEEPALIVE_LIMIT_BYTES = 60 * 1024;
@@ -34,11 +35,12 @@ export function createFetchTransport({ endpoint, auth = null, fetch = globalThis
     const headers = { ...init.headers };
     const authorization = auth ? await auth({ userId }) : null;
     if (authorization) headers.Authorization = authorization;
+    const url = `${base}${path}`;
     let response;
     try {
-      response = await fetch(`${base}${path}`, { ...init, headers });
+      response = await fetch(url, { ...init, headers });
     } catch (error) {
-      return { status: 0, text: '', error: error?.message ?? String(error) };
+      return { status: 0, text: '', url, error: error?.message ?? String(error) };
     }
     let text = '';
     try {
@@ -46,9 +48,9 @@ export function createFetchTransport({ endpoint, auth = null, fetch = globalThis
     } catch (error) {
       // The server answered but the body was cut: whether it committed is unknown, so this is a
       // network failure and the frozen ops are resent with the same ids.
-      return { status: 0, text: '', error: error?.message ?? String(error) };
+      return { status: 0, text: '', url, error: error?.message ?? String(error) };
     }
-    return { status: response.status, text, retryAfterMs: retryAfterMs(response.headers?.get?.('Retry-After') ?? null) };
+    return { status: response.status, text, url, retryAfterMs: retryAfterMs(response.headers?.get?.('Retry-After') ?? null) };
   }
 
   return {

@@ -64,6 +64,21 @@ Fields op_summary(const Outbox& outbox, const OutboxOp& op, const char* type) {
 constexpr OpOutcome kOutcomes[] = {OpOutcome::kApplied, OpOutcome::kDuplicate, OpOutcome::kRejected,
                                    OpOutcome::kReview, OpOutcome::kGap};
 
+// The codes with which the sync server refuses a request because the request itself is wrong
+// (DESIGN.md, Errors): sending the same ops again cannot succeed, so they are refused for good.
+// Identity, routing, size and availability codes are not among them.
+bool is_permanent_refusal(const std::string& code) {
+  constexpr ErrorCode kPermanent[] = {
+      ErrorCode::kAmountMalformed, ErrorCode::kAmountPrecision, ErrorCode::kAmountOverflow,
+      ErrorCode::kAmountNegative,  ErrorCode::kAmountExceedsBudget, ErrorCode::kRateInvalid,
+      ErrorCode::kTimeInvalid,     ErrorCode::kTimestampOrder,  ErrorCode::kStateInvalid,
+      ErrorCode::kRequestInvalid};
+  for (ErrorCode permanent : kPermanent) {
+    if (code == to_string(permanent)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Status validate_config(const EngineConfig& c) {
@@ -254,6 +269,7 @@ void Engine::refresh_from_outbox() {
   state_.pending = outbox_.pending_units();
   state_.held_for_verification = outbox_.held_units();
   state_.unsynced_ms = outbox_.accrued_ms();
+  state_.rejected_total = outbox_.rejected_total();
   // Both are bounded by kMaxUnits (callers check before adding), so the sum fits in int64.
   state_.current_earnings = state_.synced_total + state_.pending;
   if (backoff_.failed(backoff_policy()) && !outbox_.empty()) {
@@ -675,7 +691,7 @@ Result<std::string> Engine::apply_sync_response(const std::string& answer_text, 
 }
 
 Result<std::string> Engine::apply_sync_failure(std::int64_t http_status, std::int64_t wall,
-                                               std::int64_t mono) {
+                                               std::int64_t mono, const std::string& answer_text) {
   if (http_status != 0 && (http_status < 100 || http_status > 599)) {
     Status status(ErrorCode::kRequestInvalid, "http status must be 0 (network) or 100..599");
     audit_error("apply_sync_failure", status, Fields().add("httpStatus", http_status));
@@ -683,6 +699,18 @@ Result<std::string> Engine::apply_sync_failure(std::int64_t http_status, std::in
   }
   auto observed = observe(wall, mono);
   if (!observed.ok()) return observed.status();
+  // Only the sync server's own protocol can refuse earnings for good: a 4xx whose body is its
+  // error shape with a code that says the request itself is wrong. A proxy's 404, a static
+  // host's 405, HTML, an unknown code or a misrouted endpoint are transport failures: the ops
+  // stay and are retried, so a misconfiguration never erases earnings.
+  SyncRefusal refusal;
+  auto parsed = Document::parse_json(answer_text, ErrorCode::kResponseInvalid);
+  const Node error = parsed.ok() ? parsed.value().root().find("error") : Node();
+  if (error.find("code").is_string() && error.find("message").is_string()) {
+    refusal.code = error.find("code").text();
+    refusal.message = error.find("message").text().substr(0, 200);
+  }
+  refusal.permanent = http_status >= 400 && http_status < 500 && is_permanent_refusal(refusal.code);
   SyncFailureKind kind = SyncFailureKind::kServer;
   if (invalid_response_) {
     kind = SyncFailureKind::kResponseInvalid;
@@ -692,30 +720,32 @@ Result<std::string> Engine::apply_sync_failure(std::int64_t http_status, std::in
     kind = SyncFailureKind::kTimeout;
   } else if (http_status == 429) {
     kind = SyncFailureKind::kRateLimited;
-  } else if (http_status >= 400 && http_status < 500) {
+  } else if (refusal.permanent) {
     kind = SyncFailureKind::kRejected;
   }
   invalid_response_ = false;
-  // 401/403 mean the identity needs refreshing (Telegram initData expires), not that the
-  // earnings are wrong: retried like a server error instead of rejecting the earnings.
-  const bool permanent = kind == SyncFailureKind::kRejected && http_status != 401 && http_status != 403;
-  return fail_attempt(kind, http_status, permanent);
+  return fail_attempt(kind, http_status, refusal);
 }
 
-Result<std::string> Engine::fail_attempt(SyncFailureKind kind, std::int64_t http_status, bool permanent) {
+Result<std::string> Engine::fail_attempt(SyncFailureKind kind, std::int64_t http_status,
+                                         const SyncRefusal& refusal) {
+  const bool permanent = refusal.permanent;
   const std::int64_t now = state_.last_update;
   metrics_.record_sync_failure(kind);
   std::vector<Bytes> events;
   std::int64_t retry_in = 0;
   if (permanent) {
-    const std::string code = "HTTP_" + std::to_string(http_status);
-    const std::vector<OutboxOp> rejected =
-        outbox_.reject_sent(code, "the server refused the whole request", now);
+    const std::vector<OutboxOp> rejected = outbox_.reject_sent(refusal.code, refusal.message, now);
     for (const OutboxOp& op : rejected) {
       metrics_.record_op_outcome(OpOutcome::kRejected);
-      events.push_back(op_summary(outbox_, op, "rejected").add("code", code));
+      events.push_back(
+          op_summary(outbox_, op, "rejected").add("code", refusal.code).add("reason", refusal.message));
       audit("sync_rejected", AuditSource::kSync, op.amount, std::nullopt,
-            Fields().add("id", outbox_.op_id(op)).add("code", code).add("httpStatus", http_status));
+            Fields()
+                .add("id", outbox_.op_id(op))
+                .add("code", refusal.code)
+                .add("reason", refusal.message)
+                .add("httpStatus", http_status));
     }
     backoff_.reset();
   } else {
@@ -734,8 +764,10 @@ Result<std::string> Engine::fail_attempt(SyncFailureKind kind, std::int64_t http
             .add("failed", failed)
             .add("state", state_to_document(state_))
             .add("queueDepth", outbox_.depth()));
-  return json_text(
-      Fields().add("retryInMs", retry_in).add("failed", failed).add("events", array_document(events)));
+  Fields reply;
+  reply.add("retryInMs", retry_in).add("failed", failed).add("permanent", permanent);
+  if (!refusal.code.empty()) reply.add("code", refusal.code).add("message", refusal.message);
+  return json_text(reply.add("events", array_document(events)));
 }
 
 Result<std::int64_t> Engine::sync_due_in_ms(std::int64_t wall, std::int64_t mono) const {
@@ -985,6 +1017,7 @@ Result<Engine> Engine::restore(const Bytes& bytes, std::int64_t user_id, const E
   engine.config_ = config;
   engine.state_ = s;
   engine.outbox_ = std::move(outbox.value());
+  engine.state_.rejected_total = engine.outbox_.rejected_total();
   engine.audit_ = std::move(audit.value());
   engine.metrics_ = std::move(metrics.value());
   engine.conflicts_ = std::move(conflicts.value());

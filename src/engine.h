@@ -99,11 +99,15 @@ class Engine {
   // of it is applied and the attempt counts as a failure with backoff.
   Result<std::string> apply_sync_response(const std::string& answer_text, std::int64_t wall,
                                           std::int64_t mono);
-  // http_status 0 = network failure. Returns {"retryInMs":n,"failed":bool,"events":[...]}.
-  // 5xx, 408, 429, 401, 403 and network failures are retried with backoff; other 4xx reject the
-  // sent ops permanently (recorded with the reason, never silently dropped).
+  // http_status 0 = network failure; `answer_text` the body that came back, as it arrived.
+  // Returns {"retryInMs":n,"failed":bool,"permanent":bool,"code"?,"message"?,"events":[...]}
+  // (code and message when the body is the protocol's {"error":{"code","message"}}). Only a 4xx
+  // in that shape with a code saying the request is wrong (REQUEST_INVALID, AMOUNT_*,
+  // RATE_INVALID, TIME_INVALID, TIMESTAMP_ORDER, STATE_INVALID) refuses the sent ops for good:
+  // recorded in the rejected log and total with the server's code and message, audited, raised
+  // as events. Anything else is a transport failure, retried with backoff.
   Result<std::string> apply_sync_failure(std::int64_t http_status, std::int64_t wall,
-                                         std::int64_t mono);
+                                         std::int64_t mono, const std::string& answer_text = "");
   // Milliseconds until a sync should run (0 = now); syncIntervalMs when nothing is owed. Pure:
   // it judges the clocks without recording the observation.
   Result<std::int64_t> sync_due_in_ms(std::int64_t wall, std::int64_t mono) const;
@@ -169,7 +173,14 @@ class Engine {
   void push_event(Bytes event);
   // REQUIRES: events != nullptr (a clock jump against the server's time is reported there).
   void set_server_offset(std::int64_t server_time, std::int64_t wall, std::vector<Bytes>* events);
-  Result<std::string> fail_attempt(SyncFailureKind kind, std::int64_t http_status, bool permanent);
+  // What a failed answer's body said, when it was the protocol's error shape.
+  struct SyncRefusal {
+    std::string code;
+    std::string message;
+    bool permanent = false;
+  };
+  Result<std::string> fail_attempt(SyncFailureKind kind, std::int64_t http_status,
+                                   const SyncRefusal& refusal);
 
   EngineConfig config_;
   EarningsState state_;

@@ -222,11 +222,16 @@ bool Outbox::has_unsent() const {
 std::vector<OutboxOp> Outbox::reject_sent(const std::string& code, const std::string& reason,
                                           std::int64_t now) {
   std::vector<OutboxOp> removed = take_sent();
-  for (const OutboxOp& op : removed) {
-    rejected_.push_back(RejectedOp{op, code, reason, now});
-    if (rejected_.size() > kRejectedLogCapacity) rejected_.erase(rejected_.begin());
-  }
+  for (const OutboxOp& op : removed) record_rejection(op, code, reason, now);
   return removed;
+}
+
+void Outbox::record_rejection(const OutboxOp& op, const std::string& code,
+                              const std::string& reason, std::int64_t now) {
+  rejected_.push_back(RejectedOp{op, code, reason, now});
+  if (rejected_.size() > kRejectedLogCapacity) rejected_.erase(rejected_.begin());
+  auto total = add_amounts(rejected_total_, op.amount);
+  rejected_total_ = total.ok() ? total.value() : kMaxUnits;
 }
 
 std::vector<OutboxOp> Outbox::take_sent() {
@@ -298,8 +303,7 @@ Result<std::vector<OpAnswer>> Outbox::apply_results(const std::vector<OpResult>&
     } else if (result.status == OpOutcome::kDuplicate) {
       answer.inconsistent = result.credited + result.review > op.amount;
     } else if (result.status == OpOutcome::kRejected) {
-      rejected_.push_back(RejectedOp{op, result.code, result.reason, now});
-      if (rejected_.size() > kRejectedLogCapacity) rejected_.erase(rejected_.begin());
+      record_rejection(op, result.code, result.reason, now);
     }
     settled.push_back(result.id);
     answers.push_back(answer);
@@ -410,6 +414,7 @@ Bytes Outbox::to_document() const {
       .add("open", open.take())
       .add("ops", ops.take())
       .add("rejected", rejected.take())
+      .amount("rejectedTotal", rejected_total_)
       .bytes();
 }
 
@@ -473,6 +478,16 @@ Result<Outbox> Outbox::from_document(const Node& value) {
     fields.integer("at", 0, &record.at);
     if (!fields.ok()) return Status(kCorrupt, "outbox rejected entry has a missing or mistyped field");
     outbox.rejected_.push_back(record);
+    if (!add_amounts(outbox.rejected_total_, record.op.amount).ok()) {
+      return Status(kCorrupt, "outbox rejected amounts overflow");
+    }
+    outbox.rejected_total_ += record.op.amount;
+  }
+  // Records written before the total was kept carry only their log: its sum is what they refused.
+  if (value.find("rejectedTotal").exists()) {
+    FieldReader total(value, kCorrupt);
+    total.amount("rejectedTotal", outbox.rejected_total_, &outbox.rejected_total_);
+    if (!total.ok()) return Status(kCorrupt, "outbox rejectedTotal is mistyped or below its log");
   }
   return outbox;
 }

@@ -10,8 +10,10 @@
 //
 // Per-op answers (DESIGN.md sync protocol): applied / duplicate / review remove the op (it is
 // the server's now); rejected removes it and records it with its reason in a bounded log that
-// the user sees (never retried, never silently dropped); gap keeps the op and renumbers it and
-// every later op from the server's expectedSeq, so the client resends in order.
+// the user sees (never retried, never silently dropped: every refused amount also adds to
+// rejected_total(), which the log's cap never shrinks, so total - sum(log) is exactly what fell
+// off the log); gap keeps the op and renumbers it and every later op from the server's
+// expectedSeq, so the client resends in order.
 #pragma once
 
 #include <array>
@@ -149,6 +151,8 @@ class Outbox {
   const OpenDelta& open(OpType type) const { return open_[static_cast<std::size_t>(type)]; }
   const std::vector<OutboxOp>& ops() const { return ops_; }
   const std::vector<RejectedOp>& rejected() const { return rejected_; }
+  // Every amount ever refused for good under this outbox (the log keeps only the newest 50).
+  Units rejected_total() const { return rejected_total_; }
 
   // The wire form of an op (DESIGN.md): {"id","seq","type","amount","from","to","rate"}.
   Bytes op_to_wire(const OutboxOp& op) const;
@@ -159,12 +163,15 @@ class Outbox {
 
  private:
   void freeze(OpType type);
+  void record_rejection(const OutboxOp& op, const std::string& code, const std::string& reason,
+                        std::int64_t now);
 
   std::string client_id_;
   std::int64_t next_seq_ = 1;
   std::array<OpenDelta, kOpTypes> open_{};
   std::vector<OutboxOp> ops_;         // in seq order
   std::vector<RejectedOp> rejected_;  // oldest first
+  Units rejected_total_ = 0;          // saturates at kMaxUnits
 };
 
 }  // namespace earnings

@@ -31,7 +31,7 @@ bool operator==(const EarningsState& a, const EarningsState& b) {
          a.server_offset_ms == b.server_offset_ms && a.has_server_time == b.has_server_time &&
          a.has_clock == b.has_clock && a.last_wall == b.last_wall && a.last_mono == b.last_mono &&
          a.accrual_remainder == b.accrual_remainder && a.unsynced_ms == b.unsynced_ms &&
-         a.budget_ms == b.budget_ms;
+         a.budget_ms == b.budget_ms && a.rejected_total == b.rejected_total;
 }
 
 Bytes state_to_document(const EarningsState& s) {
@@ -47,6 +47,7 @@ Bytes state_to_document(const EarningsState& s) {
       .amount("pending", s.pending)
       .amount("heldForVerification", s.held_for_verification)
       .amount("underReview", s.under_review)
+      .amount("rejectedTotal", s.rejected_total)
       .add("reviewFlag", s.review_flag)
       .add("serverOffsetMs", s.server_offset_ms)
       .add("hasServerTime", s.has_server_time)

@@ -4,8 +4,8 @@
 //
 // Money is Units (10^-8 TON), never floating point; times are int64 ms. The invariant the rest of
 // the core leans on is `current_earnings == synced_total + pending`: what the server confirmed
-// plus what is accepted locally and not yet acknowledged. Held-for-verification and under-review
-// amounts are shown beside it, never inside it.
+// plus what is accepted locally and not yet acknowledged. Held-for-verification, under-review
+// and rejected amounts are shown beside it, never inside it.
 //
 // Document form (stored, and exported as JSON): camelCase keys, money as decimal strings with 8
 // decimals, times as integers. state_from_document trusts nothing: a wrong type or out-of-range value is
@@ -44,6 +44,7 @@ struct EarningsState {
   Units pending = 0;                // outbox: open deltas + frozen ops, except verification
   Units held_for_verification = 0;  // beyond the offline cap, sent whole for manual review
   Units under_review = 0;           // the server's pendingReview
+  Units rejected_total = 0;         // refused for good: the outbox's total, written, never read
   bool review_flag = false;         // a discrepancy awaits a human
   std::int64_t server_offset_ms = 0;  // serverTime - device wall at the last response
   bool has_server_time = false;

@@ -141,14 +141,15 @@ class EngineHandle {
     return reply_of(engine_.apply_sync_response(answer_text, to_ms(wall), to_ms(mono)));
   }
 
-  Reply apply_sync_failure(double http_status, double wall, double mono) {
+  Reply apply_sync_failure(double http_status, const std::string& answer_text, double wall,
+                           double mono) {
     if (user_id_ == 0) return failure(not_initialised());
     if (!is_safe_integer(http_status, 0) || http_status > 999) {
       return failure(Status(ErrorCode::kResponseInvalid, "HTTP status must be 0..999"));
     }
     if (!valid_now(wall, mono)) return failure(time_invalid());
     return reply_of(engine_.apply_sync_failure(static_cast<std::int64_t>(http_status),
-                                               to_ms(wall), to_ms(mono)));
+                                               to_ms(wall), to_ms(mono), answer_text));
   }
 
   // Milliseconds, or -1 on error (see _lastError).

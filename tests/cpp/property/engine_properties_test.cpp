@@ -18,8 +18,8 @@ NetworkOutcome any_outcome() { return static_cast<NetworkOutcome>(*rc::gen::inRa
 
 NetworkOutcome failing_outcome() {
   const NetworkOutcome outcomes[] = {NetworkOutcome::kRequestLost, NetworkOutcome::kServerError,
-                                     NetworkOutcome::kTooMany};
-  return outcomes[*rc::gen::inRange(0, 3)];
+                                     NetworkOutcome::kTooMany, NetworkOutcome::kMisrouted};
+  return outcomes[*rc::gen::inRange(0, 4)];
 }
 
 Units mined(const Sim& sim) { return exact_accrual(kRate, sim.true_time - kSimStart); }
@@ -131,6 +131,39 @@ TEST_CASE("Property 12: data preservation during errors - kept until a sync succ
     sim.drain();
     RC_ASSERT(sim.server.total == mined(sim));
     RC_ASSERT(sim.engine.state().sync_status == SyncStatus::kSynced);
+  }, kCases);
+  deterministic_prop("permanent refusals: pending before = pending after + refused, and the capped log drops nothing untraced", [] {
+    Sim sim(sim_engine());
+    const int steps = *rc::gen::inRange(1, 90);
+    Units refused_total = 0;
+    for (int i = 0; i < steps; ++i) {
+      sim.advance(*rc::gen::inRange<std::int64_t>(1, 60000));
+      sim.tick();
+      const Units before = sim.engine.state().pending;
+      const std::size_t refusals = sim.refused.size();
+      sim.sync(*rc::gen::inRange(0, 2) == 0 ? NetworkOutcome::kRefused : failing_outcome());
+      Units refused_now = 0;
+      for (std::size_t k = refusals; k < sim.refused.size(); ++k) refused_now += sim.refused[k];
+      refused_total += refused_now;
+      RC_ASSERT(before == sim.engine.state().pending + refused_now);
+      RC_ASSERT(sim.engine.state().rejected_total == refused_total);
+      RC_ASSERT(sim.engine.state().current_earnings + refused_total == mined(sim));
+      if (*rc::gen::inRange(0, 8) == 0) sim.reload(*rc::gen::inRange<std::int64_t>(0, 1000));
+    }
+    // The log keeps the newest refusals, in order; the total accounts for every older one.
+    const auto& log = sim.engine.outbox().rejected();
+    RC_ASSERT(log.size() == std::min(sim.refused.size(), kRejectedLogCapacity));
+    Units logged = 0;
+    for (std::size_t k = 0; k < log.size(); ++k) {
+      RC_ASSERT(log[k].op.amount == sim.refused[sim.refused.size() - log.size() + k]);
+      RC_ASSERT(log[k].code == "REQUEST_INVALID");
+      logged += log[k].op.amount;
+    }
+    Units dropped = 0;
+    for (std::size_t k = 0; k + log.size() < sim.refused.size(); ++k) dropped += sim.refused[k];
+    RC_ASSERT(sim.engine.state().rejected_total == logged + dropped);
+    sim.drain();
+    RC_ASSERT(sim.server.total + refused_total == mined(sim));
   }, kCases);
 }
 

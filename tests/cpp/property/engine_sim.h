@@ -1,7 +1,9 @@
 // A deterministic world for the engine's property tests: injected clocks (true time, a wall
 // clock the user can move, a mono clock that restarts with every page load), a tiny server that
 // keeps lastSeq per client and credits each op id at most once, and a network that can drop a
-// request, drop the answer after the server committed, or fail with an HTTP status.
+// request, drop the answer after the server committed, fail with an HTTP status, answer from
+// something that is not the sync server (a proxy's 404 page), or refuse the request for good in
+// the protocol's own words.
 #pragma once
 
 #include <cstdint>
@@ -87,7 +89,11 @@ struct ServerModel {
   }
 };
 
-enum class NetworkOutcome { kDelivered, kRequestLost, kAnswerLost, kServerError, kTooMany };
+enum class NetworkOutcome {
+  kDelivered, kRequestLost, kAnswerLost, kServerError, kTooMany,
+  kMisrouted,  // a proxy or static host answers 404 with its own page: not the protocol
+  kRefused,    // the server refuses the request for good: 400 REQUEST_INVALID in its error shape
+};
 
 struct Sim {
   earnings::Engine engine;
@@ -95,6 +101,8 @@ struct Sim {
   std::int64_t true_time = kSimStart;
   std::int64_t wall = kSimStart;
   std::int64_t mono = 0;
+  // Every op the server refused for good, oldest first, as the engine's events reported them.
+  std::vector<Units> refused;
 
   explicit Sim(earnings::Engine e) : engine(std::move(e)) {}
 
@@ -130,6 +138,19 @@ struct Sim {
       case NetworkOutcome::kTooMany:
         engine.apply_sync_failure(429, wall, mono);
         break;
+      case NetworkOutcome::kMisrouted:
+        engine.apply_sync_failure(404, wall, mono, "<html><body>404 Not Found</body></html>");
+        break;
+      case NetworkOutcome::kRefused: {
+        const json failure = json::parse(engine.apply_sync_failure(
+            400, wall, mono, R"({"error":{"code":"REQUEST_INVALID","message":"refused"}})").value());
+        for (const json& event : failure["events"]) {
+          if (event["type"] == "rejected") {
+            refused.push_back(earnings::parse_amount(event["amount"].get<std::string>()).value());
+          }
+        }
+        break;
+      }
     }
     return true;
   }

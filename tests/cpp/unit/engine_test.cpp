@@ -306,13 +306,54 @@ TEST_CASE("Engine sync failures") {
     CHECK(engine.metrics().counters().retries == 10);
     CHECK(engine.outbox().ops().size() == 1);
   }
-  SECTION("a permanent 4xx rejects the sent ops with the status as reason") {
-    REQUIRE_FALSE(engine.next_sync_request(kT0 + 1000, 1000, false).value().empty());
-    const json failure = json::parse(engine.apply_sync_failure(400, kT0 + 1000, 1000).value());
+  SECTION("the protocol's refusal with a permanent code rejects the sent ops with its code and message") {
+    const json request = json::parse(engine.next_sync_request(kT0 + 1000, 1000, false).value());
+    const std::string amount = request["ops"][0]["amount"];
+    const json failure = json::parse(engine.apply_sync_failure(
+        400, kT0 + 1000, 1000, R"({"error":{"code":"REQUEST_INVALID","message":"ops[0].to is before from"}})").value());
     CHECK(failure["retryInMs"] == 0);
-    CHECK(failure["events"][0]["code"] == "HTTP_400");
+    CHECK(failure["permanent"] == true);
+    CHECK(failure["code"] == "REQUEST_INVALID");
+    CHECK(failure["events"][0]["type"] == "rejected");
+    CHECK(failure["events"][0]["code"] == "REQUEST_INVALID");
+    CHECK(failure["events"][0]["reason"] == "ops[0].to is before from");
     CHECK(engine.outbox().ops().empty());
-    CHECK(engine.outbox().rejected().size() == 1);
+    REQUIRE(engine.outbox().rejected().size() == 1);
+    const json state = json::parse(engine.state_json());
+    CHECK(state["rejectedTotal"] == amount);
+    CHECK(state["pending"] == "0.00000000");
+    const json audit = json::parse(engine.audit_json());
+    CHECK(std::any_of(audit.begin(), audit.end(), [](const json& entry) {
+      return entry["operationType"] == "sync_rejected" && entry["metadata"]["code"] == "REQUEST_INVALID";
+    }));
+  }
+  SECTION("anything but the protocol's permanent refusal keeps the ops: a misconfiguration never erases earnings") {
+    const char* bodies[][2] = {
+        {"404", ""},
+        {"404", "<!doctype html><title>Not Found</title>"},
+        {"404", R"({"error":{"code":"NOT_FOUND","message":"no route for POST /api/v1/sync"}})"},
+        {"405", "Method Not Allowed"},
+        {"413", "<html>Request Entity Too Large</html>"},
+        {"413", R"({"error":{"code":"PAYLOAD_TOO_LARGE","message":"request body over 262144 bytes"}})"},
+        {"422", R"({"error":{"code":"SOMETHING_NEW","message":"a code this client does not know"}})"},
+        {"400", R"({"error":{"code":"REQUEST_INVALID"}})"},
+        {"400", R"({"code":"REQUEST_INVALID","message":"not the protocol's shape"})"},
+        {"500", R"({"error":{"code":"REQUEST_INVALID","message":"a 5xx is never permanent"}})"},
+        {"302", ""},
+        {"200", "<html>a static host's page</html>"}};
+    REQUIRE_FALSE(engine.next_sync_request(kT0 + 1000, 1000, false).value().empty());
+    const std::size_t owed = engine.outbox().ops().size();
+    const Units pending = engine.state().pending;
+    for (const auto& body : bodies) {
+      const json failure =
+          json::parse(engine.apply_sync_failure(std::stoi(body[0]), kT0 + 1000, 1000, body[1]).value());
+      CHECK(failure["permanent"] == false);
+      CHECK(failure["events"].empty());
+      CHECK(engine.outbox().ops().size() == owed);
+      CHECK(engine.state().pending == pending);
+    }
+    CHECK(engine.outbox().rejected().empty());
+    CHECK(engine.state().rejected_total == 0);
   }
   SECTION("401 is retried: an expired identity is not bad earnings") {
     REQUIRE_FALSE(engine.next_sync_request(kT0 + 1000, 1000, false).value().empty());

@@ -243,26 +243,67 @@ test('Property 13: Offline Earnings Calculation - offline, earnings keep growing
   }), RUNS);
 });
 
-test('Property 12: Data Preservation During Errors - the stored outbox never shrinks while syncs fail', async () => {
+// What a sync can meet besides the sync server answering: only the last two are the server's own
+// refusal (its error shape, a code meaning the request is wrong); everything else is transport.
+const FAILURES = {
+  network: { kind: 'drop-request' },
+  unavailable: { kind: 'fail', status: 503 },
+  'rate-limited': { kind: 'fail', status: 429 },
+  unauthorized: { kind: 'fail', status: 401, body: { error: { code: 'AUTH_INVALID', message: 'initData signature mismatch' } } },
+  'proxy-404': { kind: 'fail', status: 404, body: '<html><body><h1>404 Not Found</h1>nginx</body></html>' },
+  'server-404': { kind: 'fail', status: 404, body: { error: { code: 'NOT_FOUND', message: 'no route for POST /api/v1/sync' } } },
+  'static-405': { kind: 'fail', status: 405, body: 'Method Not Allowed' },
+  'proxy-413': { kind: 'fail', status: 413, body: '<html>413 Request Entity Too Large</html>' },
+  'unknown-code': { kind: 'fail', status: 422, body: { error: { code: 'NEWER_RULE', message: 'a code this client does not know' } } },
+  'bad-request': { kind: 'fail', status: 400, body: { error: { code: 'REQUEST_INVALID', message: 'ops[0] is malformed' } } },
+  'bad-amount': { kind: 'fail', status: 422, body: { error: { code: 'AMOUNT_MALFORMED', message: 'amount is not a decimal' } } },
+};
+const PERMANENT = new Set(['bad-request', 'bad-amount']);
+
+test('Property 12: Data Preservation During Errors - what was pending = what is pending + what was refused; misconfigurations refuse nothing', async () => {
   await fc.assert(fc.asyncProperty(
-    fc.array(fc.constantFrom(0, 400, 401, 500, 503, 429), { minLength: 1, maxLength: 6 }),
-    async (statuses) => {
+    fc.array(fc.constantFrom(...Object.keys(FAILURES)), { minLength: 1, maxLength: 6 }),
+    async (failures) => {
       const device = await createDevice();
       const storage = new MemoryStore();
       const manager = await managerOn(device, storage);
+      const rejected = [];
+      const errors = [];
+      manager.on('rejected', (event) => rejected.push(event));
+      manager.on('error', (event) => errors.push(event));
       await manager.initializeUser(6);
       await manager.setMining(6, { active: true, rate: RATE });
-      let last = 0n;
-      for (const status of statuses) {
-        device.fault = () => (status === 0 ? { kind: 'drop-request' } : { kind: 'fail', status });
+      const owedOf = (state) => units(state.pending) + units(state.heldForVerification);
+      for (const failure of failures) {
+        device.fault = () => FAILURES[failure];
         await device.time.advance(61_000);
+        const before = manager.state(6);
+        const [rejectedBefore, errorsBefore] = [rejected.length, errors.length];
         await manager.syncToDatabase(6, true);
         const stored = device.core.decodeRecord(await withCompression(storage).get(recordKey(6))).state;
-        const owed = units(stored.pending) + units(stored.heldForVerification);
-        const permanent = status >= 400 && status < 500 && ![401, 408, 429].includes(status);
-        if (!permanent) assert.ok(owed >= last, `stored outbox shrank from ${last} to ${owed} after ${status}`);
-        last = owed;
+        const refused = rejected.slice(rejectedBefore).reduce((sum, event) => sum + units(event.amount), 0n);
+        assert.equal(owedOf(before), owedOf(stored) + refused, `after ${failure}`);
+        assert.equal(units(stored.rejectedTotal), units(before.rejectedTotal) + refused);
+        if (PERMANENT.has(failure)) {
+          assert.ok(refused > 0n, `${failure} refuses the sent ops`);
+          assert.ok(rejected.slice(rejectedBefore).every((event) => event.code === FAILURES[failure].body.error.code && event.reason));
+        } else {
+          assert.equal(refused, 0n, `${failure} is not the server refusing: nothing is rejected`);
+          const [error] = errors.slice(errorsBefore);
+          assert.equal(error?.source, 'sync');
+          assert.equal(error.endpoint, 'http://sync.test/v1/sync');
+          assert.equal(error.httpStatus, failure === 'network' ? 0 : FAILURES[failure].status);
+        }
       }
+      // The endpoint is fixed: everything mined is credited, except what the server itself refused.
+      device.fault = () => null;
+      await manager.syncToDatabase(6, true);
+      await manager.syncToDatabase(6, true);
+      const state = manager.state(6);
+      assert.equal(state.pending, '0.00000000');
+      assert.equal(device.server.creditedUnits(6) + units(state.rejectedTotal), BigInt(61_000 * failures.length) * 100n);
+      const audited = manager.recovery.audit(6).filter((entry) => entry.operationType === 'sync_rejected');
+      assert.equal(audited.length, rejected.length, 'every refused op is in the audit log');
       await manager.dispose();
     },
   ), RUNS);

@@ -243,7 +243,7 @@ describe('engine binding', () => {
         assert.equal(handle._tick(0, bad), -1);
         assert.equal(handle._syncDueInMs(bad, 0), -1);
         assert.equal(handle._setActive(true, 0, bad).code, 'TIME_INVALID');
-        assert.equal(handle._applySyncFailure(bad, 0, 0).code, 'RESPONSE_INVALID');
+        assert.equal(handle._applySyncFailure(bad, '', 0, 0).code, 'RESPONSE_INVALID');
         assert.equal(handle._trimAudit(bad), -1);
         assert.equal(handle._lastError().code, 'CONFIG_INVALID');
       }

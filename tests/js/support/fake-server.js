@@ -72,8 +72,11 @@ export class FakeServer {
     const fault = this.fault(request);
     this.log.push({ ...request, fault: fault?.kind ?? null });
     if (fault?.kind === 'drop-request') throw new TypeError('fetch failed (request dropped)');
+    // `body`: what a misconfigured endpoint sends instead (a proxy's HTML page, a plain text
+    // error, the protocol's error with another code); default: the protocol's error with `code`.
     if (fault?.kind === 'fail') {
-      return json(fault.status ?? 503, { error: { code: fault.code ?? 'UNAVAILABLE', message: 'injected' } }, fault.headers);
+      if (typeof fault.body === 'string') return new Response(fault.body, { status: fault.status, headers: { 'Content-Type': 'text/html', ...fault.headers } });
+      return json(fault.status ?? 503, fault.body ?? { error: { code: fault.code ?? 'UNAVAILABLE', message: 'injected' } }, fault.headers);
     }
     if (fault?.kind === 'hold') await fault.during();
     const userId = this.identify(init.headers);
