@@ -34,6 +34,16 @@ const ENGINE_EVENTS = Object.freeze({
 });
 const RECORD_ERRORS = new Set(['RECORD_CORRUPT', 'RECORD_VERSION', 'RECORD_USER_MISMATCH', 'STATE_INVALID']);
 
+// What this page session knows of the sync server (the state's syncStatus until an exchange
+// succeeded): 'connecting' before any answer, then 'online' after an answer in the protocol, or
+// why not. Only 'online' lets the core's own status (synced / pending / failed) show.
+const CONTACT_EVENTS = new Set(['unreachable', 'unauthorized', 'refused']);
+
+function contactAfterFailure(status, permanent) {
+  if (permanent) return 'refused';
+  return status === 401 || status === 403 ? 'unauthorized' : 'unreachable';
+}
+
 export function requireUserId(userId) {
   if (!Number.isSafeInteger(userId) || userId <= 0) {
     throw new UserIdInvalidError(`userId must be a positive safe integer (got ${describe(userId)})`);
@@ -91,6 +101,7 @@ class UserSession {
     this.tabs = null;
     // Monotonic time before which the server asked not to be sent a sync (its Retry-After).
     this.retryNotBefore = 0;
+    this.contact = 'connecting';
   }
 
   get isLeader() {
@@ -296,10 +307,22 @@ export class EarningsManager {
           engine.reportCorruption(`${error.code}: ${error.message}`);
         }
       }
+      // A record gone (deleted, nulled, wiped) while this device's client id is still stored is
+      // not a new user: what it had sent under that id is unknown, so a new id keeps new ops from
+      // being taken for duplicates, and the balance comes back from the server (storage-lost).
+      session.lost = !bytes && !session.recordUnreadable && session.clientIdStored ? session.clientId : null;
+      if (session.lost) {
+        session.clientId = await this.clientIdFor(userId, { renew: true });
+        engine.dispose();
+        engine = this.createEngine(session);
+      }
       const imported = !bytes && !session.recordUnreadable && this.importLegacy(session, engine);
       session.engine = engine;
       session.mirror = null;
-      engine.tick(this.now());
+      // A restored record's catch-up (the time the app was closed) is judged by the server's
+      // clock when it answers in time (below); anything else starts counting now.
+      session.restored = Boolean(bytes) && corruption === null;
+      if (!session.restored) engine.tick(this.now());
       // A restored record is already stored; a new or rebuilt one must be before anything else.
       const stored = (!bytes || corruption) && (await this.persist(session));
       // The old entry goes only once its claim is stored here; if storing failed it stays, and the
@@ -307,7 +330,7 @@ export class EarningsManager {
       if (imported && stored) this.forgetLegacy(session.userId);
       session.corruption = corruption;
       // Until the server's row is in, the record's earnings are unknown: every sync retries it.
-      session.pendingRecovery = corruption !== null;
+      session.pendingRecovery = corruption !== null || session.lost !== null;
       session.isFresh = !bytes;
     });
     if (session.corruption) {
@@ -326,8 +349,13 @@ export class EarningsManager {
           discardQuarantine: () => this.discardQuarantine(key),
         },
       });
-    } else if (session.isFresh) {
+    } else if (session.lost) {
+      const recovered = await this.adoptServerState(session);
+      this.events.emit('storage-lost', { userId: session.userId, previousClientId: session.lost, clientId: session.clientId, recovered });
+    } else {
       await this.adoptServerState(session);
+      // Without the server's answer in time, the catch-up is judged by the device's clock.
+      if (session.restored) await session.run(async () => session.engine.tick(this.now()));
     }
     // Property 10: other users' old synced records are trimmed to the budget before it is hit.
     this.track(this.cleanUp(session.userId).catch((error) => {
@@ -401,7 +429,10 @@ export class EarningsManager {
     if (!session.engine) return session.mirror ?? session.lastState ?? null;
     try {
       const changed = session.engine.tick(this.now());
-      session.lastState = session.engine.state();
+      // Events a tick raises (clock jump, offline cap) are told before anything can store the
+      // state that no longer raises them; a state never stored raises them again after a reload.
+      this.takeEngineEvents(session);
+      session.lastState = this.shownState(session);
       if (changed && notify) this.notify(session);
     } catch (error) {
       if (error?.code !== 'CORE_FAULT') throw error;
@@ -478,6 +509,7 @@ export class EarningsManager {
     // engine at once and share the next write.
     const { stored } = await session.run(async () => {
       session.engine.addEarnings(amount, this.now());
+      this.takeEngineEvents(session);
       return { stored: this.persist(session) };
     });
     await stored;
@@ -529,6 +561,7 @@ export class EarningsManager {
       session.engine.tick(now);
       if (rate !== undefined) session.engine.setRate(rate);
       session.engine.setActive(active, now);
+      this.takeEngineEvents(session);
       await this.persist(session);
     });
     this.changed(session);
@@ -547,7 +580,7 @@ export class EarningsManager {
     // the ops wait in the outbox meanwhile.
     const told = this.retryAfterWait(session);
     if (told > 0 || (!force && session.engine.syncDueInMs(this.now()) > 0)) {
-      return { status: 'scheduled', retryInMs: Math.max(told, session.engine.syncDueInMs(this.now())), state: session.engine.state() };
+      return { status: 'scheduled', retryInMs: Math.max(told, session.engine.syncDueInMs(this.now())), state: this.shownState(session) };
     }
     session.syncing = this.syncOnce(session, { keepalive });
     this.track(session.syncing);
@@ -564,11 +597,18 @@ export class EarningsManager {
     const request = await session.run(async () => {
       const now = this.now();
       session.engine.tick(now);
+      this.takeEngineEvents(session);
       const next = session.engine.nextSyncRequest(now, { force: true });
       if (next) await this.persist(session);
       return next;
     });
-    if (!request) return { status: 'synced', state: session.engine.state(), results: [] };
+    if (!request) {
+      // Nothing owed: still, a status is only true once the server answered this session.
+      if (session.contact !== 'online') await this.recoverSession(session).catch(() => false);
+      return session.contact === 'online'
+        ? { status: 'synced', state: this.shownState(session), results: [] }
+        : { status: 'failed', state: this.shownState(session), results: [] };
+    }
     const reply = await this.transport.sync(request, { keepalive, userId: session.userId });
     return session.run(async () => {
       const now = this.now();
@@ -578,6 +618,7 @@ export class EarningsManager {
         try {
           const applied = session.engine.applySyncResponse(body, now);
           outcome = { status: 'synced', results: body.results, events: applied?.events ?? [] };
+          session.contact = 'online';
         } catch (error) {
           const { events, ...failure } = session.engine.applySyncFailure({ status: 0 }, now);
           outcome = { status: 'failed', error: { code: error.code, message: error.message }, ...failure, events: events ?? [] };
@@ -595,7 +636,12 @@ export class EarningsManager {
         if (reply.retryAfterMs > 0) outcome.retryInMs = Math.max(outcome.retryInMs ?? 0, reply.retryAfterMs);
       }
       await this.persist(session);
-      outcome.state = session.engine.state();
+      if (outcome.status === 'failed') {
+        this.setContact(session, contactAfterFailure(reply.status, outcome.permanent), {
+          endpoint: reply.url ?? null, httpStatus: reply.status, code: outcome.error.code, message: outcome.error.message,
+        });
+      }
+      outcome.state = this.shownState(session);
       this.events.emit('sync', { userId: session.userId, ...outcome });
       if (outcome.status === 'failed' && !outcome.permanent) this.transportFailed(session, reply, outcome.error);
       for (const event of outcome.events ?? []) this.forwardEngineEvent(session, event);
@@ -650,7 +696,7 @@ export class EarningsManager {
     const before = session.engine.conflicts().length;
     const recovered = await this.recoverSession(session);
     const conflicts = session.engine.conflicts().slice(before);
-    return { recovered, state: session.engine.state(), conflicts };
+    return { recovered, state: this.shownState(session), conflicts };
   }
 
   // A user new to this device starts from the server's row (total, rate, mining on or off: the
@@ -672,10 +718,27 @@ export class EarningsManager {
   async recoverSession(session, { cancel = null } = {}) {
     const reply = await this.transport.fetchState(session.clientId, { userId: session.userId });
     const body = reply.status === 200 ? parseJson(reply.text) : null;
-    if (!body?.state || cancel?.cancelled) return false;
+    if (!body?.state) {
+      const error = parseJson(reply.text)?.error;
+      const failure = {
+        code: reply.status === 0 ? ClientErrorCode.NETWORK : typeof error?.code === 'string' ? error.code : `HTTP_${reply.status}`,
+        message: reply.error ?? (typeof error?.message === 'string' ? error.message : (reply.text ?? '').slice(0, 200)),
+      };
+      this.setContact(session, contactAfterFailure(reply.status, false), {
+        endpoint: reply.url ?? null, httpStatus: reply.status, ...failure,
+      });
+      this.transportFailed(session, reply, failure);
+      return false;
+    }
+    // A late answer is not applied (the app may have changed things since), but it is an answer.
+    if (cancel?.cancelled) {
+      this.setContact(session, 'online');
+      return false;
+    }
     return session.run(async () => {
       const { events } = session.engine.recoverFromServer(body, this.now());
       session.pendingRecovery = false;
+      session.contact = 'online';
       await this.persist(session);
       for (const event of events ?? []) this.forwardEngineEvent(session, event);
       this.changed(session);
@@ -725,7 +788,11 @@ export class EarningsManager {
         const stored = await this.store.get(clientKey(userId));
         if (stored) {
           const text = new TextDecoder().decode(stored);
-          if (/^[A-Za-z0-9_-]{1,64}$/.test(text)) return text;
+          if (/^[A-Za-z0-9_-]{1,64}$/.test(text)) {
+            const session = this.sessions.get(userId);
+            if (session) session.clientIdStored = true;
+            return text;
+          }
         }
       } catch (error) {
         this.events.emit('error', { userId, source: 'storage', error });
@@ -840,6 +907,9 @@ export class EarningsManager {
     let freed = 0;
     for (const eviction of plan.evictions ?? []) {
       await this.store.delete(eviction.key);
+      // An evicted record was fully synced: its user starts afresh here, not as storage-lost.
+      const evictedUser = userIdOfRecordKey(eviction.key);
+      if (evictedUser !== null) await this.store.delete(clientKey(evictedUser));
       freed += eviction.bytes;
     }
     // Step 3/4 of the plan: the planner only trims audit entries, never earnings or the outbox.
@@ -922,7 +992,28 @@ export class EarningsManager {
   }
 
   broadcast(session) {
-    if (session.engine && session.tabs) session.tabs.broadcastState(session.engine.state());
+    if (session.engine && session.tabs) session.tabs.broadcastState(this.shownState(session));
+  }
+
+  // The engine's state as the app may see it: nothing says `synced` before this page session had
+  // an answer from the sync server (see CONTACT_EVENTS).
+  shownState(session) {
+    const state = session.engine.state();
+    return session.contact === 'online' ? state : { ...state, syncStatus: session.contact };
+  }
+
+  // Moves the session's contact; a move to unreachable/unauthorized (and every refusal) is told.
+  setContact(session, contact, detail = {}) {
+    const changed = session.contact !== contact;
+    session.contact = contact;
+    if (CONTACT_EVENTS.has(contact) && (changed || contact === 'refused')) {
+      this.events.emit(contact, { userId: session.userId, ...detail });
+    }
+    if (changed && session.engine) {
+      session.lastState = this.shownState(session);
+      this.broadcast(session);
+      this.notify(session);
+    }
   }
 
   // ms until the server's last Retry-After has passed, 0 when it has.
@@ -1062,6 +1153,7 @@ export class EarningsManager {
       if (session.engine) {
         await session.run(async () => {
           session.engine.tick(this.now());
+          this.takeEngineEvents(session);
           await this.persist(session);
         }).catch(() => {});
       }

@@ -517,11 +517,12 @@ Result<std::string> Engine::next_sync_request(std::int64_t wall, std::int64_t mo
   return json_text(Fields().add("clientId", outbox_.client_id()).add("ops", array_document(ops)));
 }
 
-void Engine::set_server_offset(std::int64_t server_time, std::int64_t wall, std::vector<Bytes>* events) {
+void Engine::set_server_offset(std::int64_t server_time, std::int64_t wall, std::vector<Bytes>* events,
+                               bool catch_up) {
   const std::int64_t offset = server_time - wall;
   const std::int64_t previous = state_.has_server_time ? state_.server_offset_ms : 0;
   if (state_.has_server_time) {
-    const std::int64_t latency = request_at_ >= 0 ? state_.last_update - request_at_ : 0;
+    const std::int64_t latency = request_at_ >= 0 && !catch_up ? state_.last_update - request_at_ : 0;
     const std::int64_t drift = offset > previous ? offset - previous : previous - offset;
     if (drift > config_.clock_jump_tolerance_ms + latency) {
       metrics_.record_clock_jump();
@@ -531,8 +532,9 @@ void Engine::set_server_offset(std::int64_t server_time, std::int64_t wall, std:
       events->push_back(detail.add("type", "clock_jump"));
     }
   }
-  // The anchor moves with the offset, so the next judgement compares like with like.
-  std::int64_t anchor = state_.last_wall + (offset - previous);
+  // The anchor moves with the offset, so the next judgement compares like with like; before a
+  // catch-up it stays, since it already is the server's time of the last observation.
+  std::int64_t anchor = state_.last_wall + (catch_up ? 0 : offset - previous);
   if (anchor < 0) anchor = 0;
   if (anchor > kMaxSafeInteger) anchor = kMaxSafeInteger;
   state_.last_wall = anchor;
@@ -592,7 +594,7 @@ Result<std::string> Engine::apply_sync_response(const std::string& answer_text, 
 
   invalid_response_ = false;
   std::vector<Bytes> events;
-  set_server_offset(server_time, wall, &events);
+  set_server_offset(server_time, wall, &events, false);
   const Units before = state_.current_earnings;
   outbox_ = std::move(next_outbox);
   const EarningsState resolved = resolution.value().state;
@@ -871,10 +873,15 @@ Result<std::string> Engine::recover_from_server(const std::string& answer_text,
     return json_text(Fields().add("events", array_document(events)));
   }
 
+  // The first answer after a reload judges the catch-up (the time the app was closed) by the
+  // server's clock, when the record knew it: a device clock moved while the app was closed
+  // counts for nothing (and is reported as a clock jump).
+  const bool catch_up = new_session_ && server_time >= 0 && state_.has_server_time;
+  if (catch_up) set_server_offset(server_time, wall, &events, true);
   auto observed = observe(wall, mono);
   if (!observed.ok()) return observed.status();
   const std::int64_t now = state_.last_update;
-  if (server_time >= 0) set_server_offset(server_time, wall, &events);
+  if (server_time >= 0 && !catch_up) set_server_offset(server_time, wall, &events, false);
   const Units before = state_.current_earnings;
   if (new_client) {
     const std::vector<OutboxOp> orphaned = outbox_.take_sent();

@@ -172,7 +172,9 @@ class Engine {
   void audit_error(const char* operation, const Status& status, const Bytes& conditions);
   void push_event(Bytes event);
   // REQUIRES: events != nullptr (a clock jump against the server's time is reported there).
-  void set_server_offset(std::int64_t server_time, std::int64_t wall, std::vector<Bytes>* events);
+  // `catch_up`: before a reload's first observation (the anchor already is server time).
+  void set_server_offset(std::int64_t server_time, std::int64_t wall, std::vector<Bytes>* events,
+                         bool catch_up);
   // What a failed answer's body said, when it was the protocol's error shape.
   struct SyncRefusal {
     std::string code;

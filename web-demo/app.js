@@ -275,9 +275,6 @@ function wireEvents(view, core, network, storage, clock) {
       const review = [...applied, ...byStatus('review')];
       const reviewed = sumCredited(core, review, 'review');
       if (!isZeroAmount(reviewed)) feed.add(`${formatTon(reviewed)} TON queued for manual review by the server`, 'warn');
-      for (const result of byStatus('rejected')) {
-        feed.add(`Op ${result.id} rejected (${result.code}): ${result.reason}`, 'bad');
-      }
       for (const result of byStatus('gap')) {
         feed.add(`Server expects seq ${result.expectedSeq}: resending in order`, 'warn');
       }
@@ -319,7 +316,34 @@ function wireEvents(view, core, network, storage, clock) {
   manager.on('error', (event) => {
     feed.add(`Error in ${event.source}: ${describeError(event.error)}`, 'bad');
   });
+  manager.on('unreachable', (event) => {
+    feed.add(`Sync server unreachable at ${event.endpoint ?? 'its endpoint'} (${event.httpStatus ? `HTTP ${event.httpStatus}` : 'no answer'}): earnings stay on this device and are retried`, 'bad');
+  });
+  manager.on('unauthorized', (event) => {
+    feed.add(`The sync server refused this user's identity (${event.code ?? `HTTP ${event.httpStatus}`}): nothing is credited until it is accepted; earnings stay queued`, 'bad');
+  });
+  manager.on('refused', (event) => {
+    feed.add(`The sync server refused the request for good (${event.code}: ${event.message})`, 'bad');
+  });
+  manager.on('rejected', (event) => {
+    feed.add(`${formatTon(event.amount)} TON refused by the server (${event.code}): ${event.reason ?? ''}`, 'bad');
+  });
+  manager.on('storage-lost', (event) => {
+    const text = event.recovered
+      ? 'The local record vanished while this device still knew the user: rebuilt from the server'
+      : 'The local record vanished while this device still knew the user: the server will be asked again';
+    feed.add(text, 'warn');
+    showAlert(text, event.recovered ? 'good' : 'bad');
+  });
 }
+
+// What the pill says: the manager never says synced before the server answered this session.
+const STATUS_LABELS = {
+  connecting: 'connecting…',
+  unreachable: 'server unreachable',
+  unauthorized: 'not authorized',
+  refused: 'refused by server',
+};
 
 function renderState(view, state) {
   if (!state) return;
@@ -329,8 +353,9 @@ function renderState(view, state) {
   $('synced-total').textContent = `${formatTon(state.syncedTotal)} TON`;
   $('held').textContent = `${formatTon(state.heldForVerification)} TON`;
   $('under-review').textContent = `${formatTon(state.underReview)} TON`;
+  $('rejected-total').textContent = `${formatTon(state.rejectedTotal ?? '0')} TON`;
   const status = $('sync-status');
-  status.textContent = state.syncStatus;
+  status.textContent = STATUS_LABELS[state.syncStatus] ?? state.syncStatus;
   status.dataset.status = state.syncStatus;
   const toggle = $('mining-toggle');
   toggle.disabled = false;

@@ -460,10 +460,42 @@ describe('demo page', () => {
     await context.close();
   });
 
+  test('a wrong endpoint (a static host answering 404) shows "server unreachable", names it, and loses nothing once fixed', async () => {
+    const context = await browser.newContext();
+    // What a proxy that is not routing yet, or a static host, answers for the sync API.
+    await context.route('**/v1/**', (route) => route.fulfill({ status: 404, contentType: 'text/html', body: '<html><h1>404 Not Found</h1></html>' }));
+    const page = await openDemo(context, 1002);
+    await waitForText(page, 'sync-status', /server unreachable/);
+    assert.equal(await page.getAttribute('[data-testid="sync-status"]', 'data-status'), 'unreachable');
+    await waitForText(page, 'happenings', new RegExp(`unreachable at ${server.url}/v1/state.*HTTP 404`));
+    await startMining(page);
+    await advance(page, MINUTE);
+    assert.equal((await syncNow(page)).status, 'failed');
+    await waitForText(page, 'sync-status', /server unreachable/);
+    await shot(page, '12-unreachable');
+    const state = await stateOf(page);
+    assert.equal(state.rejectedTotal, '0.00000000');
+    assert.equal(state.pending, state.currentEarnings);
+    await context.unroute('**/v1/**');
+    const fixed = await syncNow(page);
+    assert.equal(fixed.status, 'synced');
+    await waitForText(page, 'sync-status', /^synced$/);
+    // Everything mined reached the server (credited, or queued for review beyond its budget for a
+    // row it first saw now); nothing was refused.
+    const after = await stateOf(page);
+    assert.equal(after.pending, '0.00000000');
+    assert.equal(after.rejectedTotal, '0.00000000');
+    assert.notEqual(await serverTotal(1002), null);
+    await context.close();
+  });
+
   test('inside Telegram with initData signed by another bot: refused, nothing credited, the page says why', async () => {
     const context = await browser.newContext();
     const page = await openInTelegram(context, telegramInitData('987654321:AAsome-other-bot-token_98765432'));
     await waitReady(page);
+    // Never a green "synced" for a user the server refused, from the first answer on.
+    await waitForText(page, 'sync-status', /not authorized/);
+    assert.equal(await page.getAttribute('[data-testid="sync-status"]', 'data-status'), 'unauthorized');
     await startMining(page);
     await advance(page, MINUTE);
     const outcome = await syncNow(page);

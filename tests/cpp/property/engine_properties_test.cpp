@@ -162,6 +162,7 @@ TEST_CASE("Property 12: data preservation during errors - kept until a sync succ
     Units dropped = 0;
     for (std::size_t k = 0; k + log.size() < sim.refused.size(); ++k) dropped += sim.refused[k];
     RC_ASSERT(sim.engine.state().rejected_total == logged + dropped);
+    sim.tick();
     sim.drain();
     RC_ASSERT(sim.server.total + refused_total == mined(sim));
   }, kCases);

@@ -1,0 +1,188 @@
+// What the manager says at start and after: nothing is `synced` before this page session had an
+// answer from the sync server; unreachable, unauthorized and refused are told apart (state and
+// events); a record that vanished while the client id stayed is `storage-lost`, not a new user;
+// a device clock moved forward while the app was closed is judged by the server's clock.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createDevice, ENDPOINT } from '../support/harness.js';
+import { toUnits } from '../support/fake-server.js';
+import { clientKey, recordKey } from '../../../js/storage/keys.js';
+
+const RATE = '3.60000000'; // 0.001 TON per second
+
+function collect(manager, types) {
+  const seen = [];
+  for (const type of types) manager.on(type, (event) => seen.push({ ...event, type }));
+  return seen;
+}
+
+// A device that mined 10 s, synced, and closed: the next tab restores that record.
+async function deviceWithRecord(userId) {
+  const device = await createDevice();
+  const first = await device.openTab();
+  await first.manager.initializeUser(userId);
+  await first.manager.setMining(userId, { active: true, rate: RATE });
+  await device.time.advance(10_000);
+  await first.manager.syncToDatabase(userId, true);
+  await first.manager.dispose();
+  return device;
+}
+
+const ANSWERS = {
+  'server down': { fault: { kind: 'drop-request' }, status: 'unreachable', httpStatus: 0 },
+  'wrong endpoint': { fault: { kind: 'fail', status: 404, body: '<html><h1>404 Not Found</h1></html>' }, status: 'unreachable', httpStatus: 404 },
+  'no auth': { fault: { kind: 'fail', status: 401, body: { error: { code: 'AUTH_REQUIRED', message: 'Authorization header missing' } } }, status: 'unauthorized', httpStatus: 401 },
+  'bad initData': { fault: { kind: 'fail', status: 401, body: { error: { code: 'AUTH_INVALID', message: 'initData signature mismatch' } } }, status: 'unauthorized', httpStatus: 401 },
+};
+
+for (const [name, { fault, status, httpStatus }] of Object.entries(ANSWERS)) {
+  for (const restored of [false, true]) {
+    test(`${name}, ${restored ? 'restored record' : 'new user'}: initializeUser says ${status}, never synced, and raises ${status}`, async () => {
+      const device = restored ? await deviceWithRecord(7) : await createDevice();
+      device.fault = () => fault;
+      const { manager } = await device.openTab();
+      const events = collect(manager, ['unreachable', 'unauthorized', 'refused', 'error']);
+      const state = await manager.initializeUser(7);
+      assert.equal(state.syncStatus, status);
+      const told = events.find((event) => event.type === status);
+      assert.ok(told, `a ${status} event`);
+      assert.equal(told.httpStatus, httpStatus);
+      assert.equal(told.endpoint, `${ENDPOINT}/v1/state?clientId=${encodeURIComponent(told.endpoint.split('clientId=')[1])}`);
+      assert.ok(events.some((event) => event.type === 'error' && event.source === 'sync' && event.httpStatus === httpStatus));
+      // Mining goes on; the status stays the truth until the server answers.
+      await manager.setMining(7, { active: true, rate: RATE });
+      await device.time.advance(5_000);
+      assert.equal(manager.state(7).syncStatus, status);
+      assert.equal((await manager.syncToDatabase(7, true)).state.syncStatus, status);
+      device.fault = () => null;
+      const synced = await manager.syncToDatabase(7, true);
+      assert.equal(synced.status, 'synced');
+      assert.equal(manager.state(7).syncStatus, 'synced');
+      assert.equal(units(manager.state(7).syncedTotal), device.server.creditedUnits(7));
+      await manager.dispose();
+    });
+  }
+}
+
+function units(text) {
+  return toUnits(text);
+}
+
+test('a restored record says connecting, not synced, until the server answered, however late', async () => {
+  const device = await deviceWithRecord(8);
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  device.fault = (request) => (request.path === '/v1/state' ? { kind: 'hold', during: () => held } : null);
+  const { manager } = await device.openTab();
+  const asked = device.server.log.length;
+  const starting = manager.initializeUser(8);
+  // The server does not answer within the start timeout: initializeUser resolves without it.
+  while (!device.server.log.slice(asked).some((request) => request.path === '/v1/state')) {
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await device.time.advance(5_000);
+  const state = await starting;
+  assert.equal(state.syncStatus, 'connecting');
+  release();
+  await manager.settled();
+  // The late answer is an answer: the core's own status shows (5 s mined, owed).
+  assert.equal(manager.state(8).syncStatus, 'pending');
+  await manager.syncToDatabase(8, true);
+  assert.equal(manager.state(8).syncStatus, 'synced');
+  await manager.dispose();
+});
+
+test('a permanent refusal by the sync server says refused and raises refused with the code', async () => {
+  const device = await createDevice();
+  const { manager } = await device.openTab();
+  const events = collect(manager, ['refused', 'rejected']);
+  await manager.initializeUser(9);
+  await manager.setMining(9, { active: true, rate: RATE });
+  await device.time.advance(10_000);
+  device.fault = (request) => (request.path === '/v1/sync'
+    ? { kind: 'fail', status: 400, body: { error: { code: 'REQUEST_INVALID', message: 'ops[0] is malformed' } } }
+    : null);
+  const result = await manager.syncToDatabase(9, true);
+  assert.equal(result.state.syncStatus, 'refused');
+  assert.equal(manager.state(9).syncStatus, 'refused');
+  const refused = events.find((event) => event.type === 'refused');
+  assert.equal(refused.code, 'REQUEST_INVALID');
+  assert.equal(refused.httpStatus, 400);
+  assert.equal(manager.state(9).rejectedTotal, '0.01000000');
+  assert.ok(events.some((event) => event.type === 'rejected' && event.amount === '0.01000000'));
+  await manager.dispose();
+});
+
+test('a record deleted while the client id stays is storage-lost: rebuilt from the server under a new client id', async () => {
+  const device = await deviceWithRecord(10);
+  const credited = device.server.creditedUnits(10);
+  assert.ok(credited > 0n);
+  const { manager: cleaner } = await device.openTab();
+  const raw = cleaner.store;
+  const oldClientId = new TextDecoder().decode(await raw.get(clientKey(10)));
+  await raw.delete(recordKey(10));
+  await cleaner.dispose();
+  const { manager } = await device.openTab();
+  const events = collect(manager, ['storage-lost']);
+  const state = await manager.initializeUser(10);
+  assert.equal(events.length, 1);
+  assert.equal(events[0].previousClientId, oldClientId);
+  assert.notEqual(events[0].clientId, oldClientId);
+  assert.equal(events[0].recovered, true);
+  assert.equal(units(state.syncedTotal), credited);
+  assert.equal(state.syncStatus, 'synced');
+  await manager.dispose();
+});
+
+test('a new user (no record, no client id) is not storage-lost', async () => {
+  const device = await createDevice();
+  const { manager } = await device.openTab();
+  const events = collect(manager, ['storage-lost']);
+  await manager.initializeUser(11);
+  assert.equal(events.length, 0);
+  await manager.dispose();
+});
+
+test('a device clock moved forward while the app was closed is judged by the server: only the real closed time counts', async () => {
+  const device = await deviceWithRecord(12);
+  const { manager: before } = await device.openTab();
+  await before.initializeUser(12);
+  const balance = units(before.state(12).currentEarnings);
+  await before.dispose();
+  // Closed for 60 s of real time, while the user moved the device clock forward by an hour.
+  device.time.wallMs += 60_000;
+  device.time.monoMs = 1_000;
+  const server = device.server.now;
+  device.server.now = () => server() - 3_600_000;
+  device.time.wallMs += 3_600_000;
+  const { manager } = await device.openTab();
+  const events = collect(manager, ['clock-jump']);
+  const state = await manager.initializeUser(12);
+  assert.equal(units(state.currentEarnings) - balance, toUnits('0.06'));
+  assert.ok(events.some((event) => event.kind === 'server_offset'), 'the moved clock is reported');
+  await manager.dispose();
+});
+
+test('events a tick raises survive a reload: the offline cap and a clock jump are told before the state that raised them is stored', async () => {
+  const device = await createDevice({ engineConfig: { offlineCapMs: 60_000 } });
+  const seen = [];
+  const first = await device.openTab();
+  for (const type of ['review-needed', 'clock-jump']) first.manager.on(type, (event) => seen.push({ ...event, type }));
+  await first.manager.initializeUser(13);
+  await first.manager.setMining(13, { active: true, rate: RATE });
+  device.fault = () => ({ kind: 'drop-request' });
+  device.lifecycle.emit('offline');
+  // Past the offline cap, and the device clock moved forward an hour within the session; no
+  // subscriber and no timer tick: the next call that stores the state is what observes it.
+  await device.time.advance(90_000);
+  device.time.wallMs += 3_600_000;
+  await first.manager.setMining(13, { active: true });
+  first.kill();
+  const second = await device.openTab();
+  for (const type of ['review-needed', 'clock-jump']) second.manager.on(type, (event) => seen.push({ ...event, type }));
+  await second.manager.initializeUser(13);
+  assert.ok(seen.some((event) => event.type === 'review-needed' && event.reason === 'offline_cap'), `offline cap told: ${JSON.stringify(seen)}`);
+  assert.ok(seen.some((event) => event.type === 'clock-jump' && event.kind === 'jump_forward'), 'clock jump told');
+  assert.ok(units(second.manager.state(13).heldForVerification) > 0n);
+  await second.manager.dispose();
+});
