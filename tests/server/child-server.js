@@ -48,7 +48,10 @@ export async function startChildServer(env) {
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
       waiters.push({ predicate, resolve });
-      exited.then(({ code, signal }) => reject(new Error(`server exited (${code ?? signal}) first: ${stderr.slice(-2000)}`)));
+      exited.then(({ code, signal }) => {
+        const last = lines.slice(-3).map((line) => JSON.stringify(line)).join('\n');
+        reject(new Error(`server exited (${code ?? signal}) first:\n${last}\n${stderr.slice(-2000)}`));
+      });
     });
   };
   const { url } = await waitFor((line) => typeof line.url === 'string');
