@@ -84,7 +84,13 @@ export interface LoadCoreOptions {
 /** Memoized per source: the same options give the same core. A failed load is retried next call. */
 export function loadCore(options?: LoadCoreOptions): Promise<EarningsCore>;
 
-export type SyncStatus = 'synced' | 'pending' | 'failed';
+/**
+ * The engine's own: 'synced' | 'pending' | 'failed'. The manager's state says what this page
+ * session knows of the server instead until an exchange succeeded: 'connecting' (no answer yet),
+ * 'unreachable' (no answer in the protocol), 'unauthorized' (401/403), 'refused' (the server
+ * refused a request for good).
+ */
+export type SyncStatus = 'synced' | 'pending' | 'failed' | 'connecting' | 'unreachable' | 'unauthorized' | 'refused';
 
 /** One user's earnings (see src/state.h): money as strings, times as ms. */
 export interface EarningsState {

@@ -217,6 +217,16 @@ export interface CorruptionEvent {
   };
 }
 
+export interface ContactEvent {
+  userId: number;
+  /** The address asked (null for an injected transport that does not say). */
+  endpoint: string | null;
+  /** 0 when no HTTP answer arrived. */
+  httpStatus: number;
+  code: string;
+  message: string;
+}
+
 export interface EarningsEventMap {
   sync: SyncResult & { userId: number };
   conflict: { userId: number; [key: string]: unknown };
@@ -236,6 +246,14 @@ export interface EarningsEventMap {
   'leader-refused': { userId: number; reason: string };
   /** The state was rebuilt from the server's row. */
   recovered: { userId: number; total?: string; [key: string]: unknown };
+  /** This page session's contact with the sync server: no answer in the protocol (server down, wrong endpoint, HTML, 5xx). */
+  unreachable: ContactEvent;
+  /** The server refused this user's identity (401/403: no or bad initData). */
+  unauthorized: ContactEvent;
+  /** The server refused a request for good (its error shape, a permanent code); see `rejected` for the ops. */
+  refused: ContactEvent;
+  /** The user's record vanished while this device's client id was still stored: rebuilt from the server under a new client id. */
+  'storage-lost': { userId: number; previousClientId: string; clientId: string; recovered: boolean };
   /**
    * Something went wrong that the manager handled. source 'sync': a transport failure (the ops
    * stay queued and are retried), with the `endpoint` asked and its `httpStatus` (0: no answer).
