@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 
 import pg from 'pg';
 
+import { freePort, startBalancer } from './balancer.js';
+
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -23,6 +25,9 @@ const PGBENCH_CLIENTS = 8;
 const PGBENCH_MANY_CLIENTS = 90;
 // The latency a concurrency level must keep to count for the server's peak throughput.
 const PEAK_P99_MS = 100;
+// Processes behind haproxy: how many, and the closed-loop single-op users loading them.
+const TOPOLOGY_PROCESSES = [1, 2, 4];
+const TOPOLOGY_USERS = 64;
 
 if (!process.env.DATABASE_URL) {
   const run = spawnSync('bash', [path.join(ROOT, 'scripts/pg-throwaway.sh'), process.execPath, ...process.argv.slice(1)], {
@@ -46,7 +51,7 @@ function pgbench(clients, { initialise = false } = {}) {
   const url = new URL(process.env.DATABASE_URL);
   const env = { ...process.env, PGHOST: url.hostname, PGPORT: url.port, PGUSER: url.username, PGDATABASE: 'pgbench' };
   if (initialise) execFileSync(path.join(PG_BIN, 'pgbench'), ['-i', '-q', '-s', '1'], { env, stdio: 'ignore' });
-  const postgresCpu = () => postgresPids().reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+  const postgresCpu = () => cpuOf(postgresPids());
   // pgbench's own CPU shows up in this process's children's time once it has been waited for.
   const cpuBefore = postgresCpu();
   const clientCpuBefore = cpuSeconds(process.pid);
@@ -68,12 +73,12 @@ function pgbench(clients, { initialise = false } = {}) {
   };
 }
 
-function startServer(databaseUrl) {
+function startServer(databaseUrl, { port = 0, commitGroups = 2 } = {}) {
   const child = spawn(process.execPath, [path.join(ROOT, 'server/main.js')], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
-      PORT: '0',
+      PORT: String(port),
       HOST: '127.0.0.1',
       DEV_IDENTITY: '1',
       // Claims below are tiny and the rate high, so every op takes the full crediting path
@@ -83,6 +88,7 @@ function startServer(databaseUrl) {
       // Each simulated user syncs back to back, hundreds of times a second: far past the per-user
       // rate limit, which guards against such clients and is off here.
       USER_REQUESTS_PER_S: '0',
+      COMMIT_GROUPS: String(commitGroups),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -94,6 +100,13 @@ function startServer(databaseUrl) {
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
   return { child, url };
+}
+
+function stopServer({ child }) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  return exited;
 }
 
 // The load generator: one keep-alive socket per simulated client, writing each request whole and
@@ -185,15 +198,30 @@ function cpuSeconds(pid) {
   }
 }
 
-// The PostgreSQL processes of the cluster: the postmaster and its children (backends, WAL writer...).
-function postgresPids() {
-  const out = spawnSync('pgrep', ['-u', 'postgres', 'postgres'], { encoding: 'utf8' }).stdout ?? '';
-  return out.split('\n').filter(Boolean).map(Number);
+// The postmaster of the bench's cluster: the parent of a backend. Other clusters on the machine
+// (other test runs) are not the bench's to count.
+let postmaster = null;
+async function findPostmaster() {
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  const { rows } = await client.query('SELECT pg_backend_pid() AS pid');
+  postmaster = Number(fs.readFileSync(`/proc/${rows[0].pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+  await client.end();
 }
 
-// CPU used by the load generator (this process), the server and PostgreSQL while `work` runs.
-async function measureCpu(serverPid, work) {
-  const sample = () => [cpuSeconds(process.pid), cpuSeconds(serverPid), postgresPids().reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0)];
+// The PostgreSQL processes of the cluster: the postmaster and its children (backends, WAL writer...).
+function postgresPids() {
+  const out = spawnSync('pgrep', ['-P', String(postmaster)], { encoding: 'utf8' }).stdout ?? '';
+  return [postmaster, ...out.split('\n').filter(Boolean).map(Number)];
+}
+
+// A process that ended since it was listed (a PostgreSQL backend) counts as nothing more.
+const cpuOf = (pids) => pids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+
+// CPU used while `work` runs by the load generator (this process), each group of `pids` (the
+// server processes, the balancer) and PostgreSQL: [generator, ...groups, PostgreSQL].
+async function measureCpu(groups, work) {
+  const sample = () => [cpuSeconds(process.pid), ...groups.map(cpuOf), cpuOf(postgresPids())];
   const before = sample();
   const result = await work();
   const after = sample();
@@ -263,6 +291,7 @@ async function main() {
   const load = () => os.loadavg().map((value) => value.toFixed(1)).join(' ');
   console.log(`server bench: PostgreSQL on loopback, ${SECONDS} s phases, node ${process.version}, ${os.cpus().length} cores, load average ${load()}`);
   await createDatabase('pgbench');
+  await findPostmaster();
   const pgb = pgbench(PGBENCH_CLIENTS, { initialise: true });
   const pgbMany = pgbench(PGBENCH_MANY_CLIENTS);
   const server = startServer(await createDatabase('earnings_bench'));
@@ -272,7 +301,7 @@ async function main() {
     // Warm-up: JIT and wasm tier-up in the server, a prepared statement per pooled connection,
     // and PostgreSQL settling after pgbench's writes.
     await closedLoop(connect, { users: PGBENCH_CLIENTS, opsPerRequest: 1, seconds: Math.max(2, SECONDS / 3) });
-    const { result: single, cpu } = await measureCpu(server.child.pid, () =>
+    const { result: single, cpu } = await measureCpu([[server.child.pid]], () =>
       closedLoop(connect, { users: PGBENCH_CLIENTS, opsPerRequest: 1, seconds: SECONDS }),
     );
     const batched = await closedLoop(connect, { users: PGBENCH_CLIENTS, opsPerRequest: 100, seconds: SECONDS });
@@ -320,10 +349,68 @@ async function main() {
         ['POST /v1/sync, 1 op, requests', `${serverBest.users} users`, fixed(serverBest.perSecond), fixed(serverBest.p99, 2), fixed(serverBest.perSecond / pgbenchBest.tps, 2)],
       ],
     );
-    console.log(`\nload average at the end: ${load()}`);
   } finally {
-    server.child.kill('SIGTERM');
+    await stopServer(server);
   }
+  await topology(await createDatabase('earnings_topology'));
+  console.log(`\nload average at the end: ${load()}`);
+}
+
+// 1, 2 and 4 server processes behind haproxy (bench/balancer.js), each routing: requests/s and
+// CPU per sync of the servers, haproxy and PostgreSQL under TOPOLOGY_USERS closed-loop single-op
+// users. With hashing, a user's syncs reach the process whose row cache holds its row; round
+// robin sends them anywhere, so most syncs read the row again or plan twice. The processes share
+// one process's COMMIT_GROUPS (2) between them, at least 1 each (README "Many processes"), and
+// 2 processes run once more with 2 each, the default, to show what that costs PostgreSQL.
+async function topology(databaseUrl) {
+  const measured = [];
+  const setups = [
+    ...TOPOLOGY_PROCESSES.map((count) => ({ count, commitGroups: Math.max(1, Math.round(2 / count)), routings: ['hashed', 'round robin'] })),
+    { count: 2, commitGroups: 2, routings: ['hashed'] },
+  ];
+  for (const { count, commitGroups, routings } of setups) {
+    const ports = await Promise.all(Array.from({ length: count }, freePort));
+    const servers = ports.map((port) => startServer(databaseUrl, { port, commitGroups }));
+    let balancer = null;
+    try {
+      await Promise.all(servers.map((server) => server.url));
+      balancer = await startBalancer(ports);
+      for (const routing of routings) {
+        const connect = createClient(routing === 'hashed' ? balancer.hashed : balancer.roundRobin);
+        const load = { users: TOPOLOGY_USERS, opsPerRequest: 1 };
+        await closedLoop(connect, { ...load, seconds: Math.max(2, SECONDS / 3) });
+        const { result, cpu } = await measureCpu([servers.map((server) => server.child.pid), [balancer.pid]], () =>
+          closedLoop(connect, { ...load, seconds: SECONDS }),
+        );
+        measured.push({ count, commitGroups, routing, result, cpu });
+      }
+    } finally {
+      await balancer?.stop();
+      await Promise.all(servers.map(stopServer));
+    }
+  }
+  // One process is the yardstick, measured under both routings (which are the same for it).
+  const alone = measured.filter((m) => m.count === 1);
+  const alonePostgres = alone.reduce((sum, m) => sum + m.cpu[3], 0) / alone.reduce((sum, m) => sum + m.result.requests, 0);
+  const rows = measured.map(({ count, commitGroups, routing, result, cpu }) => {
+    const [, serverCpu, balancerCpu, postgresCpu] = cpu.map((seconds) => seconds / result.requests);
+    return [
+      count,
+      commitGroups,
+      routing,
+      fixed(result.perSecond),
+      fixed(result.p99, 2),
+      fixed(serverCpu * 1e6, 0),
+      fixed(balancerCpu * 1e6, 0),
+      fixed(postgresCpu * 1e6, 0),
+      fixed(postgresCpu / alonePostgres, 2),
+    ];
+  });
+  table(
+    `Server processes behind haproxy 2.6, ${TOPOLOGY_USERS} closed-loop users, single-op syncs (CPU in microseconds per sync)`,
+    ['processes', 'COMMIT_GROUPS each', 'routing', 'requests/s', 'p99 ms', 'servers CPU', 'haproxy CPU', 'PostgreSQL CPU', 'PostgreSQL vs 1 process'],
+    rows,
+  );
 }
 
 main().catch((error) => {

@@ -20,6 +20,7 @@ import {
   writeReviewDecision,
 } from './earnings-store.js';
 import { ServerError, requestInvalid } from './errors.js';
+import { RowCache } from './row-cache.js';
 
 const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -65,12 +66,31 @@ const FRESH = new Set(['applied', 'review', 'rejected']);
 // for an operator, and a client id slot for an operator too, so retrying sooner only adds load.
 const CAP_RETRY_AFTER_S = 300;
 
-// Users whose row this process has created or seen, so their syncs skip the first-contact insert,
-// and the rows this process last wrote, so the next sync of the same client plans without reading
-// (writePlans checks the revision, so a row changed elsewhere is only ever a wasted plan).
-// Bounded: forgetting costs one harmless INSERT ... ON CONFLICT DO NOTHING, or one read.
-const KNOWN_USERS_LIMIT = 100_000;
-const CACHED_ROWS_LIMIT = 100_000;
+const AGAIN = Object.freeze({ again: true });
+
+// One sync on its way through a commit group (leveldb's Writer): what arrived, an early plan,
+// and, per attempt, the row it is planned on, the plan, the answers, the write and the outcome
+// commit-groups.js hands back ({ value }, { error } or { again }). A sync sent back (`again`) or
+// retried alone after its group failed starts its next attempt afresh (begin()).
+class PendingSync {
+  constructor(userId, clientId, body) {
+    this.userId = userId;
+    this.clientId = clientId;
+    this.body = body;
+    // { row, plan } or { row, error }: planned on arrival on the row this process last wrote.
+    this.early = null;
+    this.begin();
+  }
+
+  begin() {
+    this.row = undefined;
+    this.rowRemembered = false;
+    this.plan = null;
+    this.results = null;
+    this.write = null;
+    this.outcome = undefined;
+  }
+}
 
 // Refused syncs reach their users' rows a statement at a time: while one write is in flight, the
 // refusals after it gather (one entry per user) and go in the next, so a flood of bad requests
@@ -114,129 +134,61 @@ export function createSyncService({ db, core, config, metrics }) {
     maxRatePerHour: config.maxRatePerHour,
     maxBatch: config.maxBatch,
   };
-  const knownUsers = new Set();
-  const writtenRows = new Map(); // userId -> { clientId, row }
+  const rowCache = new RowCache();
 
-  // The core's crediting plan for one member's sync on `row`, or the error that refuses the sync.
-  function planMember(member, row, serverNow) {
-    let plan;
+  // The core's crediting plan for a sync on `row`: { row, plan }, or { row, error } refusing it.
+  function planOn(sync, row, serverNow) {
     try {
-      plan = core.planCredit({ row, request: member.body, serverNow, config: creditConfig });
+      return { row, plan: core.planCredit({ row, request: sync.body, serverNow, config: creditConfig }) };
     } catch (error) {
-      return { error: planError(error) };
+      return { row, error: planError(error) };
     }
-    return { plan };
   }
 
-  async function commitGroup(members) {
-    const serverNow = config.now();
-    const outcomes = new Array(members.length);
+  // Creates the rows of users this process has not seen. A refused sync writes nothing, not even
+  // the row its user would get on first contact, so a newcomer's sync is first checked against
+  // that row (request errors do not depend on it) and a refused one gets its outcome here.
+  async function admitNewcomers(syncs, serverNow) {
     const newcomers = [];
-    members.forEach((member, i) => {
-      if (knownUsers.has(member.userId)) return;
-      // A refused sync writes nothing, not even the row its user would get on first contact, so a
-      // newcomer's sync is first checked against that row (request errors do not depend on it).
-      const trial = planMember(member, firstContactRow(member.userId, serverNow, config.defaultRatePerHour), serverNow);
-      if (trial.error) outcomes[i] = trial;
-      else newcomers.push(member.userId);
+    for (const sync of syncs) {
+      if (rowCache.exists(sync.userId)) continue;
+      const trial = planOn(sync, firstContactRow(sync.userId, serverNow, config.defaultRatePerHour), serverNow);
+      if (trial.error) sync.outcome = { error: trial.error };
+      else newcomers.push(sync.userId);
+    }
+    if (newcomers.length === 0) return;
+    await ensureUsers(db, newcomers, { nowMs: serverNow, defaultRatePerHour: config.defaultRatePerHour });
+    rowCache.markExisting(newcomers);
+  }
+
+  // Each sync's row: as this process last wrote it, or read now (one statement for all).
+  async function findRows(syncs) {
+    const unread = [];
+    for (const sync of syncs) {
+      sync.row = rowCache.rowFor(sync.userId, sync.clientId);
+      sync.rowRemembered = sync.row !== undefined;
+      if (!sync.rowRemembered) unread.push(sync);
+    }
+    if (unread.length === 0) return;
+    const read = await readRows(db, unread);
+    unread.forEach((sync, i) => {
+      sync.row = read[i];
     });
-    if (newcomers.length > 0) {
-      await ensureUsers(db, newcomers, { nowMs: serverNow, defaultRatePerHour: config.defaultRatePerHour });
-      if (knownUsers.size + newcomers.length > KNOWN_USERS_LIMIT) knownUsers.clear();
-      for (const userId of newcomers) knownUsers.add(userId);
-    }
-    const admitted = members.filter((_, i) => outcomes[i] === undefined);
-    if (admitted.length > 0) {
-      const answers = await credit(admitted, serverNow);
-      members.forEach((_, i) => {
-        if (outcomes[i] === undefined) outcomes[i] = answers.shift();
-      });
-    }
-    return outcomes;
   }
 
-  function cachedRow({ userId, clientId }) {
-    const written = writtenRows.get(userId);
-    return written?.clientId === clientId ? written.row : undefined;
-  }
-
-  // Plans each member on its row (as this process last wrote it, or read now) and writes every
-  // plan in one statement. A member whose row changed since is answered `again`: read and planned
-  // anew in a later group. So is a member planned on a remembered row that has nothing to write,
-  // since its answer must show the row as it is now.
-  async function credit(members, serverNow) {
-    const rows = members.map(cachedRow);
-    const remembered = rows.map((row) => row !== undefined);
-    const unread = members.filter((_, i) => !remembered[i]);
-    if (unread.length > 0) {
-      const read = await readRows(db, unread);
-      rows.forEach((_, i) => {
-        if (!remembered[i]) rows[i] = read.shift();
-      });
-    }
-    const planned = members.map((member, i) => {
-      if (rows[i] === undefined) {
+  // Each sync's plan on its row; the early plan when it was made on that very row.
+  function planAll(syncs, serverNow) {
+    for (const sync of syncs) {
+      if (sync.row === undefined) {
         // Its row went away after this process created it (an emptied table): create it again.
-        knownUsers.delete(member.userId);
-        return { again: true };
+        rowCache.forget(sync.userId);
+        sync.outcome = AGAIN;
+        continue;
       }
-      // Planned on arrival on the row this process last wrote, and that row is still the one read.
-      if (member.early?.row === rows[i]) return member.early.planned;
-      return planMember(member, rows[i], serverNow);
-    });
-    await refuseOverCaps(members, rows, planned);
-    const resent = planned.flatMap((p, i) =>
-      p.plan
-        ? p.plan.results.filter((r) => r.status === 'duplicate').map((r) => ({ userId: members[i].userId, clientId: members[i].clientId, seq: r.seq }))
-        : [],
-    );
-    const previous = await previousResults(db, resent);
-    const writes = [];
-    for (const [i, p] of planned.entries()) {
-      if (!p.plan) continue;
-      const { userId, clientId } = members[i];
-      p.results = p.plan.results.map((r) =>
-        r.status === 'duplicate' ? answerDuplicate(r, previous.get(`${userId}:${r.seq}`)) : r,
-      );
-      // Only duplicates and gaps: nothing to record, not even a new last_update.
-      const fresh = p.results.filter((r) => FRESH.has(r.status));
-      if (fresh.length === 0) continue;
-      p.written = true;
-      writes.push({
-        userId,
-        clientId,
-        revision: rows[i].revision,
-        row: p.plan.row,
-        opResults: fresh.map(opResultRow),
-        audit: p.plan.audit,
-        reviews: p.plan.reviews,
-        failed: fresh.every((r) => r.status === 'rejected'),
-      });
+      const planned = sync.early?.row === sync.row ? sync.early : planOn(sync, sync.row, serverNow);
+      if (planned.error) sync.outcome = { error: planned.error };
+      else sync.plan = planned.plan;
     }
-    const stored = writes.length > 0 ? await writePlans(db, serverNow, writes) : new Map();
-    let committed = 0;
-    const answers = planned.map((p, i) => {
-      if (!p.plan) return p;
-      const { userId, clientId } = members[i];
-      const row = p.written ? stored.get(userId) : remembered[i] ? undefined : rows[i];
-      if (row === undefined) {
-        writtenRows.delete(userId);
-        return { again: true };
-      }
-      if (p.written) {
-        committed += 1;
-        if (writtenRows.size >= CACHED_ROWS_LIMIT) writtenRows.clear();
-        writtenRows.set(userId, { clientId, row });
-      }
-      return {
-        value: {
-          response: { results: p.results, state: stateAnswer(row), serverTime: serverNow },
-          queued: p.written ? p.plan.reviews.length : 0,
-        },
-      };
-    });
-    if (committed > 0) metrics.commitGroupSize.observe(committed);
-    return answers;
   }
 
   // A plan that would queue review items past the user's cap, or add a client id past the cap on
@@ -245,38 +197,106 @@ export function createSyncService({ db, core, config, metrics }) {
   // are read after the rows: a write that changed a user's row since (new items, a new client)
   // bumped its revision, so this plan fails its revision check and is planned again on new counts.
   // Only plans that queue reviews or open a client pay for the read.
-  async function refuseOverCaps(members, rows, planned) {
-    const checked = [];
-    planned.forEach((p, i) => {
-      const opensClient = rows[i]?.lastSeq === 0 && p.plan?.row.lastSeq > 0;
-      if (p.plan && (p.plan.reviews.length > 0 || opensClient)) checked.push({ i, opensClient });
-    });
+  async function refuseOverCaps(syncs) {
+    const opensClient = (sync) => sync.row.lastSeq === 0 && sync.plan.row.lastSeq > 0;
+    const checked = syncs.filter((sync) => sync.plan && (sync.plan.reviews.length > 0 || opensClient(sync)));
     if (checked.length === 0) return;
-    const counts = await userCounts(db, [...new Set(checked.map(({ i }) => members[i].userId))]);
-    for (const { i, opensClient } of checked) {
-      const { pendingReviews, clients } = counts.get(members[i].userId);
-      const queued = planned[i].plan.reviews.length;
+    const counts = await userCounts(db, [...new Set(checked.map((sync) => sync.userId))]);
+    for (const sync of checked) {
+      const { pendingReviews, clients } = counts.get(sync.userId);
+      const queued = sync.plan.reviews.length;
+      let error = null;
       if (queued > 0 && pendingReviews + queued > config.maxPendingReviews) {
-        planned[i] = {
-          error: new ServerError(
-            'REVIEW_QUEUE_FULL',
-            `${pendingReviews} items of this user already wait for review (at most ${config.maxPendingReviews}); ` +
-              'the ops are kept and accepted once reviews are decided',
-            429,
-            { retryAfterS: CAP_RETRY_AFTER_S },
-          ),
-        };
-      } else if (opensClient && clients >= config.maxClientsPerUser) {
-        planned[i] = {
-          error: new ServerError(
-            'TOO_MANY_CLIENTS',
-            `this user already syncs from ${clients} client ids (at most ${config.maxClientsPerUser}); the ops are kept`,
-            429,
-            { retryAfterS: CAP_RETRY_AFTER_S },
-          ),
-        };
+        error = new ServerError(
+          'REVIEW_QUEUE_FULL',
+          `${pendingReviews} items of this user already wait for review (at most ${config.maxPendingReviews}); ` +
+            'the ops are kept and accepted once reviews are decided',
+          429,
+          { retryAfterS: CAP_RETRY_AFTER_S },
+        );
+      } else if (opensClient(sync) && clients >= config.maxClientsPerUser) {
+        error = new ServerError(
+          'TOO_MANY_CLIENTS',
+          `this user already syncs from ${clients} client ids (at most ${config.maxClientsPerUser}); the ops are kept`,
+          429,
+          { retryAfterS: CAP_RETRY_AFTER_S },
+        );
+      }
+      if (error) {
+        sync.plan = null;
+        sync.outcome = { error };
       }
     }
+  }
+
+  // Each planned sync's answers (a duplicate gets what it got the first time) and, when it has
+  // fresh ones, what writePlans is to store for it.
+  async function prepareWrites(syncs) {
+    const resent = syncs.flatMap(({ userId, clientId, plan }) =>
+      plan.results.filter((r) => r.status === 'duplicate').map((r) => ({ userId, clientId, seq: r.seq })),
+    );
+    const previous = await previousResults(db, resent);
+    for (const sync of syncs) {
+      const { userId, clientId, plan } = sync;
+      sync.results = plan.results.map((r) =>
+        r.status === 'duplicate' ? answerDuplicate(r, previous.get(`${userId}:${r.seq}`)) : r,
+      );
+      // Only duplicates and gaps: nothing to record, not even a new last_update.
+      const fresh = sync.results.filter((r) => FRESH.has(r.status));
+      if (fresh.length === 0) continue;
+      sync.write = {
+        userId,
+        clientId,
+        revision: sync.row.revision,
+        row: plan.row,
+        opResults: fresh.map(opResultRow),
+        audit: plan.audit,
+        reviews: plan.reviews,
+        failed: fresh.every((r) => r.status === 'rejected'),
+      };
+    }
+  }
+
+  // Plans each sync on its row and writes every plan in one statement. A sync whose row changed
+  // since is answered `again`: read and planned anew in a later group. So is one planned on a
+  // remembered row that has nothing to write, since its answer must show the row as it is now.
+  async function credit(syncs, serverNow) {
+    await findRows(syncs);
+    planAll(syncs, serverNow);
+    await refuseOverCaps(syncs);
+    const planned = syncs.filter((sync) => sync.plan);
+    await prepareWrites(planned);
+    const writes = planned.filter((sync) => sync.write).map((sync) => sync.write);
+    const stored = writes.length > 0 ? await writePlans(db, serverNow, writes) : new Map();
+    let committed = 0;
+    for (const sync of planned) {
+      const row = sync.write ? stored.get(sync.userId) : sync.rowRemembered ? undefined : sync.row;
+      if (row === undefined) {
+        rowCache.forgetRow(sync.userId);
+        sync.outcome = AGAIN;
+        continue;
+      }
+      if (sync.write) {
+        committed += 1;
+        rowCache.rememberWritten(sync.userId, sync.clientId, row);
+      }
+      sync.outcome = {
+        value: {
+          response: { results: sync.results, state: stateAnswer(row), serverTime: serverNow },
+          queued: sync.write ? sync.plan.reviews.length : 0,
+        },
+      };
+    }
+    if (committed > 0) metrics.commitGroupSize.observe(committed);
+  }
+
+  async function commitGroup(syncs) {
+    const serverNow = config.now();
+    for (const sync of syncs) sync.begin();
+    await admitNewcomers(syncs, serverNow);
+    const admitted = syncs.filter((sync) => sync.outcome === undefined);
+    if (admitted.length > 0) await credit(admitted, serverNow);
+    return syncs.map((sync) => sync.outcome);
   }
 
   const groups = createCommitGroups({
@@ -302,19 +322,17 @@ export function createSyncService({ db, core, config, metrics }) {
   }
 
   async function submitSync(userId, body) {
-    const clientId = requireClientId(body.clientId);
-    const member = { userId, clientId, body };
+    const pending = new PendingSync(userId, requireClientId(body.clientId), body);
     // A sync whose row this process wrote last is planned now, while the database writes other
     // groups, rather than on its group's critical path; its group reuses the plan if that row is
     // still current (the write checks the revision anyway). Request errors do not depend on the
     // row, so a refused sync never waits for a group.
-    const remembered = cachedRow(member);
+    const remembered = rowCache.rowFor(userId, pending.clientId);
     if (remembered !== undefined) {
-      const planned = planMember(member, remembered, config.now());
-      if (planned.error) throw planned.error;
-      member.early = { row: remembered, planned };
+      pending.early = planOn(pending, remembered, config.now());
+      if (pending.early.error) throw pending.early.error;
     }
-    const { response, queued } = await groups.submit(member);
+    const { response, queued } = await groups.submit(pending);
     // Counted after COMMIT, so the metrics never include a batch that rolled back.
     for (const result of response.results) {
       metrics.syncOps.inc({ status: result.status });

@@ -3,144 +3,16 @@
 // invariants of ARCHITECTURE.md are checked in the database: exactly once, conservation, bound
 // and isolation.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 
 import pg from 'pg';
 
 import { readMigrations } from '../../server/migrate.js';
-import {
-  HOUR_MS,
-  START_MS,
-  call,
-  contiguousOps,
-  dev,
-  formatUnits,
-  ledger,
-  databaseFixture,
-  onRealPostgres,
-  startTestServer,
-  units,
-} from './helpers.js';
-
-const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'server', 'main.js');
-
-// A fixed pseudo-random sequence (mulberry32) so every run sends the same amounts.
-function seeded(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-// Runs the tasks with at most `limit` in flight.
-async function bounded(tasks, limit) {
-  const results = new Array(tasks.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
-      const index = next;
-      next += 1;
-      results[index] = await tasks[index]();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-  return results;
-}
-
-// Plans `batches` batches per (user, client); amounts in units, windows back to back.
-function plan({ users, clients, batches, opsPerBatch, firstUser, random }) {
-  const work = [];
-  for (let u = 0; u < users; u += 1) {
-    for (let c = 0; c < clients; c += 1) {
-      const clientId = `c${c}-${(random() * 1e9).toFixed(0)}`;
-      const sequence = [];
-      for (let b = 0; b < batches; b += 1) {
-        const amounts = Array.from({ length: opsPerBatch }, () => formatUnits(BigInt(1 + Math.floor(random() * 2_000_000))));
-        const fromMs = START_MS + b * 60_000;
-        sequence.push(contiguousOps(clientId, b * opsPerBatch + 1, amounts, { fromMs, toMs: fromMs + 60_000 }));
-      }
-      work.push({ userId: firstUser + u, clientId, sequence });
-    }
-  }
-  return work;
-}
-
-// Sends each client's batches in order, every batch twice at the same moment (a retry racing
-// the original), while all clients of all users run at once.
-async function runClients(urls, work) {
-  const answers = [];
-  await bounded(
-    work.map(({ userId, clientId, sequence }, index) => async () => {
-      for (const ops of sequence) {
-        const body = { clientId, ops };
-        const copies = await Promise.all(
-          [0, 1].map((copy) =>
-            call(urls[(index + copy) % urls.length], '/v1/sync', { method: 'POST', auth: dev(userId), body }),
-          ),
-        );
-        for (const copy of copies) assert.equal(copy.status, 200, copy.text);
-        answers.push({ userId, ops, copies });
-      }
-    }),
-    24,
-  );
-  return answers;
-}
-
-async function checkInvariants(db, work, answers, { boundMs }) {
-  for (const { copies } of answers) {
-    // Exactly once: of two racing copies, each op was fresh in exactly one.
-    const fresh = copies.map((c) => c.json.results.filter((r) => r.status !== 'duplicate').length);
-    assert.equal(fresh.filter((n) => n > 0).length, 1, `fresh counts ${fresh}`);
-  }
-  const byUser = new Map();
-  for (const { userId, sequence } of work) {
-    const claimed = sequence.flat().reduce((sum, op) => sum + units(op.amount), 0n);
-    byUser.set(userId, (byUser.get(userId) ?? 0n) + claimed);
-  }
-  for (const [userId, claimed] of byUser) {
-    const money = await ledger(db, userId);
-    // Conservation.
-    assert.equal(money.total_earned, money.audit_credits, `user ${userId}: audit`);
-    assert.equal(units(money.total_earned), units(money.credited_ops), `user ${userId}: credited ops`);
-    // Nothing lost, nothing doubled, nothing from another user (isolation).
-    assert.equal(units(money.total_earned) + units(money.pending_review), claimed, `user ${userId}: claimed`);
-    // Bound: the default 1 TON/h over the time the server saw, plus tolerance.
-    assert.ok(units(money.total_earned) <= (100000000n * BigInt(boundMs)) / BigInt(HOUR_MS), `user ${userId}: bound`);
-  }
-  const [{ n }] = await db.query(
-    `SELECT COUNT(*)::int AS n FROM (SELECT user_id, client_id, seq FROM sync_op_results
-       GROUP BY user_id, client_id, seq HAVING COUNT(*) > 1) AS doubled`,
-  );
-  assert.equal(n, 0);
-}
+import { HOUR_MS, START_MS, call, contiguousOps, dev, databaseFixture, ledger, onRealPostgres, startTestServer } from './helpers.js';
+import { checkInvariants, plan, runClients, seeded, startProcess } from './load.js';
 
 // Not migrated: the two-process test (first) starts on an empty database.
 const fixture = databaseFixture({ migrated: false });
-
-function startProcess(env) {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DEV_IDENTITY: '1', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const listening = new Promise((resolve, reject) => {
-    const lines = readline.createInterface({ input: child.stdout });
-    lines.on('line', (line) => {
-      const entry = JSON.parse(line);
-      if (entry.url) resolve(entry.url);
-    });
-    child.once('exit', (code) => reject(new Error(`server process exited with ${code} before listening`)));
-  });
-  return { child, listening };
-}
 
 test('two server processes started together on one empty database: one schema, invariants hold', async (t) => {
   if (!onRealPostgres) {
@@ -160,8 +32,7 @@ test('two server processes started together on one empty database: one schema, i
     const answers = await runClients(urls, work);
     await checkInvariants(fixture.database.db, work, answers, { boundMs: Date.now() - started + 60_000 });
   } finally {
-    for (const { child } of processes) child.kill('SIGTERM');
-    await Promise.all(processes.map(({ child }) => new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)))));
+    await Promise.all(processes.map((p) => p.stop()));
   }
 });
 
