@@ -4,6 +4,7 @@
 // fsync on, one WAL flush per commit, like production) through scripts/pg-throwaway.sh.
 //
 //   BENCH_SECONDS=10   length of each timed phase
+//   BENCH_ONLY=topology   only the table of processes behind haproxy
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -292,6 +293,10 @@ async function main() {
   console.log(`server bench: PostgreSQL on loopback, ${SECONDS} s phases, node ${process.version}, ${os.cpus().length} cores, load average ${load()}`);
   await createDatabase('pgbench');
   await findPostmaster();
+  if (process.env.BENCH_ONLY === 'topology') {
+    await topology(await createDatabase('earnings_topology'));
+    return;
+  }
   const pgb = pgbench(PGBENCH_CLIENTS, { initialise: true });
   const pgbMany = pgbench(PGBENCH_MANY_CLIENTS);
   const server = startServer(await createDatabase('earnings_bench'));
@@ -356,6 +361,16 @@ async function main() {
   console.log(`\nload average at the end: ${load()}`);
 }
 
+// Transactions committed in the database so far. PostgreSQL publishes a backend's counts when it
+// goes idle, at most a second late, so over a timed phase this is close, not exact.
+async function commits(databaseUrl) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const { rows } = await client.query('SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = current_database()');
+  await client.end();
+  return Number(rows[0].n);
+}
+
 // 1, 2 and 4 server processes behind haproxy (bench/balancer.js), each routing: requests/s and
 // CPU per sync of the servers, haproxy and PostgreSQL under TOPOLOGY_USERS closed-loop single-op
 // users. With hashing, a user's syncs reach the process whose row cache holds its row; round
@@ -379,10 +394,12 @@ async function topology(databaseUrl) {
         const connect = createClient(routing === 'hashed' ? balancer.hashed : balancer.roundRobin);
         const load = { users: TOPOLOGY_USERS, opsPerRequest: 1 };
         await closedLoop(connect, { ...load, seconds: Math.max(2, SECONDS / 3) });
+        const commitsBefore = await commits(databaseUrl);
         const { result, cpu } = await measureCpu([servers.map((server) => server.child.pid), [balancer.pid]], () =>
           closedLoop(connect, { ...load, seconds: SECONDS }),
         );
-        measured.push({ count, commitGroups, routing, result, cpu });
+        const transactions = (await commits(databaseUrl)) - commitsBefore;
+        measured.push({ count, commitGroups, routing, result, cpu, transactions });
       }
     } finally {
       await balancer?.stop();
@@ -392,7 +409,7 @@ async function topology(databaseUrl) {
   // One process is the yardstick, measured under both routings (which are the same for it).
   const alone = measured.filter((m) => m.count === 1);
   const alonePostgres = alone.reduce((sum, m) => sum + m.cpu[3], 0) / alone.reduce((sum, m) => sum + m.result.requests, 0);
-  const rows = measured.map(({ count, commitGroups, routing, result, cpu }) => {
+  const rows = measured.map(({ count, commitGroups, routing, result, cpu, transactions }) => {
     const [, serverCpu, balancerCpu, postgresCpu] = cpu.map((seconds) => seconds / result.requests);
     return [
       count,
@@ -400,6 +417,7 @@ async function topology(databaseUrl) {
       routing,
       fixed(result.perSecond),
       fixed(result.p99, 2),
+      fixed(result.requests / transactions, 1),
       fixed(serverCpu * 1e6, 0),
       fixed(balancerCpu * 1e6, 0),
       fixed(postgresCpu * 1e6, 0),
@@ -408,7 +426,7 @@ async function topology(databaseUrl) {
   });
   table(
     `Server processes behind haproxy 2.6, ${TOPOLOGY_USERS} closed-loop users, single-op syncs (CPU in microseconds per sync)`,
-    ['processes', 'COMMIT_GROUPS each', 'routing', 'requests/s', 'p99 ms', 'servers CPU', 'haproxy CPU', 'PostgreSQL CPU', 'PostgreSQL vs 1 process'],
+    ['processes', 'COMMIT_GROUPS each', 'routing', 'requests/s', 'p99 ms', 'syncs per commit', 'servers CPU', 'haproxy CPU', 'PostgreSQL CPU', 'PostgreSQL vs 1 process'],
     rows,
   );
 }
