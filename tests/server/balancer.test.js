@@ -11,7 +11,7 @@ import { test } from 'node:test';
 
 import { HAPROXY, freePort, startBalancer } from '../../bench/balancer.js';
 import { databaseFixture, onRealPostgres } from './helpers.js';
-import { checkInvariants, plan, runClients, seeded, startProcess } from './load.js';
+import { checkInvariants, plan, runClients, seeded, startLoadServer, startLoadServers, stopServer } from './load.js';
 
 const PROCESSES = 3;
 
@@ -26,11 +26,10 @@ const fixture = skip ? null : databaseFixture();
 
 test('three processes behind haproxy, hashed by user then round robin, one restarted under load: every op credited exactly once, conservation holds', { skip, timeout: 120_000 }, async () => {
   const serverPorts = await Promise.all(Array.from({ length: PROCESSES }, freePort));
-  const env = (port) => ({ DATABASE_URL: fixture.database.url, PORT: String(port) });
-  const processes = serverPorts.map((port) => startProcess(env(port)));
+  const env = (port) => ({ PORT: String(port) });
+  const { servers: processes } = await startLoadServers(fixture.database.url, serverPorts.map(env));
   let balancer = null;
   try {
-    await Promise.all(processes.map((p) => p.listening));
     balancer = await startBalancer(serverPorts);
     const { hashed, roundRobin } = balancer;
     const started = Date.now();
@@ -63,9 +62,8 @@ test('three processes behind haproxy, hashed by user then round robin, one resta
       onAnswered: (count) => {
         if (count !== Math.floor(total / 3)) return;
         restart = (async () => {
-          await processes[busiest].stop();
-          processes[busiest] = startProcess(env(serverPorts[busiest]));
-          await processes[busiest].listening;
+          await stopServer(processes[busiest]);
+          processes[busiest] = await startLoadServer(fixture.database.url, env(serverPorts[busiest]));
         })();
       },
     });
@@ -85,6 +83,6 @@ test('three processes behind haproxy, hashed by user then round robin, one resta
     });
   } finally {
     await balancer?.stop();
-    await Promise.all(processes.map((p) => p.stop()));
+    await Promise.all(processes.map(stopServer));
   }
 });

@@ -9,7 +9,7 @@ import pg from 'pg';
 
 import { readMigrations } from '../../server/migrate.js';
 import { HOUR_MS, START_MS, call, contiguousOps, dev, databaseFixture, ledger, onRealPostgres, startTestServer } from './helpers.js';
-import { checkInvariants, plan, runClients, seeded, startProcess } from './load.js';
+import { checkInvariants, plan, runClients, seeded, startLoadServers } from './load.js';
 
 // Not migrated: the two-process test (first) starts on an empty database.
 const fixture = databaseFixture({ migrated: false });
@@ -19,9 +19,9 @@ test('two server processes started together on one empty database: one schema, i
     t.skip('PGlite is embedded in one process; this runs in the PostgreSQL pass');
     return;
   }
-  const processes = [startProcess({ DATABASE_URL: fixture.database.url }), startProcess({ DATABASE_URL: fixture.database.url })];
+  const { servers, stop } = await startLoadServers(fixture.database.url, [{}, {}]);
   try {
-    const urls = await Promise.all(processes.map((p) => p.listening));
+    const urls = servers.map((server) => server.url);
     const migrations = await fixture.database.db.query('SELECT name FROM schema_migrations');
     assert.equal(migrations.length, readMigrations().length);
     // Real clocks in the processes: the budget counts from first contact, so generous tolerance
@@ -32,7 +32,7 @@ test('two server processes started together on one empty database: one schema, i
     const answers = await runClients(urls, work);
     await checkInvariants(fixture.database.db, work, answers, { boundMs: Date.now() - started + 60_000 });
   } finally {
-    await Promise.all(processes.map((p) => p.stop()));
+    await stop();
   }
 });
 

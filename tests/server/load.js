@@ -1,15 +1,10 @@
 // Load for the server suite's concurrency and topology tests: seeded batches for many users and
-// clients, sent with every batch raced by its retry, server processes started as an operator
-// starts them, and the invariants of ARCHITECTURE.md checked in the database afterwards.
+// clients, sent with every batch raced by its retry, server processes (child-server.js) set up
+// for it, and the invariants of ARCHITECTURE.md checked in the database afterwards.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 
+import { startChildServer } from './child-server.js';
 import { HOUR_MS, START_MS, call, contiguousOps, dev, formatUnits, ledger, units } from './helpers.js';
-
-const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'server', 'main.js');
 
 // A fixed pseudo-random sequence (mulberry32) so every run sends the same amounts.
 export function seeded(seed) {
@@ -121,31 +116,28 @@ export async function checkInvariants(db, work, answers, { boundMs }) {
   assert.equal(n, 0);
 }
 
+// `node server/main.js` children on `databaseUrl` (`env` added), at the rate checkInvariants bounds
+// credits by (1 TON/h) and without the per-user request limit, which this load is far past.
+// Resolves with { servers, stop() } once all listen; stop() ends them and waits.
+export async function startLoadServers(databaseUrl, envs) {
+  const started = await Promise.allSettled(
+    envs.map((env) => startLoadServer(databaseUrl, env)),
+  );
+  const servers = started.filter((r) => r.status === 'fulfilled').map((r) => r.value);
+  const stop = () => Promise.all(servers.map(stopServer));
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    await stop();
+    throw failed.reason;
+  }
+  return { servers, stop };
+}
 
-// `node server/main.js` as a child with `env` added to this process's environment (a DB_POOLER
-// set for the suite passes on); `url` resolves once it listens. stop() ends it and waits.
-export function startProcess(env) {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DEV_IDENTITY: '1', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const listening = new Promise((resolve, reject) => {
-    const lines = readline.createInterface({ input: child.stdout });
-    lines.on('line', (line) => {
-      const entry = JSON.parse(line);
-      if (entry.url) resolve(entry.url);
-    });
-    child.once('exit', (code) => reject(new Error(`server process exited with ${code} before listening`)));
-  });
-  // Stopped before it listened, nobody awaits `listening`: that is not an unhandled failure.
-  listening.catch(() => {});
-  const stop = () =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) resolve();
-      else {
-        child.once('exit', resolve);
-        child.kill('SIGTERM');
-      }
-    });
-  return { child, listening, stop };
+export function startLoadServer(databaseUrl, env = {}) {
+  return startChildServer({ DATABASE_URL: databaseUrl, DEFAULT_RATE_PER_HOUR: '1.00000000', USER_REQUESTS_PER_S: '0', ...env });
+}
+
+export async function stopServer({ child, exited }) {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  await exited;
 }
