@@ -259,10 +259,12 @@ export async function createServer(options = {}) {
     const method = req.method;
     if (pathname === '/v1/sync') {
       if (method !== 'POST') throw new ServerError('METHOD_NOT_ALLOWED', 'use POST', 405);
+      context.operation = 'sync';
       return handleSync(req, res, context);
     }
     if (pathname === '/v1/state') {
       if (method !== 'GET') throw new ServerError('METHOD_NOT_ALLOWED', 'use GET', 405);
+      context.operation = 'state';
       context.userId = userOf(req);
       context.clientId = url.searchParams.get('clientId') ?? undefined;
       return send(res, 200, await service.state(context.userId, context.clientId));
@@ -288,6 +290,7 @@ export async function createServer(options = {}) {
     const action = REVIEW_ACTION.exec(pathname);
     if (action) {
       if (method !== 'POST') throw new ServerError('METHOD_NOT_ALLOWED', 'use POST', 405);
+      context.operation = 'review_decision';
       checkAdmin(req.headers.authorization);
       const note = reviewNote(parseJsonObject(await readBody(req, config.maxBodyBytes), { allowEmpty: true }));
       const [, userId, id, verb] = action;
@@ -302,7 +305,7 @@ export async function createServer(options = {}) {
   }
 
   function answerError(res, error, context) {
-    const answer = knownAnswer(error) ?? new ServerError('INTERNAL', 'internal error; the request changed nothing', 500);
+    const answer = knownAnswer(error) ?? new ServerError('INTERNAL', 'internal error; the request was applied whole or not at all: resend it unchanged', 500);
     const entry = { ...context, code: answer.code, status: answer.status };
     if (answer.status >= 500) logger.error({ ...entry, err: error }, 'request failed');
     else logger.warn(entry, answer.message);
