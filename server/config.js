@@ -44,6 +44,12 @@ export const DEFAULTS = Object.freeze({
   maxClientsPerUser: 100,
   // SIGTERM: new requests get 503 DRAINING while in-flight ones finish, for at most this long.
   drainTimeoutMs: 10_000,
+  // Months of audit log and op results older than this are dropped by the retention job into
+  // each user's checkpoint (server/retention.js).
+  retentionDays: 400,
+  // Shards of a distributed database (Citus) the users are spread over; 0: one database. Commit
+  // groups then hold syncs of one shard only (commit-groups.js, docs/SCALING.md).
+  shardCount: 0,
 });
 
 const configError = (message) => new ServerError('CONFIG_INVALID', message, 500);
@@ -105,6 +111,8 @@ export function configFromEnv(env = process.env) {
     maxPendingReviews: intFromEnv(env, 'MAX_PENDING_REVIEWS'),
     maxClientsPerUser: intFromEnv(env, 'MAX_CLIENTS_PER_USER'),
     drainTimeoutMs: intFromEnv(env, 'DRAIN_TIMEOUT_MS'),
+    retentionDays: intFromEnv(env, 'RETENTION_DAYS'),
+    shardCount: intFromEnv(env, 'SHARD_COUNT'),
   };
   return Object.fromEntries(Object.entries(config).filter(([, value]) => value !== undefined));
 }
@@ -137,6 +145,8 @@ export function resolveConfig(overrides = {}) {
   integerIn('maxPendingReviews', config.maxPendingReviews, 1, 1_000_000);
   integerIn('maxClientsPerUser', config.maxClientsPerUser, 1, 1_000_000);
   integerIn('drainTimeoutMs', config.drainTimeoutMs, 0, HOUR_MS);
+  integerIn('retentionDays', config.retentionDays, 31, 100 * 366);
+  integerIn('shardCount', config.shardCount, 0, 1 << 16);
   for (const key of ['defaultRatePerHour', 'maxRatePerHour']) {
     if (typeof config[key] !== 'string' || !AMOUNT_TEXT.test(config[key])) {
       throw configError(`${key} must be a decimal string like "1.5", got ${JSON.stringify(config[key])}`);

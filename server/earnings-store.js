@@ -16,6 +16,11 @@ const msToTimestamp = (param) => `(TIMESTAMP WITH TIME ZONE 'epoch' + ${param}::
 const timestampToMs = (column) =>
   `(EXTRACT(EPOCH FROM ${column} - TIMESTAMP WITH TIME ZONE 'epoch') * 1000)::bigint::text`;
 
+// The core's audit metadata, minus what the row holds already: `seq` is in op_id (`clientId:seq`),
+// and a credit's `credited` is new_value - old_value. A third of an audit row's bytes otherwise.
+const auditMetadata = (a) =>
+  `COALESCE(${a}.metadata, '{}'::jsonb) - 'seq' - CASE WHEN ${a}.operation_type = 'credit' THEN 'credited' ELSE '' END`;
+
 const ROW_COLUMNS = `
   u.user_id::text AS user_id,
   u.total_earned::text AS total_earned,
@@ -177,7 +182,7 @@ export async function userCounts(db, userIds) {
 export async function previousResults(db, ops) {
   if (ops.length === 0) return new Map();
   const rows = await db.query(
-    `SELECT s.user_id::text AS user_id, s.seq::text AS seq, s.op_id, s.status, s.credited::text AS credited,
+    `SELECT s.user_id::text AS user_id, s.seq::text AS seq, s.status, s.credited::text AS credited,
        s.review::text AS review, s.code, s.reason
      FROM sync_op_results s
      JOIN jsonb_to_recordset($1::jsonb) AS d("userId" bigint, "clientId" text, seq bigint)
@@ -234,17 +239,17 @@ export async function writePlans(db, nowMs, plans) {
          SET last_seq = GREATEST(sync_client_sequences.last_seq, EXCLUDED.last_seq),
              updated_at = EXCLUDED.updated_at
      ), results AS (
-       INSERT INTO sync_op_results (user_id, client_id, seq, op_id, status, credited, review, code, reason, created_at)
-       SELECT r.user_id, r.client_id, r.seq, r.op_id, r.status, r.credited, r.review, r.code, r.reason, ${msToTimestamp('$5')}
-       FROM jsonb_to_recordset($2::jsonb) AS r(user_id bigint, client_id text, seq bigint, op_id text, status text,
+       INSERT INTO sync_op_results (user_id, client_id, seq, status, credited, review, code, reason, created_at)
+       SELECT r.user_id, r.client_id, r.seq, r.status, r.credited, r.review, r.code, r.reason, ${msToTimestamp('$5')}
+       FROM jsonb_to_recordset($2::jsonb) AS r(user_id bigint, client_id text, seq bigint, status text,
          credited numeric, review numeric, code text, reason text)
        WHERE r.user_id IN (SELECT id FROM updated)
      ), audit AS (
        INSERT INTO earnings_audit_log (user_id, operation_type, old_value, new_value, timestamp, source,
-         metadata, client_id, op_id)
+         metadata, op_id)
        SELECT a.user_id, a.operation_type, a.old_value, a.new_value, ${msToTimestamp('$5')}, a.source,
-         COALESCE(a.metadata, '{}'::jsonb), a.client_id, a.op_id
-       FROM jsonb_to_recordset($3::jsonb) AS a(user_id bigint, client_id text, operation_type text,
+         ${auditMetadata('a')}, a.op_id
+       FROM jsonb_to_recordset($3::jsonb) AS a(user_id bigint, operation_type text,
          old_value numeric, new_value numeric, source text, metadata jsonb, op_id text)
        WHERE a.user_id IN (SELECT id FROM updated)
      ), queued AS (
@@ -338,9 +343,9 @@ export async function writeReviewDecision(tx, { item, status, note, row, audit, 
   const [stored] = await tx.query(
     `WITH audit AS (
        INSERT INTO earnings_audit_log (user_id, operation_type, old_value, new_value, timestamp, source,
-         metadata, client_id, op_id)
+         metadata, op_id)
        SELECT $1, a.operation_type, a.old_value, a.new_value, ${msToTimestamp('$5')}, a.source,
-         COALESCE(a.metadata, '{}'::jsonb) || jsonb_build_object('note', $7::text), $8, $9
+         COALESCE(a.metadata, '{}'::jsonb) || jsonb_build_object('note', $7::text), $8
        FROM jsonb_to_recordset($6::jsonb) AS a(operation_type text, old_value numeric, new_value numeric,
          source text, metadata jsonb)
      )
@@ -360,7 +365,6 @@ export async function writeReviewDecision(tx, { item, status, note, row, audit, 
       nowMs,
       JSON.stringify(audit),
       note,
-      item.client_id,
       item.op_id,
     ],
   );

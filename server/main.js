@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // CLI, installed as `ton-earnings-guard-server`: `serve` (the default) runs the sync server,
-// `migrate` only applies migrations (npm run migrate in a clone). Configuration comes from the
-// environment, see config.js and README.md.
+// `migrate` only applies migrations (npm run migrate in a clone), `retention` runs the retention
+// job once (npm run retention; server/retention.js). Configuration comes from the environment,
+// see config.js and README.md.
 import pino from 'pino';
 
 import { startServer } from './app.js';
 import { configFromEnv, resolveConfig } from './config.js';
 import { openDatabase } from './db.js';
 import { migrate, migrationLog } from './migrate.js';
+import { runRetention } from './retention.js';
 
 const logger = pino({ name: 'earnings-server' });
 
@@ -17,6 +19,18 @@ async function runMigrations() {
   try {
     const applied = await migrate(db, migrationLog(logger));
     logger.info({ database: db.kind, applied }, applied.length ? 'migrations applied' : 'schema already current');
+  } finally {
+    await db.close();
+  }
+}
+
+async function runRetentionJob() {
+  const config = resolveConfig(configFromEnv());
+  const db = await openDatabase(config);
+  try {
+    await migrate(db);
+    const { created, dropped, cutoff } = await runRetention(db, { nowMs: config.now(), keepDays: config.retentionDays });
+    logger.info({ created, dropped, cutoff }, `retention: ${created} month partitions created, ${dropped.length} dropped into checkpoints`);
   } finally {
     await db.close();
   }
@@ -36,9 +50,9 @@ async function runServer() {
 }
 
 const command = process.argv[2] ?? 'serve';
-const run = { serve: runServer, migrate: runMigrations }[command];
+const run = { serve: runServer, migrate: runMigrations, retention: runRetentionJob }[command];
 if (!run) {
-  logger.error(`unknown command "${command}"; usage: ton-earnings-guard-server [serve|migrate]`);
+  logger.error(`unknown command "${command}"; usage: ton-earnings-guard-server [serve|migrate|retention]`);
   process.exit(2);
 }
 run().catch((error) => {

@@ -46,7 +46,6 @@ function planError(error) {
 function opResultRow(result) {
   return {
     seq: result.seq,
-    op_id: result.id,
     status: result.status,
     credited: result.credited ?? '0',
     review: result.review ?? '0',

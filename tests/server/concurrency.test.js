@@ -67,12 +67,13 @@ test(
       const users = Array.from({ length: 9 }, (_, i) => 700_000 + i);
       for (const userId of users) await call(server.url, '/v1/state?clientId=x', { auth: dev(userId) });
       // The last user's database holds a stray answer for the op it will send second (as if
-      // written by hand), so writing that sync breaks a primary key.
+      // written by hand, in the month the server will write it), so writing that sync breaks the
+      // month's unique key.
       const broken = users.at(-1);
       await fixture.database.db.query(
-        `INSERT INTO sync_op_results (user_id, client_id, seq, op_id, status, credited, review, created_at)
-         VALUES ($1, 'c', 2, 'c:2', 'applied', 0, 0, now())`,
-        [broken],
+        `INSERT INTO sync_op_results (user_id, client_id, seq, status, credited, review, created_at)
+         VALUES ($1, 'c', 2, 'applied', 0, 0, TIMESTAMP WITH TIME ZONE 'epoch' + $2::bigint * INTERVAL '1 millisecond')`,
+        [broken, server.clock.now()],
       );
       server.clock.advance(HOUR_MS);
 

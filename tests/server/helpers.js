@@ -258,14 +258,18 @@ export function contiguousOps(clientId, firstSeq, amounts, { fromMs = START_MS, 
 }
 
 // Everything the database holds about a user's money, as decimal strings, for conservation checks.
+// Months the retention job dropped count through the user's checkpoint (server/retention.js):
+// credited_ops and audit_credits are the checkpoint plus what the kept partitions hold.
 export async function ledger(db, userId) {
   const [row] = await db.query(
     `SELECT
        (SELECT total_earned::text FROM user_earnings WHERE user_id = $1) AS total_earned,
        (SELECT pending_review::text FROM user_earnings WHERE user_id = $1) AS pending_review,
-       (SELECT COALESCE(SUM(credited), 0)::numeric(18,8)::text FROM sync_op_results WHERE user_id = $1) AS credited_ops,
-       (SELECT COALESCE(SUM(new_value - old_value), 0)::numeric(18,8)::text FROM earnings_audit_log
-          WHERE user_id = $1 AND operation_type IN ('credit', 'review_approved', 'opening_balance')) AS audit_credits,
+       ((SELECT COALESCE(SUM(credited), 0) FROM sync_op_results WHERE user_id = $1)
+          + (SELECT COALESCE(SUM(credited_ops), 0) FROM earnings_checkpoints WHERE user_id = $1))::numeric(18,8)::text AS credited_ops,
+       ((SELECT COALESCE(SUM(new_value - old_value), 0) FROM earnings_audit_log
+          WHERE user_id = $1 AND operation_type IN ('credit', 'review_approved', 'opening_balance'))
+          + (SELECT COALESCE(SUM(audit_credited), 0) FROM earnings_checkpoints WHERE user_id = $1))::numeric(18,8)::text AS audit_credits,
        (SELECT COALESCE(SUM(amount), 0)::numeric(18,8)::text FROM earnings_review_queue
           WHERE user_id = $1 AND status = 'approved') AS approved_reviews,
        (SELECT COALESCE(SUM(amount), 0)::numeric(18,8)::text FROM earnings_review_queue

@@ -244,7 +244,7 @@ test('Property 19: Audit Log Completeness - every credit has its audit record an
       }
       await checkConservation(userId);
       const credited = await fixture.database.db.query(
-        `SELECT op_id FROM sync_op_results WHERE user_id = $1 AND credited > 0 ORDER BY seq`,
+        `SELECT client_id || ':' || seq AS op_id FROM sync_op_results WHERE user_id = $1 AND credited > 0 ORDER BY seq`,
         [userId],
       );
       const audited = await fixture.database.db.query(
