@@ -11,21 +11,26 @@
 // { again: true } (not handled in this group; queued again at the front). When it rejects, the
 // transaction rolled back for everyone; since one member's write can fail a whole group (say an
 // amount overflow), each member is then committed alone, so only the culprit gets the error.
-// `onWaiting(n)` hears how many syncs wait for a transaction whenever that changes.
-export function createCommitGroups({ commit, maxInFlight, maxSize, onWaiting = () => {} }) {
+// `onWaiting(n)` hears how many syncs wait for a transaction whenever that changes. `shardOf`
+// (userId -> shard, server/shards.js), when given, keeps each group to the shard of its oldest
+// member, so on a distributed database a group's statement runs on one node and commits there.
+export function createCommitGroups({ commit, maxInFlight, maxSize, shardOf = null, onWaiting = () => {} }) {
   const waiting = [];
   let inFlight = 0;
 
   // The oldest waiting syncs, at most one per user: a user's second sync waits for a later group
   // (the row lock would serialise them anyway, and one plan per row keeps the write one row each).
+  // With a shard map, only syncs of the oldest one's shard.
   function takeGroup() {
     const group = [];
     const users = new Set();
+    const shard = shardOf && waiting.length > 0 ? shardOf(waiting[0].member.userId) : null;
     let kept = 0;
     for (const entry of waiting) {
-      if (group.length < maxSize && !users.has(entry.member.userId)) {
+      const { userId } = entry.member;
+      if (group.length < maxSize && !users.has(userId) && (shard === null || shardOf(userId) === shard)) {
         group.push(entry);
-        users.add(entry.member.userId);
+        users.add(userId);
       } else {
         waiting[kept] = entry;
         kept += 1;

@@ -72,6 +72,11 @@ export function stateAnswer(row) {
 
 const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
+// The users a set-valued statement touches, also as a plain list beside its JSON rows: a
+// condition `user_id = ANY(list)` names them, so a distributed database routes the statement to
+// their shards only (one shard, when the commit group was formed per shard) instead of all.
+const usersOf = (items) => [...new Set(items.map((item) => item.userId))];
+
 // The statements that open a user's transaction (db.transaction's `opening`): lock the user's
 // row, then read the client's last_seq. Literal SQL so that they travel with BEGIN in one round
 // trip; the values are inlined only after checking they are a safe integer and a client id of
@@ -155,9 +160,9 @@ export async function readRows(db, members) {
   const rows = await db.query(
     `SELECT ${ROW_COLUMNS}, COALESCE(s.last_seq, 0)::text AS last_seq
      FROM jsonb_to_recordset($1::jsonb) AS m("userId" bigint, "clientId" text)
-     JOIN user_earnings u ON u.user_id = m."userId"
-     LEFT JOIN sync_client_sequences s ON s.user_id = m."userId" AND s.client_id = m."clientId"`,
-    [JSON.stringify(members.map(({ userId, clientId }) => ({ userId, clientId })))],
+     JOIN user_earnings u ON u.user_id = m."userId" AND u.user_id = ANY($2::bigint[])
+     LEFT JOIN sync_client_sequences s ON s.user_id = m."userId" AND s.client_id = m."clientId" AND s.user_id = ANY($2::bigint[])`,
+    [JSON.stringify(members.map(({ userId, clientId }) => ({ userId, clientId }))), usersOf(members)],
   );
   const byUser = new Map(rows.map((r) => [Number(r.user_id), rowFromSql(r, Number(r.last_seq))]));
   return members.map(({ userId }) => byUser.get(userId));
@@ -186,8 +191,9 @@ export async function previousResults(db, ops) {
        s.review::text AS review, s.code, s.reason
      FROM sync_op_results s
      JOIN jsonb_to_recordset($1::jsonb) AS d("userId" bigint, "clientId" text, seq bigint)
-       ON s.user_id = d."userId" AND s.client_id = d."clientId" AND s.seq = d.seq`,
-    [JSON.stringify(ops)],
+       ON s.user_id = d."userId" AND s.client_id = d."clientId" AND s.seq = d.seq
+     WHERE s.user_id = ANY($2::bigint[])`,
+    [JSON.stringify(ops), usersOf(ops)],
   );
   return new Map(rows.map((row) => [`${row.user_id}:${row.seq}`, row]));
 }
@@ -229,7 +235,7 @@ export async function writePlans(db, nowMs, plans) {
          last_sync_attempt = ${msToTimestamp('$5')},
          ${SYNC_OUTCOME}
        FROM plan p
-       WHERE u.user_id = p.user_id AND u.revision = p.revision
+       WHERE u.user_id = p.user_id AND u.revision = p.revision AND u.user_id = ANY($6::bigint[])
        RETURNING ${ROW_COLUMNS}, u.user_id AS id, p.last_seq::text AS last_seq
      ), sequence AS (
        INSERT INTO sync_client_sequences (user_id, client_id, last_seq, updated_at)
@@ -279,6 +285,7 @@ export async function writePlans(db, nowMs, plans) {
       rowsOf('audit'),
       rowsOf('reviews'),
       nowMs,
+      usersOf(plans),
     ],
   );
   return new Map(rows.map((row) => [Number(row.user_id), rowFromSql(row, Number(row.last_seq))]));

@@ -21,6 +21,7 @@ import {
 } from './earnings-store.js';
 import { ServerError, requestInvalid } from './errors.js';
 import { RowCache } from './row-cache.js';
+import { shardMap } from './shards.js';
 
 const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -302,6 +303,7 @@ export function createSyncService({ db, core, config, metrics }) {
     commit: commitGroup,
     maxInFlight: config.commitGroups,
     maxSize: config.commitGroupSize,
+    shardOf: shardMap(config.shardCount ?? 0),
     onWaiting: (count) => metrics.syncsWaiting.set(count),
   });
 

@@ -100,3 +100,19 @@ test('no more transactions open at once than maxInFlight', async () => {
   calls[2].resolve(answer(calls[2].members));
   assert.deepEqual(await Promise.all(pending), ['1', '2', '3', '4']);
 });
+
+test('with a shard map, a group holds syncs of the oldest waiting sync\'s shard only, oldest first', async () => {
+  const { calls, commit } = scriptedCommits();
+  // Even users on shard 0, odd on shard 1.
+  const groups = createCommitGroups({ commit, maxInFlight: 1, maxSize: 64, shardOf: (userId) => userId % 2 });
+  const answers = [groups.submit(member(10))];
+  for (const userId of [3, 4, 5, 6, 7]) answers.push(groups.submit(member(userId)));
+  calls[0].resolve(answer(calls[0].members));
+  await settled();
+  assert.deepEqual(calls.map((c) => c.users), [[10], [3, 5, 7]]);
+  calls[1].resolve(answer(calls[1].members));
+  await settled();
+  assert.deepEqual(calls[2].users, [4, 6]);
+  calls[2].resolve(answer(calls[2].members));
+  assert.deepEqual(await Promise.all(answers), ['10', '3', '4', '5', '6', '7']);
+});
