@@ -46,7 +46,7 @@ export const DEFAULTS = Object.freeze({
   drainTimeoutMs: 10_000,
   // Months of audit log and op results older than this are dropped by the retention job into
   // each user's checkpoint (server/retention.js).
-  retentionDays: 400,
+  retentionDays: 90,
   // Shards of a distributed database (Citus) the users are spread over; 0: one database. Commit
   // groups then hold syncs of one shard only (commit-groups.js, docs/SCALING.md).
   shardCount: 0,
