@@ -3,7 +3,8 @@
 // retry_count the failed attempts since the last one that credited or queued something, and
 // sync_status 'failed' after such attempts, 'pending' while items wait for review, 'synced'
 // otherwise; the operator's "whose syncs keep failing" query (README) is served by the seed's
-// idx_user_earnings_retry.
+// index on failing rows (the seed's idx_user_earnings_retry until migration 023 made it
+// idx_user_earnings_failing, so that a sync's update of its row stays HOT).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -75,7 +76,7 @@ test('syncs, refusals, rejected ops and reviews move the sync columns; the opera
     await tx.exec('SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off');
     return (await tx.exec(`EXPLAIN ${FAILING_SYNCS}`))[0].rows.map((r) => r['QUERY PLAN']).join('\n');
   });
-  assert.match(plan, /Index Scan Backward using idx_user_earnings_retry on user_earnings/);
+  assert.match(plan, /Index Scan Backward using idx_user_earnings_failing on user_earnings/);
 
   // A sync that credits again ends the run of failures.
   clock.advance(60_000);
