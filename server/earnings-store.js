@@ -173,10 +173,11 @@ export async function readRows(db, members) {
 export async function userCounts(db, userIds) {
   const rows = await db.query(
     `SELECT m.id::text AS user_id,
-       (SELECT COUNT(*) FROM earnings_review_queue q WHERE q.user_id = m.id AND q.status = 'pending')::int AS pending_reviews,
-       (SELECT COUNT(*) FROM sync_client_sequences s WHERE s.user_id = m.id)::int AS clients
+       (SELECT COUNT(*) FROM earnings_review_queue q
+          WHERE q.user_id = m.id AND q.user_id = ANY($2::bigint[]) AND q.status = 'pending')::int AS pending_reviews,
+       (SELECT COUNT(*) FROM sync_client_sequences s WHERE s.user_id = m.id AND s.user_id = ANY($2::bigint[]))::int AS clients
      FROM (SELECT jsonb_array_elements_text($1::jsonb)::bigint AS id) AS m`,
-    [JSON.stringify(userIds)],
+    [JSON.stringify(userIds), userIds],
   );
   return new Map(rows.map((row) => [Number(row.user_id), { pendingReviews: row.pending_reviews, clients: row.clients }]));
 }

@@ -29,6 +29,10 @@ export interface ServerConfig {
   commitGroupSize: number;
   staticDirs: Array<{ prefix: string; dir: string }>;
   corsOrigin: string;
+  /** RETENTION_DAYS: months of audit log and op results older than this are dropped by runRetention. */
+  retentionDays: number;
+  /** SHARD_COUNT: the shards of a distributed PostgreSQL (Citus); 0: one database. */
+  shardCount: number;
   /** The server's clock, ms. */
   now: () => number;
 }
@@ -110,3 +114,16 @@ export class ServerError extends Error {
   readonly code: string;
   readonly status: number;
 }
+
+/** What one run of the retention job did (server/retention.js, README "Data retention"). */
+export interface RetentionRun {
+  /** Month partitions created (ahead of now, or for rows that waited in the DEFAULT partition). */
+  created: number;
+  /** Partitions dropped after their rows were added to each user's earnings_checkpoints row. */
+  dropped: Array<{ partition: string; users: number }>;
+  /** ISO time: months that ended before it were dropped. */
+  cutoff: string;
+}
+
+/** Runs the retention job once at the server time nowMs (ms), keeping keepDays (>= 1) days. */
+export function runRetention(db: EarningsDatabase, options: { nowMs: number; keepDays: number; aheadMonths?: number }): Promise<RetentionRun>;

@@ -5,3 +5,4 @@ export { configFromEnv } from './config.js';
 export { openDatabase } from './db.js';
 export { ServerError } from './errors.js';
 export { migrate } from './migrate.js';
+export { runRetention } from './retention.js';

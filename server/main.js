@@ -28,7 +28,7 @@ async function runRetentionJob() {
   const config = resolveConfig(configFromEnv());
   const db = await openDatabase(config);
   try {
-    await migrate(db);
+    await migrate(db, migrationLog(logger));
     const { created, dropped, cutoff } = await runRetention(db, { nowMs: config.now(), keepDays: config.retentionDays });
     logger.info({ created, dropped, cutoff }, `retention: ${created} month partitions created, ${dropped.length} dropped into checkpoints`);
   } finally {
