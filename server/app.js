@@ -36,6 +36,17 @@ const SQL_STATE_ANSWERS = {
   40001: () => unavailable('the database asked to retry the transaction'),
   '40P01': () => unavailable('the database asked to retry the transaction'),
   '57P01': () => unavailable('the database is restarting'),
+  // The database is down or restarting (a crash, an immediate shutdown, a failover): nothing of the
+  // request can have committed after this, and it will answer again shortly.
+  '57P02': () => unavailable('the database is restarting'),
+  '57P03': () => unavailable('the database is starting up'),
+  '08000': () => unavailable('the database connection failed'),
+  '08001': () => unavailable('the database cannot be reached'),
+  '08003': () => unavailable('the database connection failed'),
+  '08006': () => unavailable('the database connection failed'),
+  53300: () => unavailable('the database has no free connection'),
+  ECONNREFUSED: () => unavailable('the database cannot be reached'),
+  ECONNRESET: () => unavailable('the database connection failed'),
   57014: () => unavailable('the database took too long; retry'),
   // Text PostgreSQL cannot store (a NUL, a lone surrogate in JSON): the request's bytes, so the
   // request's fault. The fields that reach the database are checked before; this is the backstop.

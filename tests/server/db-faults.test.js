@@ -105,6 +105,11 @@ test('Property 11: Error Logging Completeness - every injected database failure 
           assert.equal(line.err.message, injected.message);
           assert.equal(line.err.code, injected.code);
           assert.equal(line.status, answer.status);
+          // A database that is restarting, unreachable or asking for a retry is 503 with
+          // Retry-After; anything else is a fault of ours, 500.
+          const unavailable = ['08006', '40001', '57P01', '53300'].includes(injected.code);
+          assert.equal(answer.status, unavailable ? 503 : 500);
+          if (unavailable) assert.equal(answer.headers.get('retry-after'), '1');
           // The client resends the same batch: each op credited now or answered as the first time.
           const resent = await call(server.url, '/v1/sync', { method: 'POST', auth: dev(userId), body: { clientId, ops } });
           assert.equal(resent.status, 200, resent.text);
