@@ -15,10 +15,11 @@
 import { ClientError, ClientErrorCode } from './client-errors.js';
 import { AmountMalformedError, ConfigInvalidError, RequestInvalidError, UserIdInvalidError } from './errors.js';
 import { EarningsEvents } from './events.js';
-import { RecordWriter } from './record-writer.js';
-import { SingleTimer, readNow } from './scheduler.js';
+import { readNow } from './scheduler.js';
+import { StorageCleanup } from './storage-cleanup.js';
 import { TabCoordinator } from './tabs.js';
-import { clientKey, quarantineKey, recordKey, RECORD_PREFIX, QUARANTINE_PREFIX, userIdOfRecordKey } from './storage/keys.js';
+import { UserSession } from './user-session.js';
+import { clientKey, quarantineKey, recordKey, QUARANTINE_PREFIX } from './storage/keys.js';
 
 // Subscribers and follower tabs see the balance move once a second; the record is checkpointed
 // less often because accrual is a function of time and is recomputed from the stored anchor.
@@ -71,55 +72,6 @@ function parseJson(text) {
   }
 }
 
-class UserSession {
-  constructor(manager, userId) {
-    this.manager = manager;
-    this.userId = userId;
-    this.engine = null;
-    this.clientId = null;
-    this.mirror = null;
-    this.queue = Promise.resolve();
-    // Every store of this user's record goes through it (manager.persist).
-    this.writer = new RecordWriter(() => manager.writeRecord(this), { track: (written) => manager.track(written) });
-    this.syncTimer = new SingleTimer(manager.timers);
-    this.tickTimer = new SingleTimer(manager.timers);
-    this.syncing = null;
-    this.subscribers = new Set();
-    // The core's UI throttle (Property 20), made on first notify and again after a core restart.
-    this.throttle = null;
-    this.throttleCore = null;
-    // Throttle time never runs slower than the trailing timer: see notify().
-    this.throttleFloor = 0;
-    this.trailingEmit = new SingleTimer(manager.timers);
-    this.leading = false;
-    this.lastCheckpoint = 0;
-    this.storageFull = false;
-    this.storageBroken = false;
-    this.recordUnreadable = false;
-    this.pendingRecovery = false;
-    this.offline = false;
-    this.tabs = null;
-    // Monotonic time before which the server asked not to be sent a sync (its Retry-After).
-    this.retryNotBefore = 0;
-    this.contact = 'connecting';
-  }
-
-  get isLeader() {
-    return this.engine !== null;
-  }
-
-  // Serializes engine and storage work of this user; a failure is returned to its caller and
-  // does not poison later work.
-  run(work) {
-    const result = this.queue.then(work);
-    this.queue = result.catch((error) => {
-      if (error?.code === 'CORE_FAULT') this.manager.restartCore();
-    });
-    this.manager.track(result);
-    return result;
-  }
-}
-
 export class EarningsManager {
   constructor({ core, store, transport, clock, timers, lifecycle, telegram, tabServices, seed, randomBytes, engineConfig,
     storageBudgetBytes, degraded, initialStateTimeoutMs = 5000, reloadCore, legacy = null }) {
@@ -140,6 +92,7 @@ export class EarningsManager {
     this.storageBudgetBytes = storageBudgetBytes;
     // The old app's localStorage entries (LegacyEntries), imported on a user's first start here.
     this.legacy = legacy;
+    this.cleanup = new StorageCleanup(this);
     this.events = new EarningsEvents();
     this.sessions = new Map();
     this.inFlight = new Set();
@@ -269,14 +222,18 @@ export class EarningsManager {
       },
     });
     await session.tabs.start();
-    if (!session.isLeader) session.mirror = await session.tabs.call('state', []);
+    if (!session.isLeader) {
+      // Another tab won; a takeover later moves this session on to leading (onLeader).
+      if (session.phase === 'starting') session.moveTo('following');
+      session.mirror = await session.tabs.call('state', []);
+    }
   }
 
   // This tab now runs the user's engine: restore the record (or recover it), then keep it ticking
   // and syncing. A tab that takes over from a dead leader lands here too and continues from the
   // leader's last stored record.
   async lead(session) {
-    await session.run(async () => {
+    const start = await session.run(async () => {
       const { userId } = session;
       let bytes = null;
       try {
@@ -310,32 +267,31 @@ export class EarningsManager {
       // A record gone (deleted, nulled, wiped) while this device's client id is still stored is
       // not a new user: what it had sent under that id is unknown, so a new id keeps new ops from
       // being taken for duplicates, and the balance comes back from the server (storage-lost).
-      session.lost = !bytes && !session.recordUnreadable && session.clientIdStored ? session.clientId : null;
-      if (session.lost) {
+      const lost = !bytes && !session.recordUnreadable && session.clientIdStored ? session.clientId : null;
+      if (lost) {
         session.clientId = await this.clientIdFor(userId, { renew: true });
         engine.dispose();
         engine = this.createEngine(session);
       }
       const imported = !bytes && !session.recordUnreadable && this.importLegacy(session, engine);
       session.engine = engine;
+      session.moveTo('leading');
       session.mirror = null;
       // A restored record's catch-up (the time the app was closed) is judged by the server's
       // clock when it answers in time (below); anything else starts counting now.
-      session.restored = Boolean(bytes) && corruption === null;
-      if (!session.restored) engine.tick(this.now());
+      const restored = Boolean(bytes) && corruption === null;
+      if (!restored) engine.tick(this.now());
       // A restored record is already stored; a new or rebuilt one must be before anything else.
       const stored = (!bytes || corruption) && (await this.persist(session));
       // The old entry goes only once its claim is stored here; if storing failed it stays, and the
       // next start imports it again (the claim is for manual review, so a person sees both).
       if (imported && stored) this.forgetLegacy(session.userId);
-      session.corruption = corruption;
       // Until the server's row is in, the record's earnings are unknown: every sync retries it.
-      session.pendingRecovery = corruption !== null || session.lost !== null;
-      session.isFresh = !bytes;
+      session.pendingRecovery = corruption !== null || lost !== null;
+      return { corruption, lost, restored };
     });
-    if (session.corruption) {
-      const { error, key } = session.corruption;
-      session.corruption = null;
+    if (start.corruption) {
+      const { error, key } = start.corruption;
       const recovered = await this.recoverSession(session).catch(() => false);
       this.events.emit('corruption', {
         userId: session.userId,
@@ -349,16 +305,16 @@ export class EarningsManager {
           discardQuarantine: () => this.discardQuarantine(key),
         },
       });
-    } else if (session.lost) {
+    } else if (start.lost) {
       const recovered = await this.adoptServerState(session);
-      this.events.emit('storage-lost', { userId: session.userId, previousClientId: session.lost, clientId: session.clientId, recovered });
+      this.events.emit('storage-lost', { userId: session.userId, previousClientId: start.lost, clientId: session.clientId, recovered });
     } else {
       await this.adoptServerState(session);
       // Without the server's answer in time, the catch-up is judged by the device's clock.
-      if (session.restored) await session.run(async () => session.engine.tick(this.now()));
+      if (start.restored) await session.run(async () => session.engine.tick(this.now()));
     }
     // Property 10: other users' old synced records are trimmed to the budget before it is hit.
-    this.track(this.cleanUp(session.userId).catch((error) => {
+    this.track(this.cleanup.run(session.userId).catch((error) => {
       this.events.emit('error', { userId: session.userId, source: 'cleanup', error });
     }));
     this.takeEngineEvents(session);
@@ -449,7 +405,7 @@ export class EarningsManager {
     if (this.coreRestart || this.disposed) return this.coreRestart;
     const leading = [...this.sessions.values()].filter((session) => session.engine);
     for (const session of leading) {
-      session.syncTimer.cancel();
+      session.syncLoop.cancel();
       session.tickTimer.cancel();
     }
     const restart = (async () => {
@@ -458,6 +414,7 @@ export class EarningsManager {
       for (const session of leading) {
         const stale = session.engine;
         session.engine = null;
+        session.moveTo('restarting');
         try {
           stale.dispose();
         } catch {
@@ -575,21 +532,7 @@ export class EarningsManager {
     const session = this.session(userId);
     await session.ready;
     if (!session.isLeader) return session.tabs.call('syncToDatabase', [force]);
-    while (session.syncing) await session.syncing.catch(() => {});
-    // The server's Retry-After holds even a forced sync: it said when it will take one again, and
-    // the ops wait in the outbox meanwhile.
-    const told = this.retryAfterWait(session);
-    if (told > 0 || (!force && session.engine.syncDueInMs(this.now()) > 0)) {
-      return { status: 'scheduled', retryInMs: Math.max(told, session.engine.syncDueInMs(this.now())), state: this.shownState(session) };
-    }
-    session.syncing = this.syncOnce(session, { keepalive });
-    this.track(session.syncing);
-    try {
-      return await session.syncing;
-    } finally {
-      session.syncing = null;
-      this.scheduleSync(session);
-    }
+    return session.syncLoop.sync(force, { keepalive });
   }
 
   async syncOnce(session, { keepalive }) {
@@ -628,7 +571,7 @@ export class EarningsManager {
         // (its error shape, a permanent code) rejects the ops; anything else keeps them.
         const { events, permanent, code, message, ...failure } = session.engine.applySyncFailure(
           { status: reply.status, body: reply.text ?? '' }, now);
-        if (reply.retryAfterMs > 0) session.retryNotBefore = this.clock.mono() + reply.retryAfterMs;
+        session.syncLoop.holdFor(reply.retryAfterMs);
         const error = reply.status === 0
           ? { code: ClientErrorCode.NETWORK, message: reply.error ?? 'network failure' }
           : { code: code ?? `HTTP_${reply.status}`, message: message ?? (reply.text ?? '').slice(0, 200) };
@@ -682,8 +625,7 @@ export class EarningsManager {
   handleOfflineMode(userId) {
     this.ensureOpen();
     const session = this.session(userId);
-    session.offline = true;
-    session.syncTimer.cancel();
+    session.syncLoop.goOffline();
   }
 
   // Fetches the authoritative state and rebases local, unacknowledged earnings on it (server
@@ -838,7 +780,7 @@ export class EarningsManager {
       }
       // The browser's quota, not our budget, ran out: plan as if half of what we store were
       // allowed, which still never evicts anything unsynced.
-      const freed = await this.cleanUp(session.userId, {
+      const freed = await this.cleanup.run(session.userId, {
         budgetBytes: (usage) => Math.max(1, Math.floor(usage / 2)),
         queueOwner: session,
       }).catch(() => 0);
@@ -869,120 +811,6 @@ export class EarningsManager {
     if (session.storageBroken) return;
     session.storageBroken = true;
     this.events.emit('storage-degraded', { userId: session.userId, store: this.store.kind, durable: false, error });
-  }
-
-  // Frees space by the core's eviction plan (Properties 9, 10, 23): quarantined copies and other
-  // users' fully synced records go first, then old audit entries; nothing unsynced and nothing of
-  // the active user is ever evicted. `queueOwner` is the session whose queue runs this cleanup
-  // (its persist hit the quota): its trimmed record is written by that persist's retry. Returns
-  // the bytes freed.
-  async cleanUp(activeUserId, { budgetBytes = this.storageBudgetBytes, queueOwner = null } = {}) {
-    const records = [];
-    for (const { key, bytes } of await this.store.list(RECORD_PREFIX)) {
-      const userId = userIdOfRecordKey(key);
-      const live = userId !== null ? this.sessions.get(userId)?.engine : null;
-      const stored = live ? null : await this.store.get(key).catch(() => null);
-      const state = live ? live.state() : this.storedState(stored);
-      records.push({
-        key,
-        userId,
-        bytes,
-        ...(userId !== null ? this.auditShare(userId, live ? live.serialize() : stored, bytes) : {}),
-        // Mining on means time not yet accrued is owed, whatever the record's pending says.
-        fullySynced: state !== null && !state.isActive && state.pending === '0.00000000'
-          && state.heldForVerification === '0.00000000',
-        lastAccess: state?.lastUpdate ?? 0,
-        isActive: userId === activeUserId || Boolean(live),
-        quarantined: false,
-      });
-    }
-    for (const { key, bytes } of await this.store.list(QUARANTINE_PREFIX)) {
-      const [owner, at] = key.slice(QUARANTINE_PREFIX.length).split(':').map(Number);
-      records.push({ key, userId: Number.isSafeInteger(owner) && owner > 0 ? owner : null, bytes, lastAccess: at || 0, quarantined: true, fullySynced: true });
-    }
-    if (typeof budgetBytes === 'function') budgetBytes = budgetBytes(records.reduce((sum, record) => sum + record.bytes, 0));
-    const plan = this.core.planStorageCleanup({
-      records, budgetBytes, activeUserId, now: this.clock.wall(),
-    });
-    let freed = 0;
-    for (const eviction of plan.evictions ?? []) {
-      await this.store.delete(eviction.key);
-      // An evicted record was fully synced: its user starts afresh here, not as storage-lost.
-      const evictedUser = userIdOfRecordKey(eviction.key);
-      if (evictedUser !== null) await this.store.delete(clientKey(evictedUser));
-      freed += eviction.bytes;
-    }
-    // Step 3/4 of the plan: the planner only trims audit entries, never earnings or the outbox.
-    for (const trim of plan.trimAudit ?? []) {
-      const session = this.sessions.get(trim.userId);
-      if (session?.engine) {
-        session.engine.trimAudit(trim.keepEntries);
-        // Another session's record is written on its own queue, not awaited: that session may
-        // itself be waiting for a cleanup, and waiting for it here would deadlock.
-        if (session !== queueOwner) this.track(session.run(() => this.persist(session)));
-        freed += trim.freedBytes;
-        continue;
-      }
-      if (session) continue;  // another tab leads this user and owns its record
-      const engine = this.restoredCopy(trim.userId, await this.store.get(trim.key));
-      try {
-        engine.trimAudit(trim.keepEntries);
-        const bytes = engine.serialize();
-        // A session started while the record was read now owns it: an older copy must not
-        // overwrite what it stores.
-        if (this.sessions.has(trim.userId)) continue;
-        await this.store.put(trim.key, bytes);
-        freed += trim.freedBytes;
-      } finally {
-        engine.dispose();
-      }
-    }
-    return freed;
-  }
-
-  // A throwaway engine holding `bytes`; the caller disposes it. The record's own client id
-  // replaces the placeholder on restore.
-  restoredCopy(userId, bytes) {
-    const engine = this.core.createEngine({ userId, clientId: 'cleanup', seed: this.seed, config: this.engineConfig });
-    try {
-      engine.restore(bytes);
-    } catch (error) {
-      engine.dispose();
-      throw error;
-    }
-    return engine;
-  }
-
-  // {auditEntries, auditBytes} of a record stored as `storedBytes` (possibly compressed):
-  // the serialized audit's share of the record, applied to the stored size. A record that
-  // cannot be restored reports no audit, so nothing is planned for it.
-  auditShare(userId, recordBytes, storedBytes) {
-    let engine;
-    try {
-      engine = this.restoredCopy(userId, recordBytes);
-    } catch {
-      return { auditEntries: 0, auditBytes: 0 };
-    }
-    try {
-      const auditEntries = engine.audit().length;
-      const withAudit = engine.serialize().length;
-      engine.trimAudit(0);
-      const withoutAudit = engine.serialize().length;
-      return { auditEntries, auditBytes: Math.floor((storedBytes * (withAudit - withoutAudit)) / withAudit) };
-    } finally {
-      engine.dispose();
-    }
-  }
-
-  // A stored record's state without loading an engine; null when unreadable (then it counts as
-  // unsynced and is kept).
-  storedState(bytes) {
-    if (!bytes) return null;
-    try {
-      return this.core.decodeRecord(bytes)?.state ?? null;
-    } catch {
-      return null;
-    }
   }
 
   changed(session) {
@@ -1016,19 +844,21 @@ export class EarningsManager {
     }
   }
 
-  // ms until the server's last Retry-After has passed, 0 when it has.
-  retryAfterWait(session) {
-    return Math.max(0, Math.ceil(session.retryNotBefore - this.clock.mono()));
+  scheduleSync(session) {
+    session.syncLoop.schedule();
   }
 
-  scheduleSync(session) {
-    if (this.disposed || !session.engine || session.offline || !this.lifecycle.isOnline()) return;
-    const engineDue = session.engine.syncDueInMs(this.now());
-    if (!Number.isSafeInteger(engineDue) || engineDue < 0) return;
-    const due = Math.max(engineDue, this.retryAfterWait(session));
-    session.syncTimer.schedule(due, () => this.syncToDatabase(session.userId, true).catch((error) => {
-      this.events.emit('error', { userId: session.userId, source: 'sync', error });
-    }), this.clock.mono());
+  // What the session's SyncLoop does to the world: the engine says when a sync is due, syncOnce
+  // sends it, and a timer's sync enters by the front door (syncToDatabase) like the app's.
+  syncDelegate(session) {
+    return {
+      canSync: () => !this.disposed && session.engine !== null && this.lifecycle.isOnline(),
+      dueInMs: () => session.engine.syncDueInMs(this.now()),
+      exchange: ({ keepalive }) => this.syncOnce(session, { keepalive }),
+      scheduled: (retryInMs) => ({ status: 'scheduled', retryInMs, state: this.shownState(session) }),
+      due: () => this.syncToDatabase(session.userId, true),
+      failed: (error) => this.events.emit('error', { userId: session.userId, source: 'sync', error }),
+    };
   }
 
   // Ticks only feed someone watching (a subscriber, a follower tab): accrual is a function of
@@ -1116,8 +946,8 @@ export class EarningsManager {
     const flushAll = ({ keepalive, online = false }) => {
       for (const session of this.sessions.values()) {
         if (!session.engine) continue;
-        if (online) session.offline = false;
-        if (session.offline) continue;
+        if (online) session.syncLoop.setOffline(false);
+        if (session.syncLoop.offline) continue;
         const flush = (async () => {
           if (online) await session.run(async () => session.engine.onOnline(this.now()));
           return this.syncToDatabase(session.userId, true, { keepalive });
@@ -1135,7 +965,7 @@ export class EarningsManager {
     on(this.lifecycle, 'hidden', () => flushAll({ keepalive: true }));
     on(this.lifecycle, 'pagehide', () => flushAll({ keepalive: true }));
     on(this.lifecycle, 'offline', () => {
-      for (const session of this.sessions.values()) session.syncTimer.cancel();
+      for (const session of this.sessions.values()) session.syncLoop.cancel();
     });
     if (this.telegram?.onLifecycle) {
       this.detach.push(this.telegram.onLifecycle('deactivated', () => flushAll({ keepalive: true })));
@@ -1159,7 +989,7 @@ export class EarningsManager {
       }
     }
     for (const session of this.sessions.values()) {
-      session.syncTimer.cancel();
+      session.syncLoop.cancel();
       session.tickTimer.cancel();
       session.trailingEmit.cancel();
       session.subscribers.clear();
@@ -1167,6 +997,7 @@ export class EarningsManager {
       session.tabs?.dispose();
       session.engine?.dispose();
       session.engine = null;
+      session.moveTo('closed');
       this.setLeading(session, false);
     }
     this.sessions.clear();

@@ -1,0 +1,131 @@
+// Keeping what this package stores on the device within its budget (Properties 9, 10, 23). The
+// core decides what goes (planStorageCleanup, from keys, bytes and each record's state); this
+// class gathers those facts from the store and the live sessions and carries the plan out.
+//
+// Contract: nothing unsynced and nothing of the active user or of a live session is ever evicted;
+// a live session's audit is trimmed in its engine and stored by its own queue, a stored record's
+// audit is trimmed in a throwaway engine and written back only while no session owns it. An
+// evicted record takes its user's client id with it (that user starts afresh, not storage-lost).
+// REQUIRES: `owner` is the EarningsManager (its store, clock, current core, sessions, track and
+// persist); the core is read at each use because a core restart replaces it.
+import { clientKey, RECORD_PREFIX, QUARANTINE_PREFIX, userIdOfRecordKey } from './storage/keys.js';
+
+export class StorageCleanup {
+  constructor(owner) {
+    this.owner = owner;
+  }
+
+  // Frees space by the core's eviction plan (Properties 9, 10, 23): quarantined copies and other
+  // users' fully synced records go first, then old audit entries; nothing unsynced and nothing of
+  // the active user is ever evicted. `queueOwner` is the session whose queue runs this cleanup
+  // (its persist hit the quota): its trimmed record is written by that persist's retry. Returns
+  // the bytes freed.
+  async run(activeUserId, { budgetBytes = this.owner.storageBudgetBytes, queueOwner = null } = {}) {
+    const records = [];
+    for (const { key, bytes } of await this.owner.store.list(RECORD_PREFIX)) {
+      const userId = userIdOfRecordKey(key);
+      const live = userId !== null ? this.owner.sessions.get(userId)?.engine : null;
+      const stored = live ? null : await this.owner.store.get(key).catch(() => null);
+      const state = live ? live.state() : this.storedState(stored);
+      records.push({
+        key,
+        userId,
+        bytes,
+        ...(userId !== null ? this.auditShare(userId, live ? live.serialize() : stored, bytes) : {}),
+        // Mining on means time not yet accrued is owed, whatever the record's pending says.
+        fullySynced: state !== null && !state.isActive && state.pending === '0.00000000'
+          && state.heldForVerification === '0.00000000',
+        lastAccess: state?.lastUpdate ?? 0,
+        isActive: userId === activeUserId || Boolean(live),
+        quarantined: false,
+      });
+    }
+    for (const { key, bytes } of await this.owner.store.list(QUARANTINE_PREFIX)) {
+      const [owner, at] = key.slice(QUARANTINE_PREFIX.length).split(':').map(Number);
+      records.push({ key, userId: Number.isSafeInteger(owner) && owner > 0 ? owner : null, bytes, lastAccess: at || 0, quarantined: true, fullySynced: true });
+    }
+    if (typeof budgetBytes === 'function') budgetBytes = budgetBytes(records.reduce((sum, record) => sum + record.bytes, 0));
+    const plan = this.owner.core.planStorageCleanup({
+      records, budgetBytes, activeUserId, now: this.owner.clock.wall(),
+    });
+    let freed = 0;
+    for (const eviction of plan.evictions ?? []) {
+      await this.owner.store.delete(eviction.key);
+      // An evicted record was fully synced: its user starts afresh here, not as storage-lost.
+      const evictedUser = userIdOfRecordKey(eviction.key);
+      if (evictedUser !== null) await this.owner.store.delete(clientKey(evictedUser));
+      freed += eviction.bytes;
+    }
+    // Step 3/4 of the plan: the planner only trims audit entries, never earnings or the outbox.
+    for (const trim of plan.trimAudit ?? []) {
+      const session = this.owner.sessions.get(trim.userId);
+      if (session?.engine) {
+        session.engine.trimAudit(trim.keepEntries);
+        // Another session's record is written on its own queue, not awaited: that session may
+        // itself be waiting for a cleanup, and waiting for it here would deadlock.
+        if (session !== queueOwner) this.owner.track(session.run(() => this.owner.persist(session)));
+        freed += trim.freedBytes;
+        continue;
+      }
+      if (session) continue;  // another tab leads this user and owns its record
+      const engine = this.restoredCopy(trim.userId, await this.owner.store.get(trim.key));
+      try {
+        engine.trimAudit(trim.keepEntries);
+        const bytes = engine.serialize();
+        // A session started while the record was read now owns it: an older copy must not
+        // overwrite what it stores.
+        if (this.owner.sessions.has(trim.userId)) continue;
+        await this.owner.store.put(trim.key, bytes);
+        freed += trim.freedBytes;
+      } finally {
+        engine.dispose();
+      }
+    }
+    return freed;
+  }
+
+  // A throwaway engine holding `bytes`; the caller disposes it. The record's own client id
+  // replaces the placeholder on restore.
+  restoredCopy(userId, bytes) {
+    const engine = this.owner.core.createEngine({ userId, clientId: 'cleanup', seed: this.owner.seed, config: this.owner.engineConfig });
+    try {
+      engine.restore(bytes);
+    } catch (error) {
+      engine.dispose();
+      throw error;
+    }
+    return engine;
+  }
+
+  // {auditEntries, auditBytes} of a record stored as `storedBytes` (possibly compressed):
+  // the serialized audit's share of the record, applied to the stored size. A record that
+  // cannot be restored reports no audit, so nothing is planned for it.
+  auditShare(userId, recordBytes, storedBytes) {
+    let engine;
+    try {
+      engine = this.restoredCopy(userId, recordBytes);
+    } catch {
+      return { auditEntries: 0, auditBytes: 0 };
+    }
+    try {
+      const auditEntries = engine.audit().length;
+      const withAudit = engine.serialize().length;
+      engine.trimAudit(0);
+      const withoutAudit = engine.serialize().length;
+      return { auditEntries, auditBytes: Math.floor((storedBytes * (withAudit - withoutAudit)) / withAudit) };
+    } finally {
+      engine.dispose();
+    }
+  }
+
+  // A stored record's state without loading an engine; null when unreadable (then it counts as
+  // unsynced and is kept).
+  storedState(bytes) {
+    if (!bytes) return null;
+    try {
+      return this.owner.core.decodeRecord(bytes)?.state ?? null;
+    } catch {
+      return null;
+    }
+  }
+}

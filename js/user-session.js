@@ -1,0 +1,85 @@
+// One user's session in this tab: what the manager keeps per user, and the one queue that
+// serializes that user's engine and storage work.
+//
+// Contract: a session is in exactly one phase and moves only along SESSION_MOVES (moveTo throws
+// on any other move, a bug in this package):
+//   starting    initializeUser is restoring the record or asking the other tabs; nothing to show
+//   following   another tab runs the engine; this one mirrors its state and forwards calls to it
+//   leading     this tab runs the engine (accrues, stores, syncs); `engine` is set in this phase only
+//   restarting  the core trapped; the engine is gone until lead() runs again on a fresh core
+//   closed      disposed; nothing runs
+// Leading is reached from starting (no other tab, or this one won), from following (the leader
+// died) and from restarting. What this page session knows of the sync server is a second, separate
+// state, `contact`: 'connecting' before any answer, 'online' after an answer in the protocol, or
+// 'unreachable' / 'unauthorized' / 'refused' (manager.setContact). Work given to run() runs after all work given
+// before it; a failure goes to its caller only, and a CORE_FAULT restarts the core.
+import { RecordWriter } from './record-writer.js';
+import { SingleTimer } from './scheduler.js';
+import { SyncLoop } from './sync-loop.js';
+
+export const SESSION_MOVES = Object.freeze({
+  starting: Object.freeze(['leading', 'following', 'closed']),
+  following: Object.freeze(['leading', 'closed']),
+  leading: Object.freeze(['restarting', 'closed']),
+  restarting: Object.freeze(['leading', 'closed']),
+  closed: Object.freeze([]),
+});
+
+export class UserSession {
+  constructor(manager, userId) {
+    this.manager = manager;
+    this.userId = userId;
+    this.phase = 'starting';
+    this.engine = null;
+    this.clientId = null;
+    this.mirror = null;
+    this.queue = Promise.resolve();
+    // Every store of this user's record goes through it (manager.persist).
+    this.writer = new RecordWriter(() => manager.writeRecord(this), { track: (written) => manager.track(written) });
+    // When this user's outbox is sent; the manager is its delegate (syncDelegate).
+    this.syncLoop = new SyncLoop(manager.syncDelegate(this), { clock: manager.clock, timers: manager.timers, track: (p) => manager.track(p) });
+    this.tickTimer = new SingleTimer(manager.timers);
+    this.subscribers = new Set();
+    // The core's UI throttle (Property 20), made on first notify and again after a core restart.
+    this.throttle = null;
+    this.throttleCore = null;
+    // Throttle time never runs slower than the trailing timer: see notify().
+    this.throttleFloor = 0;
+    this.trailingEmit = new SingleTimer(manager.timers);
+    // What the app was last told by the `leader` event (a core restart leads again silently).
+    this.leading = false;
+    this.lastCheckpoint = 0;
+    // Storage: the browser's quota is full now (cleared by the next stored write); storage failed
+    // otherwise and the app was told once; the record exists but cannot be read, so it is never
+    // overwritten and this session runs from memory and the server.
+    this.storageFull = false;
+    this.storageBroken = false;
+    this.recordUnreadable = false;
+    // The record's earnings are unknown until the server's row is in (corrupt or lost record).
+    this.pendingRecovery = false;
+    this.tabs = null;
+    this.contact = 'connecting';
+  }
+
+  get isLeader() {
+    return this.phase === 'leading';
+  }
+
+  moveTo(phase) {
+    if (!SESSION_MOVES[this.phase].includes(phase)) {
+      throw new Error(`user ${this.userId}'s session cannot move from ${this.phase} to ${phase}`);
+    }
+    this.phase = phase;
+  }
+
+  // Serializes engine and storage work of this user; a failure is returned to its caller and
+  // does not poison later work.
+  run(work) {
+    const result = this.queue.then(work);
+    this.queue = result.catch((error) => {
+      if (error?.code === 'CORE_FAULT') this.manager.restartCore();
+    });
+    this.manager.track(result);
+    return result;
+  }
+}
