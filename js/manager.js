@@ -16,10 +16,11 @@ import { ClientError, ClientErrorCode } from './client-errors.js';
 import { AmountMalformedError, ConfigInvalidError, RequestInvalidError, UserIdInvalidError } from './errors.js';
 import { EarningsEvents } from './events.js';
 import { readNow } from './scheduler.js';
+import { RecordRestore } from './record-restore.js';
 import { StorageCleanup } from './storage-cleanup.js';
 import { TabCoordinator } from './tabs.js';
 import { UserSession } from './user-session.js';
-import { clientKey, quarantineKey, recordKey, QUARANTINE_PREFIX } from './storage/keys.js';
+import { recordKey } from './storage/keys.js';
 
 // Subscribers and follower tabs see the balance move once a second; the record is checkpointed
 // less often because accrual is a function of time and is recomputed from the stored anchor.
@@ -33,7 +34,6 @@ const ENGINE_EVENTS = Object.freeze({
   rejected: 'rejected',
   recovered: 'recovered',
 });
-const RECORD_ERRORS = new Set(['RECORD_CORRUPT', 'RECORD_VERSION', 'RECORD_USER_MISMATCH', 'STATE_INVALID']);
 
 // What this page session knows of the sync server (the state's syncStatus until an exchange
 // succeeded): 'connecting' before any answer, then 'online' after an answer in the protocol, or
@@ -93,6 +93,7 @@ export class EarningsManager {
     // The old app's localStorage entries (LegacyEntries), imported on a user's first start here.
     this.legacy = legacy;
     this.cleanup = new StorageCleanup(this);
+    this.restore = new RecordRestore(this);
     this.events = new EarningsEvents();
     this.sessions = new Map();
     this.inFlight = new Set();
@@ -233,63 +234,7 @@ export class EarningsManager {
   // and syncing. A tab that takes over from a dead leader lands here too and continues from the
   // leader's last stored record.
   async lead(session) {
-    const start = await session.run(async () => {
-      const { userId } = session;
-      let bytes = null;
-      try {
-        bytes = await this.store.get(recordKey(userId)).catch(() => this.store.get(recordKey(userId)));
-      } catch (error) {
-        // A record that exists but cannot be read must not be overwritten by a fresh one: this
-        // session keeps its earnings in memory and on the server only.
-        session.recordUnreadable = true;
-        this.storageFailed(session, error);
-      }
-      session.clientId = await this.clientIdFor(userId);
-      let engine = this.createEngine(session);
-      let corruption = null;
-      if (bytes) {
-        try {
-          engine.restore(bytes);
-          // The record's outbox numbers ops under its own client id, the one the server knows,
-          // whatever the separately stored id says.
-          session.clientId = engine.clientId();
-        } catch (error) {
-          engine.dispose();
-          if (!RECORD_ERRORS.has(error.code)) throw error;
-          corruption = { error, key: await this.quarantine(userId, bytes) };
-          // The damaged outbox's sequence numbers are unknown: a new client id keeps new ops from
-          // colliding with ops the server may already hold under the old one.
-          session.clientId = await this.clientIdFor(userId, { renew: true });
-          engine = this.createEngine(session);
-          engine.reportCorruption(`${error.code}: ${error.message}`);
-        }
-      }
-      // A record gone (deleted, nulled, wiped) while this device's client id is still stored is
-      // not a new user: what it had sent under that id is unknown, so a new id keeps new ops from
-      // being taken for duplicates, and the balance comes back from the server (storage-lost).
-      const lost = !bytes && !session.recordUnreadable && session.clientIdStored ? session.clientId : null;
-      if (lost) {
-        session.clientId = await this.clientIdFor(userId, { renew: true });
-        engine.dispose();
-        engine = this.createEngine(session);
-      }
-      const imported = !bytes && !session.recordUnreadable && this.importLegacy(session, engine);
-      session.engine = engine;
-      session.moveTo('leading');
-      session.mirror = null;
-      // A restored record's catch-up (the time the app was closed) is judged by the server's
-      // clock when it answers in time (below); anything else starts counting now.
-      const restored = Boolean(bytes) && corruption === null;
-      if (!restored) engine.tick(this.now());
-      // A restored record is already stored; a new or rebuilt one must be before anything else.
-      const stored = (!bytes || corruption) && (await this.persist(session));
-      // The old entry goes only once its claim is stored here; if storing failed it stays, and the
-      // next start imports it again (the claim is for manual review, so a person sees both).
-      if (imported && stored) this.forgetLegacy(session.userId);
-      // Until the server's row is in, the record's earnings are unknown: every sync retries it.
-      session.pendingRecovery = corruption !== null || lost !== null;
-      return { corruption, lost, restored };
-    });
+    const start = await session.run(() => this.restore.open(session));
     if (start.corruption) {
       const { error, key } = start.corruption;
       const recovered = await this.recoverSession(session).catch(() => false);
@@ -330,34 +275,6 @@ export class EarningsManager {
     if (session.leading === leading) return;
     session.leading = leading;
     this.events.emit('leader', { userId: session.userId, isLeader: leading });
-  }
-
-  // The old app's entry for this user into the new engine; true when imported. An entry the core
-  // refuses (corrupt, another user's, an absurd rate) is reported and left where it is.
-  importLegacy(session, engine) {
-    if (this.legacy === null) return false;
-    try {
-      const entry = this.legacy.read(session.userId);
-      if (entry === null) return false;
-      engine.importLegacy(entry, this.now());
-      return true;
-    } catch (error) {
-      if (error?.code === 'CORE_FAULT') throw error;
-      this.events.emit('error', { userId: session.userId, source: 'legacy', error });
-      return false;
-    }
-  }
-
-  forgetLegacy(userId) {
-    try {
-      this.legacy.forget(userId);
-    } catch (error) {
-      this.events.emit('error', { userId, source: 'legacy', error });
-    }
-  }
-
-  createEngine(session) {
-    return this.core.createEngine({ userId: session.userId, clientId: session.clientId, seed: this.seed, config: this.engineConfig });
   }
 
   async serveFollower(session, method, args) {
@@ -692,61 +609,16 @@ export class EarningsManager {
   // user's record (the core runs every check a restore runs).
   detectCorruption(bytes, userId) {
     requireUserId(userId);
-    if (!(bytes instanceof Uint8Array)) return true;
-    try {
-      this.core.detectCorruption(bytes, userId);
-      return false;
-    } catch (error) {
-      if (RECORD_ERRORS.has(error.code)) return true;
-      throw error;
-    }
-  }
-
-  async quarantine(userId, bytes) {
-    const key = quarantineKey(userId, this.clock.wall());
-    try {
-      await this.store.put(key, bytes);
-    } catch (error) {
-      this.events.emit('error', { userId, source: 'quarantine', error });
-    }
-    return key;
+    return this.restore.detectCorruption(bytes, userId);
   }
 
   async listQuarantine(userId) {
     requireUserId(userId);
-    return this.store.list(`${QUARANTINE_PREFIX}${userId}:`);
+    return this.restore.listQuarantine(userId);
   }
 
   discardQuarantine(key) {
-    if (typeof key !== 'string' || !key.startsWith(QUARANTINE_PREFIX)) {
-      return Promise.reject(new ClientError('REQUEST_INVALID', 'not a quarantine key'));
-    }
-    return this.store.delete(key);
-  }
-
-  async clientIdFor(userId, { renew = false } = {}) {
-    if (!renew) {
-      try {
-        const stored = await this.store.get(clientKey(userId));
-        if (stored) {
-          const text = new TextDecoder().decode(stored);
-          if (/^[A-Za-z0-9_-]{1,64}$/.test(text)) {
-            const session = this.sessions.get(userId);
-            if (session) session.clientIdStored = true;
-            return text;
-          }
-        }
-      } catch (error) {
-        this.events.emit('error', { userId, source: 'storage', error });
-      }
-    }
-    const clientId = this.newId('c');
-    try {
-      await this.store.put(clientKey(userId), new TextEncoder().encode(clientId));
-    } catch (error) {
-      this.events.emit('error', { userId, source: 'storage', error });
-    }
-    return clientId;
+    return this.restore.discardQuarantine(key);
   }
 
   newId(prefix) {
