@@ -19,12 +19,12 @@ import { readNow } from './scheduler.js';
 import { RecordRestore } from './record-restore.js';
 import { StorageCleanup } from './storage-cleanup.js';
 import { TabCoordinator } from './tabs.js';
-import { UserSession } from './user-session.js';
+import { TICK_MS, UserSession } from './user-session.js';
 import { recordKey } from './storage/keys.js';
 
-// Subscribers and follower tabs see the balance move once a second; the record is checkpointed
-// less often because accrual is a function of time and is recomputed from the stored anchor.
-const TICK_MS = 1000;
+// Subscribers and follower tabs see the balance move once a second (TICK_MS); the record is
+// checkpointed less often because accrual is a function of time and is recomputed from the
+// stored anchor.
 const CHECKPOINT_MS = 30_000;
 const ENGINE_EVENTS = Object.freeze({
   review_needed: 'review-needed',
@@ -297,7 +297,7 @@ export class EarningsManager {
   }
 
   // Reading the state accrues up to now; a balance that moved is a change subscribers hear of
-  // (throttled), unless the read is the one notify() makes to deliver it.
+  // (throttled), unless the read is the one Subscribers makes to deliver it.
   stateOf(session, { notify = true } = {}) {
     if (!session.engine) return session.mirror ?? session.lastState ?? null;
     try {
@@ -716,6 +716,16 @@ export class EarningsManager {
     }
   }
 
+  // What the session's Subscribers asks of the manager.
+  subscribersDelegate(session) {
+    return {
+      core: () => this.core,
+      state: () => this.stateOf(session, { notify: false }),
+      failed: (error) => this.events.emit('error', { userId: session.userId, source: 'subscriber', error }),
+      coreFault: () => this.restartCore(),
+    };
+  }
+
   scheduleSync(session) {
     session.syncLoop.schedule();
   }
@@ -760,58 +770,13 @@ export class EarningsManager {
     this.ensureOpen();
     const session = this.session(userId);
     if (typeof listener !== 'function') throw new TypeError('listener must be a function');
-    session.subscribers.add(listener);
+    const off = session.subscribers.add(listener);
     if (session.tickTimer.handle === null) this.scheduleTick(session);
-    return () => session.subscribers.delete(listener);
+    return off;
   }
 
-  // The core's throttle decides when subscribers hear; this side keeps the timer for the trailing
-  // emission. When that timer fires the window has been waited out in the timers' time, so throttle
-  // time is carried up to the deadline: a clock that did not move meanwhile (paused, manual) still
-  // gets the waiting update delivered instead of deferred again and again.
   notify(session) {
-    if (session.subscribers.size === 0) return;
-    try {
-      const now = this.throttleTime(session);
-      const { emitNow, delayMs } = this.throttleOf(session).offer(now);
-      if (emitNow) {
-        session.trailingEmit.cancel();
-        this.emitState(session);
-        return;
-      }
-      const dueAt = now + delayMs;
-      session.trailingEmit.schedule(delayMs, () => {
-        session.throttleFloor = Math.max(session.throttleFloor, dueAt);
-        this.notify(session);
-      }, now);
-    } catch (error) {
-      if (error?.code !== 'CORE_FAULT') throw error;
-      this.restartCore()?.then(() => this.notify(session), () => {});
-    }
-  }
-
-  throttleTime(session) {
-    return Math.max(this.clock.mono(), session.throttleFloor);
-  }
-
-  throttleOf(session) {
-    if (session.throttleCore !== this.core) {
-      session.throttle?.dispose();
-      session.throttle = this.core.createUiThrottle(TICK_MS);
-      session.throttleCore = this.core;
-    }
-    return session.throttle;
-  }
-
-  emitState(session) {
-    const state = this.stateOf(session, { notify: false });
-    for (const listener of [...session.subscribers]) {
-      try {
-        listener(state);
-      } catch (error) {
-        this.events.emit('error', { userId: session.userId, source: 'subscriber', error });
-      }
-    }
+    session.subscribers.notify();
   }
 
   wireLifecycle() {
@@ -863,9 +828,7 @@ export class EarningsManager {
     for (const session of this.sessions.values()) {
       session.syncLoop.cancel();
       session.tickTimer.cancel();
-      session.trailingEmit.cancel();
-      session.subscribers.clear();
-      session.throttle?.dispose();
+      session.subscribers.dispose();
       session.tabs?.dispose();
       session.engine?.dispose();
       session.engine = null;

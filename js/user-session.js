@@ -15,7 +15,11 @@
 // before it; a failure goes to its caller only, and a CORE_FAULT restarts the core.
 import { RecordWriter } from './record-writer.js';
 import { SingleTimer } from './scheduler.js';
+import { Subscribers } from './subscribers.js';
 import { SyncLoop } from './sync-loop.js';
+
+// Subscribers and follower tabs see the balance move once a second.
+export const TICK_MS = 1000;
 
 export const SESSION_MOVES = Object.freeze({
   starting: Object.freeze(['leading', 'following', 'closed']),
@@ -39,13 +43,8 @@ export class UserSession {
     // When this user's outbox is sent; the manager is its delegate (syncDelegate).
     this.syncLoop = new SyncLoop(manager.syncDelegate(this), { clock: manager.clock, timers: manager.timers, track: (p) => manager.track(p) });
     this.tickTimer = new SingleTimer(manager.timers);
-    this.subscribers = new Set();
-    // The core's UI throttle (Property 20), made on first notify and again after a core restart.
-    this.throttle = null;
-    this.throttleCore = null;
-    // Throttle time never runs slower than the trailing timer: see notify().
-    this.throttleFloor = 0;
-    this.trailingEmit = new SingleTimer(manager.timers);
+    // Who hears this user's state, throttled (Property 20).
+    this.subscribers = new Subscribers(manager.subscribersDelegate(this), { clock: manager.clock, timers: manager.timers, windowMs: TICK_MS });
     // What the app was last told by the `leader` event (a core restart leads again silently).
     this.leading = false;
     this.lastCheckpoint = 0;
