@@ -20,7 +20,6 @@ import { RecordRestore } from './record-restore.js';
 import { StorageCleanup } from './storage-cleanup.js';
 import { TabCoordinator } from './tabs.js';
 import { TICK_MS, UserSession } from './user-session.js';
-import { recordKey } from './storage/keys.js';
 
 // Subscribers and follower tabs see the balance move once a second (TICK_MS); the record is
 // checkpointed less often because accrual is a function of time and is recomputed from the
@@ -630,59 +629,10 @@ export class EarningsManager {
   // Stores the session's record by a write that starts after this call; true once stored, false
   // when storage failed (already reported: quota, storage-degraded).
   persist(session) {
-    return session.writer.flush().catch((error) => {
+    return session.record.flush().catch((error) => {
       if (error?.code === 'CORE_FAULT') this.restartCore();
       throw error;
     });
-  }
-
-  // One write of the record as the engine holds it now (RecordWriter's write).
-  async writeRecord(session) {
-    if (session.recordUnreadable) return false;
-    const bytes = session.engine.serialize();
-    try {
-      await this.store.put(recordKey(session.userId), bytes);
-      session.storageFull = false;
-      session.lastCheckpoint = this.clock.mono();
-      return true;
-    } catch (error) {
-      if (error.code !== ClientErrorCode.STORAGE_QUOTA) {
-        this.storageFailed(session, error);
-        return false;
-      }
-      // The browser's quota, not our budget, ran out: plan as if half of what we store were
-      // allowed, which still never evicts anything unsynced.
-      const freed = await this.cleanup.run(session.userId, {
-        budgetBytes: (usage) => Math.max(1, Math.floor(usage / 2)),
-        queueOwner: session,
-      }).catch(() => 0);
-      if (freed > 0) {
-        try {
-          // Serialized again: the cleanup may have trimmed this session's own audit.
-          await this.store.put(recordKey(session.userId), session.engine.serialize());
-          session.storageFull = false;
-          return true;
-        } catch (retryError) {
-          if (retryError.code !== ClientErrorCode.STORAGE_QUOTA) {
-            this.storageFailed(session, retryError);
-            return false;
-          }
-        }
-      }
-      // Still full: the last stored record stays as it was, this tab carries on from memory, and
-      // the sync server becomes the only safe place for new earnings.
-      if (!session.storageFull) {
-        session.storageFull = true;
-        this.events.emit('quota', { userId: session.userId, store: this.store.kind, freedBytes: freed, recordBytes: bytes.length });
-      }
-      return false;
-    }
-  }
-
-  storageFailed(session, error) {
-    if (session.storageBroken) return;
-    session.storageBroken = true;
-    this.events.emit('storage-degraded', { userId: session.userId, store: this.store.kind, durable: false, error });
   }
 
   changed(session) {
@@ -760,7 +710,7 @@ export class EarningsManager {
         this.broadcast(session);
         this.notify(session);
       }
-      if (this.clock.mono() - session.lastCheckpoint >= CHECKPOINT_MS) await this.persist(session);
+      if (this.clock.mono() - session.record.lastCheckpoint >= CHECKPOINT_MS) await this.persist(session);
     }).catch((error) => this.events.emit('error', { userId: session.userId, source: 'tick', error }));
     this.scheduleTick(session);
   }

@@ -8,7 +8,7 @@
 // stored (storage-lost): a damaged or lost outbox's sequence numbers are unknown, and a new id
 // keeps new ops from being taken for ones the server already holds. The old app's entry is
 // removed only once the record that carries its claim is stored. REQUIRES: `owner` is the
-// EarningsManager (store, clock, current core, events, legacy, persist, storageFailed, newId).
+// EarningsManager (store, clock, current core, events, legacy, persist, newId).
 import { ClientError } from './client-errors.js';
 import { clientKey, quarantineKey, recordKey, QUARANTINE_PREFIX } from './storage/keys.js';
 
@@ -30,8 +30,8 @@ export class RecordRestore {
     } catch (error) {
       // A record that exists but cannot be read must not be overwritten by a fresh one: this
       // session keeps its earnings in memory and on the server only.
-      session.recordUnreadable = true;
-      this.owner.storageFailed(session, error);
+      session.record.unreadable = true;
+      session.record.failed(error);
     }
     session.clientId = await this.clientIdFor(userId);
     let engine = this.createEngine(session);
@@ -56,13 +56,13 @@ export class RecordRestore {
     // A record gone (deleted, nulled, wiped) while this device's client id is still stored is
     // not a new user: what it had sent under that id is unknown, so a new id keeps new ops from
     // being taken for duplicates, and the balance comes back from the server (storage-lost).
-    const lost = !bytes && !session.recordUnreadable && session.clientIdStored ? session.clientId : null;
+    const lost = !bytes && !session.record.unreadable && session.clientIdStored ? session.clientId : null;
     if (lost) {
       session.clientId = await this.clientIdFor(userId, { renew: true });
       engine.dispose();
       engine = this.createEngine(session);
     }
-    const imported = !bytes && !session.recordUnreadable && this.importLegacy(session, engine);
+    const imported = !bytes && !session.record.unreadable && this.importLegacy(session, engine);
     session.engine = engine;
     session.moveTo('leading');
     session.mirror = null;

@@ -13,8 +13,8 @@
 // state, `contact`: 'connecting' before any answer, 'online' after an answer in the protocol, or
 // 'unreachable' / 'unauthorized' / 'refused' (manager.setContact). Work given to run() runs after all work given
 // before it; a failure goes to its caller only, and a CORE_FAULT restarts the core.
-import { RecordWriter } from './record-writer.js';
 import { SingleTimer } from './scheduler.js';
+import { SessionRecord } from './session-record.js';
 import { Subscribers } from './subscribers.js';
 import { SyncLoop } from './sync-loop.js';
 
@@ -39,7 +39,7 @@ export class UserSession {
     this.mirror = null;
     this.queue = Promise.resolve();
     // Every store of this user's record goes through it (manager.persist).
-    this.writer = new RecordWriter(() => manager.writeRecord(this), { track: (written) => manager.track(written) });
+    this.record = new SessionRecord(manager, this);
     // When this user's outbox is sent; the manager is its delegate (syncDelegate).
     this.syncLoop = new SyncLoop(manager.syncDelegate(this), { clock: manager.clock, timers: manager.timers, track: (p) => manager.track(p) });
     this.tickTimer = new SingleTimer(manager.timers);
@@ -47,17 +47,16 @@ export class UserSession {
     this.subscribers = new Subscribers(manager.subscribersDelegate(this), { clock: manager.clock, timers: manager.timers, windowMs: TICK_MS });
     // What the app was last told by the `leader` event (a core restart leads again silently).
     this.leading = false;
-    this.lastCheckpoint = 0;
-    // Storage: the browser's quota is full now (cleared by the next stored write); storage failed
-    // otherwise and the app was told once; the record exists but cannot be read, so it is never
-    // overwritten and this session runs from memory and the server.
-    this.storageFull = false;
-    this.storageBroken = false;
-    this.recordUnreadable = false;
     // The record's earnings are unknown until the server's row is in (corrupt or lost record).
     this.pendingRecovery = false;
     this.tabs = null;
     this.contact = 'connecting';
+    // What calls wait for: initializeUser's start, then a core restart's.
+    this.ready = null;
+    // The last state shown: what state() answers while no engine runs here.
+    this.lastState = null;
+    // This device held a client id for the user when the record was opened (storage-lost).
+    this.clientIdStored = false;
   }
 
   get isLeader() {
