@@ -17,6 +17,7 @@ import { AmountMalformedError, ConfigInvalidError, RequestInvalidError, UserIdIn
 import { EarningsEvents } from './events.js';
 import { readNow } from './scheduler.js';
 import { RecordRestore } from './record-restore.js';
+import { contactAfterFailure, CONTACT_EVENTS, parseJson, ServerRecovery } from './server-recovery.js';
 import { StorageCleanup } from './storage-cleanup.js';
 import { TabCoordinator } from './tabs.js';
 import { TICK_MS, UserSession } from './user-session.js';
@@ -33,16 +34,6 @@ const ENGINE_EVENTS = Object.freeze({
   rejected: 'rejected',
   recovered: 'recovered',
 });
-
-// What this page session knows of the sync server (the state's syncStatus until an exchange
-// succeeded): 'connecting' before any answer, then 'online' after an answer in the protocol, or
-// why not. Only 'online' lets the core's own status (synced / pending / failed) show.
-const CONTACT_EVENTS = new Set(['unreachable', 'unauthorized', 'refused']);
-
-function contactAfterFailure(status, permanent) {
-  if (permanent) return 'refused';
-  return status === 401 || status === 403 ? 'unauthorized' : 'unreachable';
-}
 
 export function requireUserId(userId) {
   if (!Number.isSafeInteger(userId) || userId <= 0) {
@@ -61,14 +52,6 @@ function requireAmount(amount) {
 function describe(value) {
   if (typeof value === 'number' || typeof value === 'bigint') return `${typeof value} ${String(value)}`;
   return typeof value === 'string' ? `"${value.slice(0, 40)}"` : typeof value;
-}
-
-function parseJson(text) {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
 }
 
 export class EarningsManager {
@@ -93,6 +76,7 @@ export class EarningsManager {
     this.legacy = legacy;
     this.cleanup = new StorageCleanup(this);
     this.restore = new RecordRestore(this);
+    this.serverRecovery = new ServerRecovery(this);
     this.events = new EarningsEvents();
     this.sessions = new Map();
     this.inFlight = new Set();
@@ -236,7 +220,7 @@ export class EarningsManager {
     const start = await session.run(() => this.restore.open(session));
     if (start.corruption) {
       const { error, key } = start.corruption;
-      const recovered = await this.recoverSession(session).catch(() => false);
+      const recovered = await this.serverRecovery.recover(session).catch(() => false);
       this.events.emit('corruption', {
         userId: session.userId,
         code: error.code,
@@ -244,16 +228,16 @@ export class EarningsManager {
         quarantineKey: key,
         recovered,
         options: {
-          retryRecovery: () => this.recoverSession(session),
+          retryRecovery: () => this.serverRecovery.recover(session),
           readQuarantine: () => this.store.get(key),
           discardQuarantine: () => this.discardQuarantine(key),
         },
       });
     } else if (start.lost) {
-      const recovered = await this.adoptServerState(session);
+      const recovered = await this.serverRecovery.adopt(session);
       this.events.emit('storage-lost', { userId: session.userId, previousClientId: start.lost, clientId: session.clientId, recovered });
     } else {
-      await this.adoptServerState(session);
+      await this.serverRecovery.adopt(session);
       // Without the server's answer in time, the catch-up is judged by the device's clock.
       if (start.restored) await session.run(async () => session.engine.tick(this.now()));
     }
@@ -452,7 +436,7 @@ export class EarningsManager {
   }
 
   async syncOnce(session, { keepalive }) {
-    if (session.pendingRecovery) await this.recoverSession(session).catch(() => false);
+    if (session.pendingRecovery) await this.serverRecovery.recover(session).catch(() => false);
     const request = await session.run(async () => {
       const now = this.now();
       session.engine.tick(now);
@@ -463,7 +447,7 @@ export class EarningsManager {
     });
     if (!request) {
       // Nothing owed: still, a status is only true once the server answered this session.
-      if (session.contact !== 'online') await this.recoverSession(session).catch(() => false);
+      if (session.contact !== 'online') await this.serverRecovery.recover(session).catch(() => false);
       return session.contact === 'online'
         ? { status: 'synced', state: this.shownState(session), results: [] }
         : { status: 'failed', state: this.shownState(session), results: [] };
@@ -552,56 +536,9 @@ export class EarningsManager {
     await session.ready;
     if (!session.isLeader) return session.tabs.call('reconcileData', []);
     const before = session.engine.conflicts().length;
-    const recovered = await this.recoverSession(session);
+    const recovered = await this.serverRecovery.recover(session);
     const conflicts = session.engine.conflicts().slice(before);
     return { recovered, state: this.shownState(session), conflicts };
-  }
-
-  // A user new to this device starts from the server's row (total, rate, mining on or off: the
-  // server owns them) before the app changes anything. A server that does not answer in time is
-  // not waited for: the first sync answer brings the same row.
-  async adoptServerState(session) {
-    const cancel = { cancelled: false };
-    let timer;
-    const timeout = new Promise((resolve) => {
-      timer = this.timers.setTimeout(() => resolve(false), this.initialStateTimeoutMs);
-    });
-    const recovery = this.recoverSession(session, { cancel }).catch(() => false);
-    const recovered = await Promise.race([recovery, timeout]);
-    this.timers.clearTimeout(timer);
-    cancel.cancelled = true;
-    return recovered;
-  }
-
-  async recoverSession(session, { cancel = null } = {}) {
-    const reply = await this.transport.fetchState(session.clientId, { userId: session.userId });
-    const body = reply.status === 200 ? parseJson(reply.text) : null;
-    if (!body?.state) {
-      const error = parseJson(reply.text)?.error;
-      const failure = {
-        code: reply.status === 0 ? ClientErrorCode.NETWORK : typeof error?.code === 'string' ? error.code : `HTTP_${reply.status}`,
-        message: reply.error ?? (typeof error?.message === 'string' ? error.message : (reply.text ?? '').slice(0, 200)),
-      };
-      this.setContact(session, contactAfterFailure(reply.status, false), {
-        endpoint: reply.url ?? null, httpStatus: reply.status, ...failure,
-      });
-      this.transportFailed(session, reply, failure);
-      return false;
-    }
-    // A late answer is not applied (the app may have changed things since), but it is an answer.
-    if (cancel?.cancelled) {
-      this.setContact(session, 'online');
-      return false;
-    }
-    return session.run(async () => {
-      const { events } = session.engine.recoverFromServer(body, this.now());
-      session.pendingRecovery = false;
-      session.contact = 'online';
-      await this.persist(session);
-      for (const event of events ?? []) this.forwardEngineEvent(session, event);
-      this.changed(session);
-      return true;
-    });
   }
 
   // The seed's RecoveryManager.detectCorruption: true when `bytes` would not restore as this

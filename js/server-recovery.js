@@ -1,0 +1,83 @@
+// Bringing a user's session in line with the sync server's row (GET /v1/state), and what that
+// exchange says about the session's contact with the server.
+//
+// Contract: the server's row wins; local, unacknowledged earnings are rebased on it by the core
+// (recoverFromServer), nothing local is dropped, and the rebased record is stored before the app
+// hears of the change. No answer in the protocol moves the contact to unreachable / unauthorized
+// and is reported with the endpoint and status; the session's pending recovery stays, so the next
+// sync tries again. A late answer to adopt() (after its timeout) is not applied, since the app may
+// have changed things since, but it counts as contact. REQUIRES: `owner` is the EarningsManager
+// (transport, timers, initialStateTimeoutMs, setContact, transportFailed, persist,
+// forwardEngineEvent, changed).
+import { ClientErrorCode } from './client-errors.js';
+
+// What this page session knows of the sync server (the state's syncStatus until an exchange
+// succeeded): 'connecting' before any answer, then 'online' after an answer in the protocol, or
+// why not. Only 'online' lets the core's own status (synced / pending / failed) show.
+export const CONTACT_EVENTS = new Set(['unreachable', 'unauthorized', 'refused']);
+
+export function contactAfterFailure(status, permanent) {
+  if (permanent) return 'refused';
+  return status === 401 || status === 403 ? 'unauthorized' : 'unreachable';
+}
+
+export function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+export class ServerRecovery {
+  constructor(owner) {
+    this.owner = owner;
+  }
+
+  // A user new to this device starts from the server's row (total, rate, mining on or off: the
+  // server owns them) before the app changes anything. A server that does not answer in time is
+  // not waited for: the first sync answer brings the same row.
+  async adopt(session) {
+    const cancel = { cancelled: false };
+    let timer;
+    const timeout = new Promise((resolve) => {
+      timer = this.owner.timers.setTimeout(() => resolve(false), this.owner.initialStateTimeoutMs);
+    });
+    const recovery = this.recover(session, { cancel }).catch(() => false);
+    const recovered = await Promise.race([recovery, timeout]);
+    this.owner.timers.clearTimeout(timer);
+    cancel.cancelled = true;
+    return recovered;
+  }
+
+  async recover(session, { cancel = null } = {}) {
+    const reply = await this.owner.transport.fetchState(session.clientId, { userId: session.userId });
+    const body = reply.status === 200 ? parseJson(reply.text) : null;
+    if (!body?.state) {
+      const error = parseJson(reply.text)?.error;
+      const failure = {
+        code: reply.status === 0 ? ClientErrorCode.NETWORK : typeof error?.code === 'string' ? error.code : `HTTP_${reply.status}`,
+        message: reply.error ?? (typeof error?.message === 'string' ? error.message : (reply.text ?? '').slice(0, 200)),
+      };
+      this.owner.setContact(session, contactAfterFailure(reply.status, false), {
+        endpoint: reply.url ?? null, httpStatus: reply.status, ...failure,
+      });
+      this.owner.transportFailed(session, reply, failure);
+      return false;
+    }
+    // A late answer is not applied (the app may have changed things since), but it is an answer.
+    if (cancel?.cancelled) {
+      this.owner.setContact(session, 'online');
+      return false;
+    }
+    return session.run(async () => {
+      const { events } = session.engine.recoverFromServer(body, this.owner.now());
+      session.pendingRecovery = false;
+      session.contact = 'online';
+      await this.owner.persist(session);
+      for (const event of events ?? []) this.owner.forwardEngineEvent(session, event);
+      this.owner.changed(session);
+      return true;
+    });
+  }
+}
