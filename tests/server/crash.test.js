@@ -88,12 +88,12 @@ async function checkNothingLost(clients, url, db) {
     while (client.pending) await client.step(url);
     assert.equal(await client.resendLast(url), 'duplicate');
     const rows = await db.query(
-      `SELECT seq::int AS seq, op_id, status, credited::text AS credited FROM sync_op_results WHERE user_id = $1 ORDER BY seq`,
+      `SELECT seq::int AS seq, status, credited::text AS credited FROM sync_op_results WHERE user_id = $1 ORDER BY seq`,
       [client.userId],
     );
     assert.deepEqual(
       rows,
-      [...client.acked.values()].map((op) => ({ seq: op.seq, op_id: op.id, status: 'applied', credited: AMOUNT })),
+      [...client.acked.values()].map((op) => ({ seq: op.seq, status: 'applied', credited: AMOUNT })),
     );
     const money = await ledger(db, client.userId);
     assert.equal(units(money.total_earned), units(AMOUNT) * BigInt(client.acked.size));
