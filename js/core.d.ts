@@ -310,6 +310,13 @@ export interface EarningsCore {
     approve: boolean;
     serverNow: number;
   }): Record<string, unknown>;
+  /** Server side: change a user's rate from serverNow on, settling the old rate's budget (see src/credit.h). */
+  planRateChange(request: {
+    row: Record<string, unknown>;
+    rate: Amount;
+    serverNow: number;
+    config?: Record<string, unknown>;
+  }): { row: Record<string, unknown>; previousRate: Amount; settled: Amount; settledFromMs: number | null };
   /** A full engine configuration (defaults filled in); CONFIG_INVALID otherwise. */
   engineConfig(config?: EngineConfig): EngineConfig;
   /** Returns when `bytes` restore cleanly as `userId`'s record; throws the RECORD_* reason otherwise. */

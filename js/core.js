@@ -456,6 +456,13 @@ class EarningsCore {
     );
   }
 
+  // Server side: a user's rate changed by the app's backend from serverNow on, the old rate's
+  // budget up to then settled: { row, rate, serverNow, config }.
+  planRateChange(request) {
+    this.#requireServerBuild('planRateChange');
+    return unwrapJson(this.#call('_planRateChange', jsonText(request, RequestInvalidError, 'planRateChange request')));
+  }
+
   // The crediting planners are only in the server's build of the core; the client module
   // browsers download leaves them out.
   #requireServerBuild(method) {

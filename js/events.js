@@ -2,13 +2,15 @@
 // recovery options), `review-needed`, `rejected` (an op the server refused for good, with its
 // reason), `recovered`, `storage-degraded`, `quota`, `clock-jump`, `leader` (this tab started or
 // stopped running a user's engine), `leader-refused` (no Web Locks and another tab leads: this one
-// follows it), `error`, `unreachable` / `unauthorized` / `refused` (this page session's contact
+// follows it), `rate-changed` (a sync answer brought the server's rate for the user), `error`,
+// `unreachable` / `unauthorized` / `refused` (this page session's contact
 // with the sync server turned so; also the state's syncStatus), `storage-lost` (the record
 // vanished while this device's client id was still stored: rebuilt from the server).
 // A listener that throws is reported on `error` and never breaks the manager or other listeners.
 export const EVENT_TYPES = Object.freeze([
   'sync', 'conflict', 'corruption', 'review-needed', 'rejected', 'recovered', 'storage-degraded', 'quota',
-  'clock-jump', 'leader', 'leader-refused', 'error', 'unreachable', 'unauthorized', 'refused', 'storage-lost',
+  'clock-jump', 'leader', 'leader-refused', 'rate-changed', 'error', 'unreachable', 'unauthorized', 'refused',
+  'storage-lost',
 ]);
 
 export class EarningsEvents {

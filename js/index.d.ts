@@ -244,6 +244,12 @@ export interface EarningsEventMap {
   leader: { userId: number; isLeader: boolean };
   /** No Web Locks here and another tab answered as leader: this tab follows it instead of leading. */
   'leader-refused': { userId: number; reason: string };
+  /**
+   * A sync answer brought a rate (TON per hour) other than the one the engine accrued at: the
+   * server's rate wins (the app's backend set it, or the server caps it). Accrual from now on is
+   * at `rate`.
+   */
+  'rate-changed': { userId: number; previousRate: Amount; rate: Amount };
   /** The state was rebuilt from the server's row. */
   recovered: { userId: number; total?: string; [key: string]: unknown };
   /** This page session's contact with the sync server: no answer in the protocol (server down, wrong endpoint, HTML, 5xx). */

@@ -457,6 +457,9 @@ export class EarningsManager {
       const now = this.now();
       const body = reply.status === 200 ? parseJson(reply.text) : null;
       let outcome;
+      // The server's rate wins over the one the app set (setMining): an answer may bring the rate
+      // the app's backend gave the user, which the engine accrues at from here on.
+      const rateBefore = session.engine.state().baseEarningRate;
       if (body) {
         try {
           const applied = session.engine.applySyncResponse(body, now);
@@ -487,6 +490,9 @@ export class EarningsManager {
       outcome.state = this.shownState(session);
       this.events.emit('sync', { userId: session.userId, ...outcome });
       if (outcome.status === 'failed' && !outcome.permanent) this.transportFailed(session, reply, outcome.error);
+      if (outcome.state.baseEarningRate !== rateBefore) {
+        this.events.emit('rate-changed', { userId: session.userId, previousRate: rateBefore, rate: outcome.state.baseEarningRate });
+      }
       for (const event of outcome.events ?? []) this.forwardEngineEvent(session, event);
       this.broadcast(session);
       this.notify(session);

@@ -24,6 +24,8 @@ import { createUserRateLimit } from './user-rate-limit.js';
 const REVIEW_ACTION = /^\/v1\/admin\/(?:users\/([1-9]\d{0,15})\/)?reviews\/([1-9]\d{0,17})\/(approve|reject)$/;
 const REVIEW_STATUSES = new Set(['pending', 'approved', 'rejected']);
 const MAX_NOTE_CHARS = 1000;
+const USER_RATE = /^\/v1\/admin\/users\/([1-9]\d{0,15})\/rate$/;
+
 // What a draining process tells clients: by then another process (or this one restarted) answers.
 const DRAIN_RETRY_AFTER_S = 5;
 
@@ -123,8 +125,10 @@ function parseJsonObject(buffer, { allowEmpty = false } = {}) {
   return value;
 }
 
-function reviewNote(body) {
-  const unknown = Object.keys(body).filter((key) => key !== 'note');
+// The note of an admin request's body (optional), once the body holds nothing but it and
+// `otherFields`.
+function adminNote(body, otherFields = []) {
+  const unknown = Object.keys(body).filter((key) => key !== 'note' && !otherFields.includes(key));
   if (unknown.length > 0) throw requestInvalid(`unknown field ${JSON.stringify(unknown[0])}`);
   if (body.note === undefined) return null;
   if (typeof body.note !== 'string' || body.note.length > MAX_NOTE_CHARS) {
@@ -303,13 +307,24 @@ export async function createServer(options = {}) {
       if (method !== 'POST') throw new ServerError('METHOD_NOT_ALLOWED', 'use POST', 405);
       context.operation = 'review_decision';
       checkAdmin(req.headers.authorization);
-      const note = reviewNote(parseJsonObject(await readBody(req, config.maxBodyBytes), { allowEmpty: true }));
+      const note = adminNote(parseJsonObject(await readBody(req, config.maxBodyBytes), { allowEmpty: true }));
       const [, userId, id, verb] = action;
       const owner = userId === undefined ? null : Number(userId);
       if (owner !== null && !Number.isSafeInteger(owner)) throw requestInvalid('userId is out of range');
       const decision = await service.decideReview({ userId: owner, id: Number(id) }, { approve: verb === 'approve', note });
       logger.info({ review: decision }, `review ${decision.status}`);
       return send(res, 200, { review: decision });
+    }
+    const userRate = USER_RATE.exec(pathname);
+    if (userRate) {
+      if (method !== 'PUT') throw new ServerError('METHOD_NOT_ALLOWED', 'use PUT', 405);
+      checkAdmin(req.headers.authorization);
+      const body = parseJsonObject(await readBody(req, config.maxBodyBytes));
+      const note = adminNote(body, ['rate']);
+      context.userId = Number(userRate[1]);
+      const answer = await service.setUserRate(context.userId, body.rate, { note });
+      logger.info({ userId: context.userId, rate: answer.state.baseEarningRate, note }, 'rate changed');
+      return send(res, 200, answer);
     }
     if ((method === 'GET' || method === 'HEAD') && (await staticFiles.serve(req, res, pathname))) return undefined;
     throw new ServerError('NOT_FOUND', `no route for ${method} ${pathname}`, 404);
@@ -393,6 +408,8 @@ export async function createServer(options = {}) {
     handler,
     server,
     url: null,
+    // The app's backend setting a user's rate in process; the same as PUT /v1/admin/users/:userId/rate.
+    setUserRate: (userId, rate, options) => service.setUserRate(userId, rate, options),
     async listen(port = config.port, host = config.host) {
       await new Promise((resolve, reject) => {
         server.once('error', reject);

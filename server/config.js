@@ -56,6 +56,15 @@ const configError = (message) => new ServerError('CONFIG_INVALID', message, 500)
 
 const AMOUNT_TEXT = /^\d{1,10}(\.\d{1,8})?$/;
 
+// REQUIRES: text matches AMOUNT_TEXT (or is NUMERIC(18,8) as the database prints it). The exact
+// count of 10^-8 TON, for comparing rates: money is never a float.
+export function amountUnits(text) {
+  const [whole, fraction = ''] = text.split('.');
+  return BigInt(whole + fraction.padEnd(8, '0'));
+}
+
+const amountText = (units) => `${units / 100_000_000n}.${String(units % 100_000_000n).padStart(8, '0')}`;
+
 function integerIn(name, value, min, max) {
   if (!Number.isSafeInteger(value) || value < min || value > max) {
     throw configError(`${name} must be an integer in [${min}, ${max}], got ${value}`);
@@ -151,6 +160,16 @@ export function resolveConfig(overrides = {}) {
     if (typeof config[key] !== 'string' || !AMOUNT_TEXT.test(config[key])) {
       throw configError(`${key} must be a decimal string like "1.5", got ${JSON.stringify(config[key])}`);
     }
+    // As the database and the core print amounts, so rates compare and answer as the same text.
+    config[key] = amountText(amountUnits(config[key]));
+  }
+  // New users would accrue on their devices at a rate the server credits only up to the cap,
+  // the rest going to review: refuse to start instead.
+  if (amountUnits(config.defaultRatePerHour) > amountUnits(config.maxRatePerHour)) {
+    throw configError(
+      `DEFAULT_RATE_PER_HOUR (${config.defaultRatePerHour}) is above MAX_RATE_PER_HOUR (${config.maxRatePerHour}), ` +
+        'the most the server credits',
+    );
   }
   if (typeof config.now !== 'function') throw configError('now must be a function returning ms');
   if (config.botToken !== null && (typeof config.botToken !== 'string' || !/^\d+:[\w-]{20,}$/.test(config.botToken))) {

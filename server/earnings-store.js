@@ -28,6 +28,7 @@ const ROW_COLUMNS = `
   u.base_earning_rate::text AS base_earning_rate,
   u.pending_review::text AS pending_review,
   u.budget_anchor::text AS budget_anchor,
+  u.budget_settled::text AS budget_settled,
   u.sync_status,
   ${timestampToMs('u.last_update')} AS last_update_ms,
   ${timestampToMs('u.start_date')} AS start_date_ms,
@@ -44,6 +45,7 @@ function rowFromSql(sqlRow, lastSeq) {
     baseEarningRate: sqlRow.base_earning_rate,
     pendingReview: sqlRow.pending_review,
     budgetAnchor: toNumber(sqlRow.budget_anchor),
+    budgetSettled: sqlRow.budget_settled,
     syncStatus: sqlRow.sync_status ?? 'synced',
     lastUpdate: toNumber(sqlRow.last_update_ms),
     startDate: toNumber(sqlRow.start_date_ms),
@@ -53,12 +55,14 @@ function rowFromSql(sqlRow, lastSeq) {
   };
 }
 
-export function stateAnswer(row) {
+// `creditedRate`: the rate the server credits this row at (its rate, capped at MAX_RATE_PER_HOUR),
+// which is the one the client is told to accrue at.
+export function stateAnswer(row, creditedRate) {
   return {
     userId: row.userId,
     totalEarned: row.totalEarned,
     currentEarnings: row.currentEarnings,
-    baseEarningRate: row.baseEarningRate,
+    baseEarningRate: creditedRate,
     pendingReview: row.pendingReview,
     lastSeq: row.lastSeq,
     lastUpdate: row.lastUpdate,
@@ -128,6 +132,7 @@ export function firstContactRow(userId, nowMs, defaultRatePerHour) {
     baseEarningRate: defaultRatePerHour,
     pendingReview: '0',
     budgetAnchor: nowMs,
+    budgetSettled: '0',
     syncStatus: 'synced',
     lastUpdate: nowMs,
     startDate: nowMs,
@@ -223,7 +228,7 @@ export async function writePlans(db, nowMs, plans) {
   const rows = await db.query(
     `WITH plan AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS p(user_id bigint, client_id text, revision bigint,
-         total_earned numeric, current_earnings numeric, pending_review numeric, budget_anchor bigint, last_seq bigint,
+         total_earned numeric, current_earnings numeric, pending_review numeric, budget_anchor bigint, budget_settled numeric, last_seq bigint,
          failed boolean)
      ), updated AS (
        UPDATE user_earnings u SET
@@ -231,6 +236,7 @@ export async function writePlans(db, nowMs, plans) {
          current_earnings = p.current_earnings,
          pending_review = p.pending_review,
          budget_anchor = p.budget_anchor,
+         budget_settled = p.budget_settled,
          last_update = ${msToTimestamp('$5')},
          updated_at = ${msToTimestamp('$5')},
          last_sync_attempt = ${msToTimestamp('$5')},
@@ -278,6 +284,7 @@ export async function writePlans(db, nowMs, plans) {
           current_earnings: p.row.currentEarnings,
           pending_review: p.row.pendingReview,
           budget_anchor: p.row.budgetAnchor,
+          budget_settled: p.row.budgetSettled,
           last_seq: p.row.lastSeq,
           failed: p.failed,
         })),
@@ -392,4 +399,33 @@ export async function recordRefusedSyncs(db, refusals) {
      WHERE u.user_id = r.user_id`,
     [JSON.stringify([...refusals].map(([userId, { count, lastMs }]) => ({ user_id: userId, count, last_ms: lastMs })))],
   );
+}
+
+// Writes a rate change the core planned (plan_rate_change) and its audit row: operation_type
+// 'rate_change', source 'admin', old and new value the row's rate before and after.
+// REQUIRES: the row locked (lockUser) in `tx`.
+export async function writeRateChange(tx, { userId, before, change, note, nowMs }) {
+  const metadata = {
+    creditedRateBefore: change.previousRate,
+    settled: change.settled,
+    settledFromMs: change.settledFromMs,
+    budgetSettled: change.row.budgetSettled,
+    budgetAnchor: change.row.budgetAnchor,
+    note,
+  };
+  const [stored] = await tx.query(
+    `WITH audit AS (
+       INSERT INTO earnings_audit_log (user_id, operation_type, old_value, new_value, timestamp, source, metadata)
+       VALUES ($1, 'rate_change', $2::numeric, $3::numeric, ${msToTimestamp('$6')}, 'admin', $7::jsonb)
+     )
+     UPDATE user_earnings u SET
+       base_earning_rate = $3::numeric,
+       budget_settled = $4::numeric,
+       budget_anchor = $5::bigint,
+       updated_at = ${msToTimestamp('$6')}
+     WHERE u.user_id = $1
+     RETURNING ${ROW_COLUMNS}`,
+    [userId, before.baseEarningRate, change.row.baseEarningRate, change.row.budgetSettled, change.row.budgetAnchor, nowMs, JSON.stringify(metadata)],
+  );
+  return rowFromSql(stored, 0);
 }

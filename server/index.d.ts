@@ -1,7 +1,8 @@
 // Types of ton-earnings-guard/server (server/index.js), the sync server for a Node backend.
 // Money is always a decimal string ("2.50000000"), never a JS number; user ids are positive safe
 // integers; times are milliseconds since the epoch.
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+// node:http's types are written out as the few members used here, so that a TypeScript app
+// needs no @types/node to use these types.
 
 /** A decimal string amount of TON, e.g. "2.5" in, "2.50000000" out. */
 export type Amount = string;
@@ -63,15 +64,52 @@ export interface CreateServerOptions extends Partial<Omit<ServerConfig, 'now'>> 
 export interface EarningsServer {
   readonly config: Readonly<ServerConfig>;
   readonly db: EarningsDatabase;
-  readonly server: Server;
-  /** The request handler, to mount in another node:http server. */
-  readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The node:http Server (listening once listen() resolved). */
+  readonly server: { readonly listening: boolean; close(callback?: (error?: Error) => void): unknown };
+  /** The request handler (req: IncomingMessage, res: ServerResponse), to mount in another node:http server. */
+  readonly handler: (req: unknown, res: unknown) => void;
   /** http://host:port once listening, else null. */
   readonly url: string | null;
+  /**
+   * The app's backend changing a user's rate (TON per hour, 0 < rate <= maxRatePerHour) from the
+   * server's now on; the same as PUT /v1/admin/users/:userId/rate. Time before it is credited at
+   * the old rate, after it at the new one; audited as 'rate_change' (source 'admin'). A user the
+   * server has not seen gets a row. RATE_INVALID / USER_ID_INVALID (ServerError) otherwise.
+   */
+  setUserRate(userId: number, rate: Amount, options?: { note?: string | null }): Promise<RateChangeAnswer>;
   listen(port?: number, host?: string): Promise<string>;
   /** Stops listening and closes the database it opened. */
   close(): Promise<void>;
 }
+
+/** The user's state as its clients are told it, after a rate change. */
+export interface RateChangeAnswer {
+  state: {
+    userId: number;
+    totalEarned: Amount;
+    currentEarnings: Amount;
+    /** The rate the server credits (the row's, capped at maxRatePerHour). */
+    baseEarningRate: Amount;
+    pendingReview: Amount;
+    lastSeq: number;
+    lastUpdate: number;
+    startDate: number;
+    isActive: boolean;
+    syncStatus: 'synced' | 'pending' | 'failed';
+  };
+  serverTime: number;
+}
+
+/**
+ * setUserRate for a backend that shares the server's database without running the server; pass
+ * the server's configuration (e.g. configFromEnv()) so the cap and offline rule are the same.
+ */
+export function setUserRate(
+  db: EarningsDatabase,
+  userId: number,
+  rate: Amount,
+  options?: { note?: string | null } & Partial<ServerConfig>,
+): Promise<RateChangeAnswer>;
 
 /** Opens the database, applies pending migrations, loads the core; does not listen. */
 export function createServer(options?: CreateServerOptions): Promise<EarningsServer>;

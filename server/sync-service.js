@@ -17,8 +17,10 @@ import {
   userCounts,
   stateAnswer,
   writePlans,
+  writeRateChange,
   writeReviewDecision,
 } from './earnings-store.js';
+import { amountUnits } from './config.js';
 import { ServerError, requestInvalid } from './errors.js';
 import { RowCache } from './row-cache.js';
 import { shardMap } from './shards.js';
@@ -127,13 +129,54 @@ function createRefusalLog(db) {
   };
 }
 
+const creditConfigOf = (config) => ({
+  offlineCapMs: config.offlineCapMs,
+  toleranceMs: config.toleranceMs,
+  maxRatePerHour: config.maxRatePerHour,
+  maxBatch: config.maxBatch,
+});
+
+const MAX_NOTE_CHARS = 1000;
+
+// Changes a user's rate from the server's now on (the app's backend: PUT
+// /v1/admin/users/:userId/rate, or setUserRate): the core settles the old rate's budget up to now
+// (plan_rate_change), and the row and a 'rate_change' audit row (source 'admin') are written under
+// the user's row lock. A user the server has not seen yet gets a row, as on first contact (its
+// budget starts now). Returns the user's state as a client is told it.
+// RATE_INVALID unless 0 < rate <= MAX_RATE_PER_HOUR; nothing is written then.
+export async function changeUserRate({ db, core, config }, userId, rate, { note = null } = {}) {
+  if (!Number.isSafeInteger(userId) || userId <= 0) {
+    throw new ServerError('USER_ID_INVALID', 'userId must be a positive safe integer', 400);
+  }
+  if (typeof rate !== 'string') throw new ServerError('RATE_INVALID', 'rate must be a decimal string such as "2.5"', 422);
+  if (note !== null && (typeof note !== 'string' || note.length > MAX_NOTE_CHARS || note.includes('\0'))) {
+    throw requestInvalid(`note must be a string of at most ${MAX_NOTE_CHARS} characters, without NUL`);
+  }
+  const serverNow = config.now();
+  const row = await db.transaction(
+    async (tx, opened) => {
+      const before = await lockUser(tx, opened, { userId, clientId: null, nowMs: serverNow, defaultRatePerHour: config.defaultRatePerHour });
+      let change;
+      try {
+        change = core.planRateChange({ row: before, rate, serverNow, config: creditConfigOf(config) });
+      } catch (error) {
+        throw planError(error);
+      }
+      return writeRateChange(tx, { userId, before, change, note, nowMs: serverNow });
+    },
+    { opening: lockStatements(userId, null) },
+  );
+  return { state: stateAnswer(row, creditedRate(row, config)), serverTime: serverNow };
+}
+
+// The rate the server credits `row` at, and so the one a client is told: a row's rate above
+// MAX_RATE_PER_HOUR (set before the cap was lowered, or by SQL) is credited at the cap.
+function creditedRate(row, config) {
+  return amountUnits(row.baseEarningRate) > amountUnits(config.maxRatePerHour) ? config.maxRatePerHour : row.baseEarningRate;
+}
+
 export function createSyncService({ db, core, config, metrics }) {
-  const creditConfig = {
-    offlineCapMs: config.offlineCapMs,
-    toleranceMs: config.toleranceMs,
-    maxRatePerHour: config.maxRatePerHour,
-    maxBatch: config.maxBatch,
-  };
+  const creditConfig = creditConfigOf(config);
   const rowCache = new RowCache();
 
   // The core's crediting plan for a sync on `row`: { row, plan }, or { row, error } refusing it.
@@ -282,7 +325,7 @@ export function createSyncService({ db, core, config, metrics }) {
       }
       sync.outcome = {
         value: {
-          response: { results: sync.results, state: stateAnswer(row), serverTime: serverNow },
+          response: { results: sync.results, state: stateAnswer(row, creditedRate(row, config)), serverTime: serverNow },
           queued: sync.write ? sync.plan.reviews.length : 0,
         },
       };
@@ -352,7 +395,7 @@ export function createSyncService({ db, core, config, metrics }) {
       (tx, opened) => lockUser(tx, opened, { userId, clientId, nowMs: serverNow, defaultRatePerHour: config.defaultRatePerHour }),
       { opening: lockStatements(userId, clientId) },
     );
-    return { state: stateAnswer(row), serverTime: serverNow };
+    return { state: stateAnswer(row, creditedRate(row, config)), serverTime: serverNow };
   }
 
   // Approving credits the amount once; rejecting only takes it out of pending review. The second
@@ -408,5 +451,13 @@ export function createSyncService({ db, core, config, metrics }) {
     return decision;
   }
 
-  return { sync, state, decideReview };
+  // This process's remembered row of the user is stale from now on; another process finds out
+  // from the row's revision when its write is refused.
+  async function setUserRate(userId, rate, options) {
+    const answer = await changeUserRate({ db, core, config }, userId, rate, options);
+    rowCache.forgetRow(userId);
+    return answer;
+  }
+
+  return { sync, state, decideReview, setUserRate };
 }

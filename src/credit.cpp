@@ -102,6 +102,7 @@ Status validate_row(const CreditRow& row) {
   if (!in_range(row.current_earnings)) return state_invalid("currentEarnings out of range");
   if (!in_range(row.rate_per_hour)) return state_invalid("baseEarningRate out of range");
   if (!in_range(row.pending_review)) return state_invalid("pendingReview out of range");
+  if (!in_range(row.budget_settled)) return state_invalid("budgetSettled out of range");
   if (row.budget_anchor_ms && !time_in_range(*row.budget_anchor_ms)) {
     return state_invalid("budgetAnchor out of range");
   }
@@ -237,7 +238,8 @@ const char* to_string(ReviewReason reason) {
 bool operator==(const CreditRow& a, const CreditRow& b) {
   return a.total_earned == b.total_earned && a.current_earnings == b.current_earnings &&
          a.rate_per_hour == b.rate_per_hour && a.budget_anchor_ms == b.budget_anchor_ms &&
-         a.last_seq == b.last_seq && a.pending_review == b.pending_review;
+         a.last_seq == b.last_seq && a.pending_review == b.pending_review &&
+         a.budget_settled == b.budget_settled;
 }
 
 Status validate_credit_config(const CreditConfig& config) {
@@ -306,6 +308,7 @@ Result<CreditPlan> plan_credit(const CreditRow& row, const std::vector<SyncOp>& 
   plan.row.budget_anchor_ms = anchor;
   std::int64_t spent_to = start;
   bool spent_any = false;
+  Units settled_left = row.budget_settled;
   bool gap = false;
 
   for (const SyncOp& op : ops) {
@@ -325,7 +328,7 @@ Result<CreditPlan> plan_credit(const CreditRow& row, const std::vector<SyncOp>& 
       continue;
     }
     const std::int64_t anchor_before = spent_to;
-    const Units budget = budget_left(rate, spent_to, server_now, config.tolerance_ms);
+    const Units budget = settled_left + budget_left(rate, spent_to, server_now, config.tolerance_ms);
     Units credited = 0;
     ReviewReason reason = ReviewReason::kExceedsBudget;
     if (op.type == SyncOpType::kVerification) {
@@ -365,8 +368,12 @@ Result<CreditPlan> plan_credit(const CreditRow& row, const std::vector<SyncOp>& 
           .amount("review", review)
           .amount("rate", rate);
       plan.audit.push_back(std::move(audit));
-      spent_to += ms_to_earn(credited, rate);
-      spent_any = true;
+      const Units from_settled = std::min(credited, settled_left);
+      settled_left -= from_settled;
+      if (credited > from_settled) {
+        spent_to += ms_to_earn(credited - from_settled, rate);
+        spent_any = true;
+      }
     }
     if (review > 0) {
       ReviewItem item;
@@ -386,7 +393,8 @@ Result<CreditPlan> plan_credit(const CreditRow& row, const std::vector<SyncOp>& 
           .add("budgetAnchor", anchor_before)
           .add("serverElapsedMs", std::max<std::int64_t>(server_now - anchor_before, 0))
           .add("offlineCapMs", config.offline_cap_ms)
-          .amount("budget", budget);
+          .amount("budget", budget)
+          .amount("budgetSettled", settled_left);
       CreditAudit audit;
       audit.operation_type = "review_queued";
       audit.old_value = plan.row.pending_review;
@@ -407,7 +415,38 @@ Result<CreditPlan> plan_credit(const CreditRow& row, const std::vector<SyncOp>& 
     plan.results.push_back(std::move(result));
   }
   if (spent_any) plan.row.budget_anchor_ms = spent_to;
+  plan.row.budget_settled = settled_left;
   return plan;
+}
+
+Result<RateChange> plan_rate_change(const CreditRow& row, Units rate, std::int64_t server_now,
+                                    const CreditConfig& config) {
+  Status status = validate_credit_config(config);
+  if (!status.ok()) return status;
+  status = validate_row(row);
+  if (!status.ok()) return status;
+  if (!time_in_range(server_now)) {
+    return Status(ErrorCode::kTimeInvalid, "serverNow must be a safe integer >= 0 ms");
+  }
+  if (rate <= 0 || rate > config.max_rate_per_hour) {
+    return Status(ErrorCode::kRateInvalid, "rate must be above 0 and at most maxRatePerHour (" +
+                                               format_amount(config.max_rate_per_hour) + ")");
+  }
+  RateChange change;
+  change.row = row;
+  change.row.rate_per_hour = rate;
+  change.previous_rate = std::min(row.rate_per_hour, config.max_rate_per_hour);
+  if (row.budget_anchor_ms && *row.budget_anchor_ms < server_now) {
+    const std::int64_t start = std::max(*row.budget_anchor_ms, server_now - config.offline_cap_ms);
+    const Units earned = budget_for(change.previous_rate, server_now - start);
+    const Units held = std::max(row.budget_settled, budget_for(change.previous_rate, config.offline_cap_ms));
+    // Both terms are at most kMaxUnits, so the sum fits in int64 before it is held.
+    change.row.budget_settled = std::min(row.budget_settled + earned, held);
+    change.settled = change.row.budget_settled - row.budget_settled;
+    change.settled_from_ms = start;
+    change.row.budget_anchor_ms = server_now;
+  }
+  return change;
 }
 
 Result<ReviewDecision> plan_review_decision(const CreditRow& row, Units amount,
@@ -448,7 +487,8 @@ Bytes credit_row_to_document(const CreditRow& row) {
   out.amount("totalEarned", row.total_earned)
       .amount("currentEarnings", row.current_earnings)
       .amount("baseEarningRate", row.rate_per_hour)
-      .amount("pendingReview", row.pending_review);
+      .amount("pendingReview", row.pending_review)
+      .amount("budgetSettled", row.budget_settled);
   if (row.budget_anchor_ms) {
     out.add("budgetAnchor", *row.budget_anchor_ms);
   } else {
@@ -479,6 +519,8 @@ Result<CreditRow> credit_row_from_document(const Node& value) {
   status = amount("baseEarningRate", row.rate_per_hour, true);
   if (!status.ok()) return status;
   status = amount("pendingReview", row.pending_review, false);
+  if (!status.ok()) return status;
+  status = amount("budgetSettled", row.budget_settled, false);
   if (!status.ok()) return status;
   const Node anchor = value.find("budgetAnchor");
   if (anchor.exists() && !anchor.is_null()) {
@@ -564,6 +606,36 @@ Result<std::string> plan_review_decision_json(const std::string& text) {
                        .add("row", credit_row_to_document(decision.value().row))
                        .add("status", decision.value().approved ? "approved" : "rejected")
                        .add("audit", array_document({audit_to_document(audit)})));
+}
+
+Result<std::string> plan_rate_change_json(const std::string& text) {
+  auto input = parse_input(text);
+  if (!input.ok()) return input.status();
+  const Node in = input.value().root();
+  auto config = config_from_document(in);
+  if (!config.ok()) return config.status();
+  auto now = server_now_from_document(in);
+  if (!now.ok()) return now.status();
+  const Node row_field = in.find("row");
+  if (!row_field.exists()) return state_invalid("row is missing");
+  auto row = credit_row_from_document(row_field);
+  if (!row.ok()) return row.status();
+  const Node rate_field = in.find("rate");
+  if (!rate_field.is_string()) return Status(ErrorCode::kRateInvalid, "rate must be a decimal string");
+  auto rate = parse_non_negative_amount(rate_field.text());
+  if (!rate.ok()) return Status(ErrorCode::kRateInvalid, "rate: " + rate.status().message());
+  auto change = plan_rate_change(row.value(), rate.value(), now.value(), config.value());
+  if (!change.ok()) return change.status();
+  Fields out;
+  out.add("row", credit_row_to_document(change.value().row))
+      .amount("previousRate", change.value().previous_rate)
+      .amount("settled", change.value().settled);
+  if (change.value().settled_from_ms) {
+    out.add("settledFromMs", *change.value().settled_from_ms);
+  } else {
+    out.add("settledFromMs", nullptr);
+  }
+  return json_text(out);
 }
 
 }  // namespace earnings

@@ -9,6 +9,10 @@
 // (never negative), so a long silence earns at most offlineCapMs worth, and a client that syncs
 // every second cannot collect the tolerance again and again: crediting x moves the anchor on by
 // the time x takes to earn (rounded up), and the anchor never passes now + toleranceMs.
+// A rate change (plan_rate_change) settles the time up to that moment at the old rate into
+// budgetSettled and moves the anchor to it; the budget is budgetSettled plus the above at the
+// new rate, and crediting spends budgetSettled first. So time before a change is worth the old
+// rate and time after it the new one, exactly (to the unit, rounded down once per change).
 // Ops are taken in seq order:
 //   seq <= lastSeq       duplicate: changes nothing (the server answers what it answered before)
 //   seq >  lastSeq + 1   gap: nothing from this op on is applied; expectedSeq says what to send
@@ -21,7 +25,8 @@
 // JSON entry point (for the wasm binding), plan_credit_json:
 //   in:  {"row":{"totalEarned":"1.50000000","currentEarnings":"1.50000000",
 //                "baseEarningRate":"1.00000000","pendingReview":"0.00000000",
-//                "budgetAnchor":1700000000000|null,"lastSeq":7, ...other members ignored},
+//                "budgetAnchor":1700000000000|null,"budgetSettled":"0"?,"lastSeq":7,
+//                ...other members ignored},
 //         "request":{"clientId":"c-5f2a9d","ops":[{"id":"c-5f2a9d:8","seq":8,"type":"accrual",
 //                    "amount":"0.01666666","from":1700000000000,"to":1700000060000,
 //                    "rate":"1.00000000"}]},
@@ -31,7 +36,7 @@
 //   out: {"results":[{"id","seq","status":"applied|duplicate|review|rejected|gap",
 //                     "credited":"..","review":"..", "code"?,"reason"?,"expectedSeq"?}],
 //         "row":{"totalEarned","currentEarnings","baseEarningRate","pendingReview",
-//                "budgetAnchor","lastSeq"},
+//                "budgetAnchor","budgetSettled","lastSeq"},
 //         "audit":[{"operation_type":"credit|review_queued|op_rejected","old_value","new_value",
 //                   "source":"sync","metadata":{...},"op_id"}],
 //         "reviews":[{"op_id","seq","amount","reason":"verification|exceeds_budget",
@@ -49,6 +54,13 @@
 //   in:  {"row":{...as above},"item":{"id":3,"amount":"0.5","status":"pending"},
 //         "approve":true,"serverNow":n}
 //   out: {"row":{...},"status":"approved|rejected","audit":[{...}]}
+//
+// plan_rate_change_json:
+//   in:  {"row":{...as above},"rate":"2.5","serverNow":n,"config":{...as above}}
+//   out: {"row":{...},"settled":"..","settledFromMs":n|null,"previousRate":".."}
+//   settled: the budget the old rate earned up to serverNow that was added to budgetSettled
+//   (previousRate is the rate that was credited: the row's, capped at maxRatePerHour).
+//   RATE_INVALID unless 0 < rate <= maxRatePerHour.
 #pragma once
 
 #include <cstddef>
@@ -84,6 +96,7 @@ struct CreditRow {
   std::optional<std::int64_t> budget_anchor_ms;
   std::int64_t last_seq = 0;  // for the requesting client
   Units pending_review = 0;
+  Units budget_settled = 0;  // earned at earlier rates, not yet credited (plan_rate_change)
 };
 
 bool operator==(const CreditRow& a, const CreditRow& b);
@@ -170,11 +183,30 @@ struct ReviewDecision {
 Result<ReviewDecision> plan_review_decision(const CreditRow& row, Units amount,
                                             const std::string& item_status, bool approve);
 
+struct RateChange {
+  CreditRow row;
+  Units previous_rate = 0;  // the rate that was credited until server_now
+  Units settled = 0;        // added to row.budget_settled
+  std::optional<std::int64_t> settled_from_ms;  // start of the settled time; none if nothing
+};
+
+// The row with its rate changed to `rate` from server_now on. The old rate's unspent budget up
+// to server_now (from max(anchor, server_now - offline cap)) is added to budget_settled and the
+// anchor moves to server_now. The settled budget is held to at most what the offline cap is worth
+// at the old rate (or what was settled before, if more), so repeated changes during a long
+// silence do not stack up offline time. A row never contacted (no anchor) and an anchor at or past
+// server_now (tolerance already borrowed) settle nothing and keep their anchor.
+// kRateInvalid unless 0 < rate <= config.max_rate_per_hour; kStateInvalid, kConfigInvalid,
+// kTimeInvalid as plan_credit.
+Result<RateChange> plan_rate_change(const CreditRow& row, Units rate, std::int64_t server_now,
+                                    const CreditConfig& config);
+
 Bytes credit_row_to_document(const CreditRow& row);
 Result<CreditRow> credit_row_from_document(const Node& value);
 Bytes credit_plan_to_document(const CreditPlan& plan);
 
 Result<std::string> plan_credit_json(const std::string& text);
 Result<std::string> plan_review_decision_json(const std::string& text);
+Result<std::string> plan_rate_change_json(const std::string& text);
 
 }  // namespace earnings

@@ -20,6 +20,8 @@ Reply plan_review_decision_reply(const std::string& text) {
   return reply_of(plan_review_decision_json(text));
 }
 
+Reply plan_rate_change_reply(const std::string& text) { return reply_of(plan_rate_change_json(text)); }
+
 }  // namespace
 }  // namespace earnings
 
@@ -29,4 +31,5 @@ EMSCRIPTEN_BINDINGS(earnings_crediting) {
 
   function("_planCredit", &plan_credit_reply);
   function("_planReviewDecision", &plan_review_decision_reply);
+  function("_planRateChange", &plan_rate_change_reply);
 }

@@ -41,7 +41,9 @@ CREATE TABLE earnings_audit_log (
   old_value NUMERIC(18,8),
   new_value NUMERIC(18,8),
   timestamp TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT CURRENT_TIMESTAMP,
-  source VARCHAR(20) NOT NULL CONSTRAINT earnings_audit_log_source_check CHECK (source IN ('local', 'sync', 'reconciliation')),
+  -- 'admin': rate changes by the app's backend (015), already in the table this one takes over.
+  source VARCHAR(20) NOT NULL CONSTRAINT earnings_audit_log_source_check
+    CHECK (source IN ('local', 'sync', 'reconciliation', 'admin')),
   metadata JSONB NOT NULL DEFAULT '{}'::jsonb,
   op_id VARCHAR(96)
 ) PARTITION BY RANGE (timestamp);

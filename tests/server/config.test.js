@@ -35,7 +35,7 @@ test('the environment maps onto the config, and unset variables keep the default
   assert.equal(config.devIdentity, true);
   assert.equal(config.offlineCapMs, 3_600_000);
   assert.equal(config.toleranceMs, 0);
-  assert.equal(config.defaultRatePerHour, '0.5');
+  assert.equal(config.defaultRatePerHour, '0.50000000', 'rates are kept as the database prints them');
   assert.deepEqual(config.staticDirs, [
     { prefix: '/', dir: 'web-demo' },
     { prefix: '/dist', dir: 'dist' },

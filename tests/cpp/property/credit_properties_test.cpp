@@ -286,3 +286,29 @@ TEST_CASE("Property 28: excess earnings always go to review, never lost", "[cred
     RC_ASSERT(current.pending_review == row.pending_review);
   });
 }
+
+TEST_CASE("Property 26: across a rate change, time before it is worth the old rate and after it the new",
+          "[credit][property]") {
+  deterministic_prop("a client mining across the change is credited old x t1 + new x (t2 + tolerance)", [] {
+    CreditConfig config = any_config();
+    config.max_rate_per_hour = *rc::gen::inRange<Units>(1, 50 * kUnitsPerTon);
+    const Units old_rate = *rc::gen::inRange<Units>(1, config.max_rate_per_hour + 1);
+    const Units new_rate = *rc::gen::inRange<Units>(1, config.max_rate_per_hour + 1);
+    const std::int64_t t1 = *rc::gen::inRange<std::int64_t>(0, config.offline_cap_ms + 1);
+    const std::int64_t t2 = *rc::gen::inRange<std::int64_t>(0, config.offline_cap_ms + 1);
+    CreditRow row;
+    row.rate_per_hour = old_rate;
+    row.budget_anchor_ms = kNow;
+    auto change = plan_rate_change(row, new_rate, kNow + t1, config);
+    RC_ASSERT(change.ok());
+    RC_ASSERT(change.value().settled == budget_for(old_rate, t1));
+    SyncOp claim;
+    claim.id = kClient + ":1";
+    claim.seq = 1;
+    claim.amount = kMaxUnits;
+    claim.to_ms = kNow + t1 + t2;
+    const CreditPlan plan = planned(change.value().row, {claim}, kNow + t1 + t2, config);
+    RC_ASSERT(plan.credited == budget_for(old_rate, t1) + budget_for(new_rate, t2 + config.tolerance_ms));
+    RC_ASSERT(plan.credited + plan.queued_for_review == kMaxUnits);
+  });
+}

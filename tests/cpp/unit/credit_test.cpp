@@ -285,3 +285,84 @@ TEST_CASE("credit JSON entry point", "[credit]") {
     CHECK(plan_review_decision_json(decision_input.dump()).status().code() == ErrorCode::kStateInvalid);
   }
 }
+
+TEST_CASE("rate changes", "[credit]") {
+  SECTION("the old rate's time up to the change is settled; after it the new rate earns") {
+    auto change = plan_rate_change(row_at(kNow - kMsPerHour), 3 * kOneTon, kNow, no_tolerance()).value();
+    CHECK(change.previous_rate == kOneTon);
+    CHECK(change.settled == kOneTon);
+    CHECK(change.settled_from_ms == kNow - kMsPerHour);
+    CHECK(change.row.budget_settled == kOneTon);
+    CHECK(change.row.budget_anchor_ms == kNow);
+    CHECK(change.row.rate_per_hour == 3 * kOneTon);
+    // Half an hour later: 1 TON settled + 1.5 TON at the new rate.
+    auto plan = plan_credit(change.row, {op(1, 10 * kOneTon)}, kNow + kMsPerHour / 2, no_tolerance()).value();
+    CHECK(plan.credited == kOneTon + 3 * kOneTon / 2);
+    CHECK(plan.row.budget_settled == 0);
+  }
+  SECTION("crediting spends the settled budget first, and the anchor only for the rest") {
+    auto change = plan_rate_change(row_at(kNow - kMsPerHour), 2 * kOneTon, kNow, no_tolerance()).value();
+    auto plan = plan_credit(change.row, {op(1, kOneTon / 4)}, kNow, no_tolerance()).value();
+    CHECK(plan.credited == kOneTon / 4);
+    CHECK(plan.row.budget_settled == 3 * kOneTon / 4);
+    CHECK(plan.row.budget_anchor_ms == kNow);
+    plan = plan_credit(plan.row, {op(2, kOneTon)}, kNow + kMsPerHour / 4, no_tolerance()).value();
+    CHECK(plan.credited == kOneTon);
+    CHECK(plan.row.budget_settled == 0);
+    CHECK(plan.row.budget_anchor_ms == kNow + kMsPerHour / 8);
+  }
+  SECTION("the old rate is the one credited: capped at maxRatePerHour") {
+    CreditConfig config = no_tolerance();
+    config.max_rate_per_hour = 2 * kOneTon;
+    auto change = plan_rate_change(row_at(kNow - kMsPerHour, 5 * kOneTon), kOneTon, kNow, config).value();
+    CHECK(change.previous_rate == 2 * kOneTon);
+    CHECK(change.settled == 2 * kOneTon);
+  }
+  SECTION("a silence longer than the offline cap settles the cap's worth, and changes do not stack it") {
+    CreditConfig config = no_tolerance();
+    config.offline_cap_ms = 2 * kMsPerHour;
+    auto change = plan_rate_change(row_at(kNow - 10 * kMsPerHour), 2 * kOneTon, kNow, config).value();
+    CHECK(change.settled == 2 * kOneTon);
+    CHECK(change.settled_from_ms == kNow - 2 * kMsPerHour);
+    auto again = plan_rate_change(change.row, 2 * kOneTon, kNow + kMsPerHour, config).value();
+    CHECK(again.row.budget_settled == 4 * kOneTon);
+    auto third = plan_rate_change(again.row, kOneTon, kNow + 2 * kMsPerHour, config).value();
+    CHECK(third.row.budget_settled == 4 * kOneTon);
+    CHECK(third.settled == 0);
+  }
+  SECTION("a row never contacted, or with tolerance already borrowed, settles nothing") {
+    CreditRow fresh;
+    fresh.rate_per_hour = kOneTon;
+    auto change = plan_rate_change(fresh, 2 * kOneTon, kNow, CreditConfig()).value();
+    CHECK(change.settled == 0);
+    CHECK_FALSE(change.row.budget_anchor_ms.has_value());
+    CHECK_FALSE(change.settled_from_ms.has_value());
+    change = plan_rate_change(row_at(kNow + 30000), 2 * kOneTon, kNow, CreditConfig()).value();
+    CHECK(change.settled == 0);
+    CHECK(change.row.budget_anchor_ms == kNow + 30000);
+    CHECK(change.row.rate_per_hour == 2 * kOneTon);
+  }
+  SECTION("a rate of 0 or above maxRatePerHour is refused") {
+    CHECK(plan_rate_change(row_at(kNow), 0, kNow, CreditConfig()).status().code() == ErrorCode::kRateInvalid);
+    CreditConfig config;
+    config.max_rate_per_hour = 2 * kOneTon;
+    CHECK(plan_rate_change(row_at(kNow), 2 * kOneTon + 1, kNow, config).status().code() == ErrorCode::kRateInvalid);
+    CHECK(plan_rate_change(row_at(kNow), 2 * kOneTon, kNow, config).ok());
+  }
+  SECTION("JSON entry point") {
+    const json in = {{"row", {{"totalEarned", "1"}, {"baseEarningRate", "1"}, {"budgetAnchor", kNow - kMsPerHour},
+                              {"budgetSettled", "0.5"}}},
+                     {"rate", "2.5"},
+                     {"serverNow", kNow},
+                     {"config", {{"toleranceMs", 0}}}};
+    const json out = json::parse(plan_rate_change_json(in.dump()).value());
+    CHECK(out["settled"] == "1.00000000");
+    CHECK(out["previousRate"] == "1.00000000");
+    CHECK(out["settledFromMs"] == kNow - kMsPerHour);
+    CHECK(out["row"]["budgetSettled"] == "1.50000000");
+    CHECK(out["row"]["baseEarningRate"] == "2.50000000");
+    CHECK(out["row"]["budgetAnchor"] == kNow);
+    const json bad = {{"row", in["row"]}, {"rate", "-1"}, {"serverNow", kNow}};
+    CHECK(plan_rate_change_json(bad.dump()).status().code() == ErrorCode::kRateInvalid);
+  }
+}

@@ -32,7 +32,7 @@ assert.equal(typeof state.currentEarnings, 'string');
 await assert.rejects(manager.initializeUser(0), UserIdInvalidError);
 assert.ok(ClientError.prototype instanceof Error);
 await manager.dispose();
-for (const name of ['createServer', 'startServer', 'configFromEnv', 'openDatabase', 'migrate', 'ServerError']) {
+for (const name of ['createServer', 'startServer', 'setUserRate', 'configFromEnv', 'openDatabase', 'migrate', 'ServerError']) {
   assert.equal(typeof server[name], 'function', `ton-earnings-guard/server exports ${name}`);
 }
 console.log(`node import ok: core ${core.version}, state ${state.currentEarnings}`);
