@@ -17,7 +17,7 @@
 -- Cost on a live database: catalog changes, dropping two indexes and two columns (no rewrite),
 -- and one sequential scan of each old table, to find its newest row and to prove every row
 -- falls before the new partitions (attaching a partition checks its rows). Writes to the two
--- tables wait for it: about 0.2 s per million rows each (docs/PERFORMANCE.md).
+-- tables wait for it: 1.8 to 2.6 s with a million rows in each (docs/PERFORMANCE.md).
 
 CREATE TABLE IF NOT EXISTS earnings_checkpoints (
   user_id BIGINT PRIMARY KEY,
