@@ -17,8 +17,9 @@ import { AmountMalformedError, ConfigInvalidError, RequestInvalidError, UserIdIn
 import { EarningsEvents } from './events.js';
 import { readNow } from './scheduler.js';
 import { RecordRestore } from './record-restore.js';
-import { contactAfterFailure, CONTACT_EVENTS, parseJson, ServerRecovery } from './server-recovery.js';
+import { CONTACT_EVENTS, ServerRecovery } from './server-recovery.js';
 import { StorageCleanup } from './storage-cleanup.js';
+import { SyncExchange } from './sync-exchange.js';
 import { TabCoordinator } from './tabs.js';
 import { TICK_MS, UserSession } from './user-session.js';
 
@@ -77,6 +78,7 @@ export class EarningsManager {
     this.cleanup = new StorageCleanup(this);
     this.restore = new RecordRestore(this);
     this.serverRecovery = new ServerRecovery(this);
+    this.syncExchange = new SyncExchange(this);
     this.events = new EarningsEvents();
     this.sessions = new Map();
     this.inFlight = new Set();
@@ -435,86 +437,6 @@ export class EarningsManager {
     return session.syncLoop.sync(force, { keepalive });
   }
 
-  async syncOnce(session, { keepalive }) {
-    if (session.pendingRecovery) await this.serverRecovery.recover(session).catch(() => false);
-    const request = await session.run(async () => {
-      const now = this.now();
-      session.engine.tick(now);
-      this.takeEngineEvents(session);
-      const next = session.engine.nextSyncRequest(now, { force: true });
-      if (next) await this.persist(session);
-      return next;
-    });
-    if (!request) {
-      // Nothing owed: still, a status is only true once the server answered this session.
-      if (session.contact !== 'online') await this.serverRecovery.recover(session).catch(() => false);
-      return session.contact === 'online'
-        ? { status: 'synced', state: this.shownState(session), results: [] }
-        : { status: 'failed', state: this.shownState(session), results: [] };
-    }
-    const reply = await this.transport.sync(request, { keepalive, userId: session.userId });
-    return session.run(async () => {
-      const now = this.now();
-      const body = reply.status === 200 ? parseJson(reply.text) : null;
-      let outcome;
-      // The server's rate wins over the one the app set (setMining): an answer may bring the rate
-      // the app's backend gave the user, which the engine accrues at from here on.
-      const rateBefore = session.engine.state().baseEarningRate;
-      if (body) {
-        try {
-          const applied = session.engine.applySyncResponse(body, now);
-          outcome = { status: 'synced', results: body.results, events: applied?.events ?? [] };
-          session.contact = 'online';
-        } catch (error) {
-          const { events, ...failure } = session.engine.applySyncFailure({ status: 0 }, now);
-          outcome = { status: 'failed', error: { code: error.code, message: error.message }, ...failure, events: events ?? [] };
-        }
-      } else {
-        // The core decides from the answer as it arrived: only the sync server's own refusal
-        // (its error shape, a permanent code) rejects the ops; anything else keeps them.
-        const { events, permanent, code, message, ...failure } = session.engine.applySyncFailure(
-          { status: reply.status, body: reply.text ?? '' }, now);
-        session.syncLoop.holdFor(reply.retryAfterMs);
-        const error = reply.status === 0
-          ? { code: ClientErrorCode.NETWORK, message: reply.error ?? 'network failure' }
-          : { code: code ?? `HTTP_${reply.status}`, message: message ?? (reply.text ?? '').slice(0, 200) };
-        outcome = { status: 'failed', httpStatus: reply.status, error, permanent, ...failure, events: events ?? [] };
-        if (reply.retryAfterMs > 0) outcome.retryInMs = Math.max(outcome.retryInMs ?? 0, reply.retryAfterMs);
-      }
-      await this.persist(session);
-      if (outcome.status === 'failed') {
-        this.setContact(session, contactAfterFailure(reply.status, outcome.permanent), {
-          endpoint: reply.url ?? null, httpStatus: reply.status, code: outcome.error.code, message: outcome.error.message,
-        });
-      }
-      outcome.state = this.shownState(session);
-      this.events.emit('sync', { userId: session.userId, ...outcome });
-      if (outcome.status === 'failed' && !outcome.permanent) this.transportFailed(session, reply, outcome.error);
-      if (outcome.state.baseEarningRate !== rateBefore) {
-        this.events.emit('rate-changed', { userId: session.userId, previousRate: rateBefore, rate: outcome.state.baseEarningRate });
-      }
-      for (const event of outcome.events ?? []) this.forwardEngineEvent(session, event);
-      this.broadcast(session);
-      this.notify(session);
-      return outcome;
-    });
-  }
-
-  // No answer in the sync protocol (network down, a wrong endpoint's 404, a static host's HTML,
-  // a redirect, 5xx): the ops stay queued and are retried; the app hears where and what.
-  transportFailed(session, reply, error) {
-    const endpoint = reply.url ?? null;
-    const where = endpoint ?? 'the sync server';
-    const what = reply.status === 0 ? `could not be reached (${error.message})` : `answered HTTP ${reply.status} (${error.code})`;
-    this.events.emit('error', {
-      userId: session.userId,
-      source: 'sync',
-      endpoint,
-      httpStatus: reply.status,
-      error: new ClientError(error.code, `${where} ${what}; earnings stay queued and are retried`),
-    });
-  }
-
   // The core's event names (snake_case) become the manager's typed events; per-op outcomes
   // (applied, duplicate, gap) are reported inside the `sync` event only.
   forwardEngineEvent(session, event) {
@@ -623,13 +545,13 @@ export class EarningsManager {
     session.syncLoop.schedule();
   }
 
-  // What the session's SyncLoop does to the world: the engine says when a sync is due, syncOnce
+  // What the session's SyncLoop does to the world: the engine says when a sync is due, SyncExchange
   // sends it, and a timer's sync enters by the front door (syncToDatabase) like the app's.
   syncDelegate(session) {
     return {
       canSync: () => !this.disposed && session.engine !== null && this.lifecycle.isOnline(),
       dueInMs: () => session.engine.syncDueInMs(this.now()),
-      exchange: ({ keepalive }) => this.syncOnce(session, { keepalive }),
+      exchange: ({ keepalive }) => this.syncExchange.send(session, { keepalive }),
       scheduled: (retryInMs) => ({ status: 'scheduled', retryInMs, state: this.shownState(session) }),
       due: () => this.syncToDatabase(session.userId, true),
       failed: (error) => this.events.emit('error', { userId: session.userId, source: 'sync', error }),

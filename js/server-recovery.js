@@ -7,7 +7,7 @@
 // and is reported with the endpoint and status; the session's pending recovery stays, so the next
 // sync tries again. A late answer to adopt() (after its timeout) is not applied, since the app may
 // have changed things since, but it counts as contact. REQUIRES: `owner` is the EarningsManager
-// (transport, timers, initialStateTimeoutMs, setContact, transportFailed, persist,
+// (transport, timers, initialStateTimeoutMs, setContact, syncExchange, persist,
 // forwardEngineEvent, changed).
 import { ClientErrorCode } from './client-errors.js';
 
@@ -62,7 +62,7 @@ export class ServerRecovery {
       this.owner.setContact(session, contactAfterFailure(reply.status, false), {
         endpoint: reply.url ?? null, httpStatus: reply.status, ...failure,
       });
-      this.owner.transportFailed(session, reply, failure);
+      this.owner.syncExchange.transportFailed(session, reply, failure);
       return false;
     }
     // A late answer is not applied (the app may have changed things since), but it is an answer.
