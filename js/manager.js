@@ -1,6 +1,9 @@
 // The seed's EarningsManager: what an app calls. It owns no earnings rules; the core engine
-// (js/core.js) decides accrual, validation, the outbox, backoff and conflicts. This file does the
-// effects around it: storage, fetch, timers, browser lifecycle events and tabs.
+// (js/core.js) decides accrual, validation, the outbox, backoff and conflicts. This file is the
+// front door (which tab runs a user's engine, the seed's verbs, events, core restart, lifecycle);
+// each effect around the core is a part with its own contract: UserSession (a user's phase and
+// queue), SyncLoop (when a sync is sent) and SyncExchange (one sync), Subscribers, SessionRecord
+// (every store of the record), RecordRestore, ServerRecovery and StorageCleanup.
 //
 // Durability order, relied on by the exactly-once invariant:
 // - a write (updateEarnings) resolves only after the engine's record (state and outbox in one
