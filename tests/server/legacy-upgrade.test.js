@@ -25,6 +25,7 @@ import {
   startTestServer,
   units,
 } from './helpers.js';
+import { seeded } from './load.js';
 
 const ROWS = 3000;
 const MAX_AMOUNT = 999999999999999999n; // 9999999999.99999999 in units, NUMERIC(18,8)'s largest
@@ -33,20 +34,8 @@ const TOLERANCE_MS = 60_000;
 
 const ms = (column) => `(EXTRACT(EPOCH FROM ${column}) * 1000)::bigint::text AS ${column}`;
 
-// A small seeded generator (mulberry32): the same rows on every run.
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function generateRows(count, nowMs, seed) {
-  const next = random(seed);
+  const next = seeded(seed);
   const pick = (list) => list[Math.floor(next() * list.length)];
   const units64 = (max) => BigInt(Math.floor(next() * 2 ** 30)) * BigInt(Math.floor(next() * 2 ** 30)) % (max + 1n);
   const money = () =>
