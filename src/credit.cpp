@@ -560,6 +560,17 @@ Bytes credit_plan_to_document(const CreditPlan& plan) {
       .amount("queuedForReview", plan.queued_for_review);
 }
 
+namespace {
+
+// The user's row every server plan starts from, as the input's "row" member.
+Result<CreditRow> row_member(const Node& in) {
+  const Node row_field = in.find("row");
+  if (!row_field.exists()) return state_invalid("row is missing");
+  return credit_row_from_document(row_field);
+}
+
+}  // namespace
+
 Result<std::string> plan_credit_json(const std::string& text) {
   auto input = parse_input(text);
   if (!input.ok()) return input.status();
@@ -568,9 +579,7 @@ Result<std::string> plan_credit_json(const std::string& text) {
   if (!config.ok()) return config.status();
   auto now = server_now_from_document(in);
   if (!now.ok()) return now.status();
-  const Node row_field = in.find("row");
-  if (!row_field.exists()) return state_invalid("row is missing");
-  auto row = credit_row_from_document(row_field);
+  auto row = row_member(in);
   if (!row.ok()) return row.status();
   const Node request = in.find("request");
   if (!request.exists()) return request_invalid("request is missing");
@@ -585,9 +594,7 @@ Result<std::string> plan_review_decision_json(const std::string& text) {
   auto input = parse_input(text);
   if (!input.ok()) return input.status();
   const Node in = input.value().root();
-  const Node row_field = in.find("row");
-  if (!row_field.exists()) return state_invalid("row is missing");
-  auto row = credit_row_from_document(row_field);
+  auto row = row_member(in);
   if (!row.ok()) return row.status();
   const Node item = in.find("item");
   if (!item.is_map()) return request_invalid("item must be an object");
@@ -616,9 +623,7 @@ Result<std::string> plan_rate_change_json(const std::string& text) {
   if (!config.ok()) return config.status();
   auto now = server_now_from_document(in);
   if (!now.ok()) return now.status();
-  const Node row_field = in.find("row");
-  if (!row_field.exists()) return state_invalid("row is missing");
-  auto row = credit_row_from_document(row_field);
+  auto row = row_member(in);
   if (!row.ok()) return row.status();
   const Node rate_field = in.find("rate");
   if (!rate_field.is_string()) return Status(ErrorCode::kRateInvalid, "rate must be a decimal string");
