@@ -8,8 +8,8 @@
 //
 //   BENCH_ROWS=100000   legacy rows
 //   BENCH_PREPARE=1     first run README's preparation ("Upgrading a live database": 002's
-//                       columns, then every index the migrations would build, built
-//                       CONCURRENTLY while the app runs), each step timed the same way
+//                       columns, then every index the migrations would build (009, 021, 023),
+//                       built CONCURRENTLY while the app runs), each step timed the same way
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,10 +31,9 @@ ADD COLUMN IF NOT EXISTS base_earning_rate NUMERIC(18,8) DEFAULT 0,
 ADD COLUMN IF NOT EXISTS sync_status VARCHAR(20) DEFAULT 'synced',
 ADD COLUMN IF NOT EXISTS last_sync_attempt TIMESTAMP WITH TIME ZONE,
 ADD COLUMN IF NOT EXISTS retry_count INTEGER DEFAULT 0`,
-  `CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_user_earnings_user_sync ON user_earnings(user_id, sync_status, last_update)`,
-  `CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_user_earnings_retry ON user_earnings(retry_count, last_sync_attempt) WHERE sync_status = 'failed'`,
   `CREATE UNIQUE INDEX CONCURRENTLY user_earnings_user_id_unique ON user_earnings (user_id)`,
   `CREATE UNIQUE INDEX CONCURRENTLY user_earnings_id_user_id ON user_earnings (id, user_id)`,
+  `CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_user_earnings_failing ON user_earnings (retry_count) WHERE sync_status = 'failed'`,
 ];
 
 if (!process.env.DATABASE_URL) {
