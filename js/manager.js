@@ -1,9 +1,11 @@
 // The seed's EarningsManager: what an app calls. It owns no earnings rules; the core engine
 // (js/core.js) decides accrual, validation, the outbox, backoff and conflicts. This file is the
-// front door (which tab runs a user's engine, the seed's verbs, events, core restart, lifecycle);
-// each effect around the core is a part with its own contract: UserSession (a user's phase and
-// queue), SyncLoop (when a sync is sent) and SyncExchange (one sync), Subscribers, SessionRecord
-// (every store of the record), RecordRestore, ServerRecovery and StorageCleanup.
+// front door (the seed's verbs, events, core restart, ticks); each effect around the core is a
+// part with its own contract: TabRouting (which tab runs a user's engine, and forwarding to it),
+// UserSession (a user's phase and queue), SyncLoop (when a sync is sent) and SyncExchange (one
+// sync), Subscribers, SessionRecord (every store of the record), RecordRestore, ServerRecovery,
+// StorageCleanup and PageLifecycle (what the page hiding, unloading or going on/offline means
+// for each session).
 //
 // Durability order, relied on by the exactly-once invariant:
 // - a write (updateEarnings) resolves only after the engine's record (state and outbox in one
@@ -18,12 +20,13 @@
 import { ClientError, ClientErrorCode } from './client-errors.js';
 import { AmountMalformedError, ConfigInvalidError, RequestInvalidError, UserIdInvalidError } from './errors.js';
 import { EarningsEvents } from './events.js';
+import { PageLifecycle } from './page-lifecycle.js';
 import { readNow } from './scheduler.js';
 import { RecordRestore } from './record-restore.js';
 import { CONTACT_EVENTS, ServerRecovery } from './server-recovery.js';
 import { StorageCleanup } from './storage-cleanup.js';
 import { SyncExchange } from './sync-exchange.js';
-import { TabCoordinator } from './tabs.js';
+import { TabRouting } from './tab-routing.js';
 import { TICK_MS, UserSession } from './user-session.js';
 
 // Subscribers and follower tabs see the balance move once a second (TICK_MS); the record is
@@ -71,7 +74,6 @@ export class EarningsManager {
     this.timers = timers;
     this.lifecycle = lifecycle;
     this.telegram = telegram;
-    this.tabServices = tabServices;
     this.seed = seed;
     this.randomBytes = randomBytes;
     this.engineConfig = engineConfig;
@@ -87,7 +89,6 @@ export class EarningsManager {
     this.inFlight = new Set();
     this.disposed = false;
     this.startupDegraded = degraded;
-    this.detach = [];
     this.sync = {
       queueSync: (operation) => this.queueSync(operation),
       validateData: (data) => this.core.validateState(data),
@@ -110,7 +111,8 @@ export class EarningsManager {
       audit: (userId) => this.leaderEngine(userId).audit(),
       metrics: (userId) => this.leaderEngine(userId).metrics(),
     };
-    this.wireLifecycle();
+    this.tabRouting = new TabRouting(this.tabsDelegate(), { services: tabServices, timers, newTabId: () => this.newId('t') });
+    this.pageLifecycle = new PageLifecycle(this.lifecycleDelegate(), { lifecycle: this.lifecycle, telegram: this.telegram });
   }
 
   now() {
@@ -171,51 +173,13 @@ export class EarningsManager {
       if (this.startupDegraded.length > 0) {
         this.events.emit('storage-degraded', { userId, store: this.store.kind, durable: this.store.durable, failed: this.startupDegraded });
       }
-      session.ready = this.startSession(session);
+      session.ready = this.tabRouting.start(session);
       session.ready.catch(() => {
         if (this.sessions.get(userId) === session) this.sessions.delete(userId);
       });
     }
     await session.ready;
     return this.stateOf(session);
-  }
-
-  async startSession(session) {
-    if (!this.tabServices?.locks && !this.tabServices?.openChannel) {
-      await this.lead(session);
-      return;
-    }
-    session.tabs = new TabCoordinator({
-      userId: session.userId,
-      tabId: this.tabId ??= this.newId('t'),
-      services: this.tabServices,
-      onLeader: () => {
-        const leading = this.lead(session);
-        this.track(leading);
-        return leading;
-      },
-      onCall: (method, args) => this.serveFollower(session, method, args),
-      timers: this.timers,
-      onRefused: () => this.events.emit('leader-refused', {
-        userId: session.userId,
-        reason: 'another tab leads this user and this browser has no Web Locks to hand leadership over safely',
-      }),
-      onFollower: () => {
-        if (session.tickTimer.handle === null) this.scheduleTick(session);
-      },
-      onState: (state) => {
-        if (state && !state.error) {
-          session.mirror = state;
-          this.notify(session);
-        }
-      },
-    });
-    await session.tabs.start();
-    if (!session.isLeader) {
-      // Another tab won; a takeover later moves this session on to leading (onLeader).
-      if (session.phase === 'starting') session.moveTo('following');
-      session.mirror = await session.tabs.call('state', []);
-    }
   }
 
   // This tab now runs the user's engine: restore the record (or recover it), then keep it ticking
@@ -263,25 +227,6 @@ export class EarningsManager {
     if (session.leading === leading) return;
     session.leading = leading;
     this.events.emit('leader', { userId: session.userId, isLeader: leading });
-  }
-
-  async serveFollower(session, method, args) {
-    switch (method) {
-      case 'state':
-        return this.stateOf(session);
-      case 'updateEarnings':
-        await this.updateEarnings(session.userId, args[0]);
-        return this.stateOf(session);
-      case 'setMining':
-        await this.setMining(session.userId, args[0]);
-        return this.stateOf(session);
-      case 'syncToDatabase':
-        return this.syncToDatabase(session.userId, Boolean(args[0]));
-      case 'reconcileData':
-        return this.reconcileData(session.userId);
-      default:
-        throw new ClientError('REQUEST_INVALID', `unknown tab call ${method}`);
-    }
   }
 
   // Reading the state accrues up to now; a balance that moved is a change subscribers hear of
@@ -362,11 +307,7 @@ export class EarningsManager {
     const session = this.session(userId);
     requireAmount(amount);
     await session.ready;
-    if (!session.isLeader) {
-      session.mirror = await session.tabs.call('updateEarnings', [amount]);
-      this.notify(session);
-      return;
-    }
+    if (!session.isLeader) return this.tabRouting.forward(session, 'updateEarnings', [amount]);
     // The queue is not held while the record is written, so taps made meanwhile are added to the
     // engine at once and share the next write.
     const { stored } = await session.run(async () => {
@@ -413,11 +354,7 @@ export class EarningsManager {
     if (typeof active !== 'boolean') throw new ConfigInvalidError('active must be a boolean');
     if (rate !== undefined) requireAmount(rate);
     await session.ready;
-    if (!session.isLeader) {
-      session.mirror = await session.tabs.call('setMining', [{ active, rate }]);
-      this.notify(session);
-      return;
-    }
+    if (!session.isLeader) return this.tabRouting.forward(session, 'setMining', [{ active, rate }]);
     await session.run(async () => {
       const now = this.now();
       session.engine.tick(now);
@@ -436,7 +373,7 @@ export class EarningsManager {
     this.ensureOpen();
     const session = this.session(userId);
     await session.ready;
-    if (!session.isLeader) return session.tabs.call('syncToDatabase', [force]);
+    if (!session.isLeader) return this.tabRouting.forward(session, 'syncToDatabase', [force]);
     return session.syncLoop.sync(force, { keepalive });
   }
 
@@ -465,7 +402,7 @@ export class EarningsManager {
     this.ensureOpen();
     const session = this.session(userId);
     await session.ready;
-    if (!session.isLeader) return session.tabs.call('reconcileData', []);
+    if (!session.isLeader) return this.tabRouting.forward(session, 'reconcileData', []);
     const before = session.engine.conflicts().length;
     const recovered = await this.serverRecovery.recover(session);
     const conflicts = session.engine.conflicts().slice(before);
@@ -597,34 +534,43 @@ export class EarningsManager {
     session.subscribers.notify();
   }
 
-  wireLifecycle() {
-    const flushAll = ({ keepalive, online = false }) => {
-      for (const session of this.sessions.values()) {
-        if (!session.engine) continue;
-        if (online) session.syncLoop.setOffline(false);
-        if (session.syncLoop.offline) continue;
-        const flush = (async () => {
-          if (online) await session.run(async () => session.engine.onOnline(this.now()));
-          return this.syncToDatabase(session.userId, true, { keepalive });
-        })();
-        this.track(flush.catch((error) => {
-          this.events.emit('error', { userId: session.userId, source: 'sync', error });
-        }));
-      }
+  // What TabRouting asks of the manager: leading a user here, and the app's verbs for the calls
+  // follower tabs forward.
+  tabsDelegate() {
+    return {
+      lead: (session) => this.lead(session),
+      state: (session) => this.stateOf(session),
+      updateEarnings: (session, amount) => this.updateEarnings(session.userId, amount),
+      setMining: (session, options) => this.setMining(session.userId, options),
+      syncToDatabase: (session, force) => this.syncToDatabase(session.userId, force),
+      reconcileData: (session) => this.reconcileData(session.userId),
+      mirrored: (session) => this.notify(session),
+      followerJoined: (session) => {
+        if (session.tickTimer.handle === null) this.scheduleTick(session);
+      },
+      refused: (session) => this.events.emit('leader-refused', {
+        userId: session.userId,
+        reason: 'another tab leads this user and this browser has no Web Locks to hand leadership over safely',
+      }),
+      track: (promise) => this.track(promise),
     };
-    const on = (source, type, handler) => {
-      if (source?.on) this.detach.push(source.on(type, handler));
+  }
+
+  // What PageLifecycle does to the sessions when the page hides, unloads or goes on/offline.
+  lifecycleDelegate() {
+    return {
+      sessions: () => this.sessions.values(),
+      leads: (session) => session.engine !== null,
+      inOfflineMode: (session) => session.syncLoop.offline,
+      leaveOfflineMode: (session) => session.syncLoop.setOffline(false),
+      flush: async (session, { keepalive, online }) => {
+        if (online) await session.run(async () => session.engine.onOnline(this.now()));
+        return this.syncToDatabase(session.userId, true, { keepalive });
+      },
+      cancelSyncs: (session) => session.syncLoop.cancel(),
+      failed: (session, error) => this.events.emit('error', { userId: session.userId, source: 'sync', error }),
+      track: (promise) => this.track(promise),
     };
-    on(this.lifecycle, 'online', () => flushAll({ keepalive: false, online: true }));
-    // The page may be gone a moment later: keepalive lets the request outlive it.
-    on(this.lifecycle, 'hidden', () => flushAll({ keepalive: true }));
-    on(this.lifecycle, 'pagehide', () => flushAll({ keepalive: true }));
-    on(this.lifecycle, 'offline', () => {
-      for (const session of this.sessions.values()) session.syncLoop.cancel();
-    });
-    if (this.telegram?.onLifecycle) {
-      this.detach.push(this.telegram.onLifecycle('deactivated', () => flushAll({ keepalive: true })));
-    }
   }
 
   // Stops timers, releases leadership (another tab takes over) and frees the engines. Stored
@@ -632,7 +578,7 @@ export class EarningsManager {
   async dispose() {
     if (this.disposed) return;
     this.disposed = true;
-    for (const off of this.detach) off();
+    this.pageLifecycle.detach();
     await this.settled();
     for (const session of this.sessions.values()) {
       if (session.engine) {
