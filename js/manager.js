@@ -1,9 +1,10 @@
 // The seed's EarningsManager: what an app calls. It owns no earnings rules; the core engine
 // (js/core.js) decides accrual, validation, the outbox, backoff and conflicts. This file is the
-// front door (the seed's verbs, events, core restart, ticks); each effect around the core is a
+// front door (the seed's verbs, events, core restart); each effect around the core is a
 // part with its own contract: TabRouting (which tab runs a user's engine, and forwarding to it),
 // UserSession (a user's phase and queue), SyncLoop (when a sync is sent) and SyncExchange (one
-// sync), Subscribers, SessionRecord (every store of the record), RecordRestore, ServerRecovery,
+// sync), Subscribers, StateTicker (when the balance moves for watchers and the record is
+// checkpointed), SessionRecord (every store of the record), RecordRestore, ServerRecovery,
 // StorageCleanup and PageLifecycle (what the page hiding, unloading or going on/offline means
 // for each session).
 //
@@ -27,12 +28,8 @@ import { CONTACT_EVENTS, ServerRecovery } from './server-recovery.js';
 import { StorageCleanup } from './storage-cleanup.js';
 import { SyncExchange } from './sync-exchange.js';
 import { TabRouting } from './tab-routing.js';
-import { TICK_MS, UserSession } from './user-session.js';
+import { UserSession } from './user-session.js';
 
-// Subscribers and follower tabs see the balance move once a second (TICK_MS); the record is
-// checkpointed less often because accrual is a function of time and is recomputed from the
-// stored anchor.
-const CHECKPOINT_MS = 30_000;
 const ENGINE_EVENTS = Object.freeze({
   review_needed: 'review-needed',
   review: 'review-needed',
@@ -256,7 +253,7 @@ export class EarningsManager {
     const leading = [...this.sessions.values()].filter((session) => session.engine);
     for (const session of leading) {
       session.syncLoop.cancel();
-      session.tickTimer.cancel();
+      session.ticker.cancel();
     }
     const restart = (async () => {
       this.events.emit('error', { source: 'core', error: new ClientError('CORE_FAULT', 'the wasm core trapped; restarting it from stored records') });
@@ -498,26 +495,27 @@ export class EarningsManager {
     };
   }
 
-  // Ticks only feed someone watching (a subscriber, a follower tab): accrual is a function of
-  // time, so an unwatched engine is brought up to date when it is next used.
   scheduleTick(session) {
-    if (this.disposed || !session.engine) return;
-    if (session.subscribers.size === 0 && !session.tabs?.hasFollowers) return;
-    session.tickTimer.schedule(TICK_MS, () => this.tick(session), this.clock.mono(), { replace: true });
+    session.ticker.schedule();
   }
 
-  async tick(session) {
-    if (this.disposed || !session.engine) return;
-    await session.run(async () => {
-      const changed = session.engine.tick(this.now());
-      this.takeEngineEvents(session);
-      if (changed) {
-        this.broadcast(session);
-        this.notify(session);
-      }
-      if (this.clock.mono() - session.record.lastCheckpoint >= CHECKPOINT_MS) await this.persist(session);
-    }).catch((error) => this.events.emit('error', { userId: session.userId, source: 'tick', error }));
-    this.scheduleTick(session);
+  // What the session's StateTicker does on a tick: the engine up to now, watchers told of a
+  // change, and the record stored when a checkpoint is due.
+  tickerDelegate(session) {
+    return {
+      ticking: () => !this.disposed && session.engine !== null,
+      watched: () => session.subscribers.size > 0 || Boolean(session.tabs?.hasFollowers),
+      tick: ({ checkpointDue }) => session.run(async () => {
+        const changed = session.engine.tick(this.now());
+        this.takeEngineEvents(session);
+        if (changed) {
+          this.broadcast(session);
+          this.notify(session);
+        }
+        if (checkpointDue(session.record.lastCheckpoint)) await this.persist(session);
+      }),
+      failed: (error) => this.events.emit('error', { userId: session.userId, source: 'tick', error }),
+    };
   }
 
   // Property 20: subscribers hear at most once a second, and always get the last change.
@@ -526,7 +524,7 @@ export class EarningsManager {
     const session = this.session(userId);
     if (typeof listener !== 'function') throw new TypeError('listener must be a function');
     const off = session.subscribers.add(listener);
-    if (session.tickTimer.handle === null) this.scheduleTick(session);
+    session.ticker.watch();
     return off;
   }
 
@@ -545,9 +543,7 @@ export class EarningsManager {
       syncToDatabase: (session, force) => this.syncToDatabase(session.userId, force),
       reconcileData: (session) => this.reconcileData(session.userId),
       mirrored: (session) => this.notify(session),
-      followerJoined: (session) => {
-        if (session.tickTimer.handle === null) this.scheduleTick(session);
-      },
+      followerJoined: (session) => session.ticker.watch(),
       refused: (session) => this.events.emit('leader-refused', {
         userId: session.userId,
         reason: 'another tab leads this user and this browser has no Web Locks to hand leadership over safely',
@@ -591,7 +587,7 @@ export class EarningsManager {
     }
     for (const session of this.sessions.values()) {
       session.syncLoop.cancel();
-      session.tickTimer.cancel();
+      session.ticker.cancel();
       session.subscribers.dispose();
       session.tabs?.dispose();
       session.engine?.dispose();

@@ -13,13 +13,15 @@
 // state, `contact`: 'connecting' before any answer, 'online' after an answer in the protocol, or
 // 'unreachable' / 'unauthorized' / 'refused' (manager.setContact). Work given to run() runs after all work given
 // before it; a failure goes to its caller only, and a CORE_FAULT restarts the core.
-import { SingleTimer } from './scheduler.js';
 import { SessionRecord } from './session-record.js';
+import { StateTicker } from './state-ticker.js';
 import { Subscribers } from './subscribers.js';
 import { SyncLoop } from './sync-loop.js';
 
-// Subscribers and follower tabs see the balance move once a second.
+// Subscribers and follower tabs see the balance move once a second; the record is checkpointed
+// less often because accrual is a function of time and is recomputed from the stored anchor.
 export const TICK_MS = 1000;
+const CHECKPOINT_MS = 30_000;
 
 export const SESSION_MOVES = Object.freeze({
   starting: Object.freeze(['leading', 'following', 'closed']),
@@ -42,7 +44,8 @@ export class UserSession {
     this.record = new SessionRecord(manager, this);
     // When this user's outbox is sent; the manager is its delegate (syncDelegate).
     this.syncLoop = new SyncLoop(manager.syncDelegate(this), { clock: manager.clock, timers: manager.timers, track: (p) => manager.track(p) });
-    this.tickTimer = new SingleTimer(manager.timers);
+    // When the balance moves for watchers and the record is checkpointed (tickerDelegate).
+    this.ticker = new StateTicker(manager.tickerDelegate(this), { clock: manager.clock, timers: manager.timers, tickMs: TICK_MS, checkpointMs: CHECKPOINT_MS });
     // Who hears this user's state, throttled (Property 20).
     this.subscribers = new Subscribers(manager.subscribersDelegate(this), { clock: manager.clock, timers: manager.timers, windowMs: TICK_MS });
     // What the app was last told by the `leader` event (a core restart leads again silently).
