@@ -42,6 +42,9 @@ export const DEFAULTS = Object.freeze({
   // A sync that would pass one is refused as a whole (429, Retry-After): its ops stay with the client.
   maxPendingReviews: 100,
   maxClientsPerUser: 100,
+  // Load shedding: while the event loop's mean delay over a second passes this, new requests get
+  // 503 OVERLOADED with Retry-After. 0 turns it off.
+  maxEventLoopDelayMs: 1000,
   // SIGTERM: new requests get 503 DRAINING while in-flight ones finish, for at most this long.
   drainTimeoutMs: 10_000,
   // Months of audit log and op results older than this are dropped by the retention job into
@@ -119,6 +122,7 @@ export function configFromEnv(env = process.env) {
     userRequestBurst: intFromEnv(env, 'USER_REQUEST_BURST'),
     maxPendingReviews: intFromEnv(env, 'MAX_PENDING_REVIEWS'),
     maxClientsPerUser: intFromEnv(env, 'MAX_CLIENTS_PER_USER'),
+    maxEventLoopDelayMs: intFromEnv(env, 'MAX_EVENT_LOOP_DELAY_MS'),
     drainTimeoutMs: intFromEnv(env, 'DRAIN_TIMEOUT_MS'),
     retentionDays: intFromEnv(env, 'RETENTION_DAYS'),
     shardCount: intFromEnv(env, 'SHARD_COUNT'),
@@ -153,6 +157,7 @@ export function resolveConfig(overrides = {}) {
   integerIn('userRequestBurst', config.userRequestBurst, 1, 100_000);
   integerIn('maxPendingReviews', config.maxPendingReviews, 1, 1_000_000);
   integerIn('maxClientsPerUser', config.maxClientsPerUser, 1, 1_000_000);
+  integerIn('maxEventLoopDelayMs', config.maxEventLoopDelayMs, 0, HOUR_MS);
   integerIn('drainTimeoutMs', config.drainTimeoutMs, 0, HOUR_MS);
   integerIn('retentionDays', config.retentionDays, 31, 100 * 366);
   integerIn('shardCount', config.shardCount, 0, 1 << 16);

@@ -1,9 +1,12 @@
-// Requests per user per second, per process: a token bucket per user holding up to `burst`
-// requests and refilled at `perSecond`. It runs on the server's clock (`now`, ms), so tests drive it
-// with their own. Bounded memory: when `maxUsers` buckets exist, those full again are forgotten
+// Requests per user per second, per process, as a store of @fastify/rate-limit: a token bucket per
+// user holding up to `burst` requests and refilled at `perSecond`. The plugin keys, hooks and
+// refuses; this store decides. It is ours because the plugin's own store counts fixed windows on
+// Date.now, and the server's clock is injected (`now`, ms), so tests drive the limit with their
+// own clock, and a bucket lets a quiet user burst without letting a busy one double its rate at a
+// window's edge. Bounded memory: when `maxUsers` buckets exist, those full again are forgotten
 // (a forgotten user starts with a full bucket, which is what it would have anyway); if none is,
 // all are, which only lets some users burst once more.
-export function createUserRateLimit({ perSecond, burst, now, maxUsers = 100_000 }) {
+export function userRequestStore({ perSecond, burst, now, maxUsers = 100_000 }) {
   const buckets = new Map();
 
   function refill(bucket, at) {
@@ -20,24 +23,35 @@ export function createUserRateLimit({ perSecond, burst, now, maxUsers = 100_000 
     if (buckets.size >= maxUsers) buckets.clear();
   }
 
-  return {
-    // 0 when `userId` may make a request now (and it is counted), else the ms to wait first.
-    take(userId) {
-      if (perSecond === 0) return 0;
-      const at = now();
-      let bucket = buckets.get(userId);
-      if (bucket) {
-        refill(bucket, at);
-      } else {
-        if (buckets.size >= maxUsers) forgetFull(at);
-        bucket = { tokens: burst, at };
-        buckets.set(userId, bucket);
-      }
-      if (bucket.tokens >= 1) {
-        bucket.tokens -= 1;
-        return 0;
-      }
-      return Math.ceil(((1 - bucket.tokens) * 1000) / perSecond);
-    },
+  // 0 when `userId` may make a request now (and it is counted), else the ms to wait first.
+  function take(userId) {
+    const at = now();
+    let bucket = buckets.get(userId);
+    if (bucket) {
+      refill(bucket, at);
+    } else {
+      if (buckets.size >= maxUsers) forgetFull(at);
+      bucket = { tokens: burst, at };
+      buckets.set(userId, bucket);
+    }
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - bucket.tokens) * 1000) / perSecond);
+  }
+
+  // The plugin's store contract: incr answers { current, ttl }; a request is refused when current
+  // passes the route's max (the burst) and told to come back after ttl ms (Retry-After, rounded up
+  // to seconds). Every route shares the one set of buckets (child).
+  return class UserRequestBuckets {
+    incr(userId, callback) {
+      const waitMs = take(userId);
+      callback(null, waitMs === 0 ? { current: 1, ttl: 0 } : { current: burst + 1, ttl: waitMs });
+    }
+
+    child() {
+      return this;
+    }
   };
 }

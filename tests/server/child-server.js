@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'server', 'main.js');
 
 // Starts the server with `env` added to a test set-up (any free port, dev identity, rates high
-// enough that small claims are always credited in full). Resolves once it listens:
+// enough that small claims are always credited in full, no per-user request limit and no load
+// shedding: the load tests send far past the first, and the machine running the suite may lag
+// past the second; limits.test.js tests both). Resolves once it listens:
 // { child, url, port, lines, waitFor(predicate), exited: Promise<{ code, signal }> }.
 export async function startChildServer(env) {
   const child = spawn(process.execPath, [MAIN], {
@@ -19,6 +21,7 @@ export async function startChildServer(env) {
       DEV_IDENTITY: '1',
       DEFAULT_RATE_PER_HOUR: '1000',
       USER_REQUESTS_PER_S: '0',
+      MAX_EVENT_LOOP_DELAY_MS: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -51,13 +51,14 @@ test('the environment maps onto the config, and unset variables keep the default
       MAX_PENDING_REVIEWS: '8',
       MAX_CLIENTS_PER_USER: '9',
       DRAIN_TIMEOUT_MS: '1234',
+      MAX_EVENT_LOOP_DELAY_MS: '250',
     }),
   );
   assert.deepEqual(
     [limits.maxConnections, limits.headersTimeoutMs, limits.requestTimeoutMs, limits.userRequestsPerS, limits.userRequestBurst],
     [50, 5000, 6000, 0, 7],
   );
-  assert.deepEqual([limits.maxPendingReviews, limits.maxClientsPerUser, limits.drainTimeoutMs], [8, 9, 1234]);
+  assert.deepEqual([limits.maxPendingReviews, limits.maxClientsPerUser, limits.drainTimeoutMs, limits.maxEventLoopDelayMs], [8, 9, 1234, 250]);
 });
 
 test('out-of-range or malformed settings stop the server with CONFIG_INVALID', () => {

@@ -1,7 +1,7 @@
 // Limits that keep one user or one peer from taking the server: requests per user per second,
-// pending review items and client ids per user, connections per process, header timeouts. A
-// refused sync writes nothing and says when to come back; its ops stay with the client and are
-// accepted when it does.
+// pending review items and client ids per user, connections per process, header timeouts, load
+// shedding when the event loop lags. A refused sync writes nothing and says when to come back;
+// its ops stay with the client and are accepted when it does.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
@@ -158,5 +158,30 @@ test('a request head that never ends is answered 408 and closed (headersTimeoutM
   await withServer({ headersTimeoutMs: 1000, requestTimeoutMs: 2000 }, async (port) => {
     const answer = await closedAfter(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ');
     assert.match(answer, /^HTTP\/1\.1 408/);
+  });
+});
+
+test('load shedding: while the event loop lags past maxEventLoopDelayMs, requests get 503 OVERLOADED with Retry-After; answered again once it keeps up', async () => {
+  await withServer({ maxEventLoopDelayMs: 20 }, async (port) => {
+    const url = `http://127.0.0.1:${port}`;
+    // The process's event loop held in 100 ms stretches, as by work it cannot keep up with, until
+    // the server's once-a-second sample of the loop's delay sees it (bounded: 40 stretches).
+    let shed = null;
+    for (let stretch = 0; stretch < 40 && !shed; stretch += 1) {
+      const until = performance.now() + 100;
+      while (performance.now() < until);
+      const answer = await call(url, '/healthz');
+      if (answer.status !== 200) shed = answer;
+    }
+    assert.equal(shed?.status, 503, 'a lagging loop sheds requests');
+    assert.equal(shed.json.error.code, 'OVERLOADED');
+    assert.equal(shed.headers.get('retry-after'), '2');
+    // Left alone, the loop keeps up again, and the next sample lets requests through.
+    let answer = shed;
+    for (let poll = 0; poll < 100 && answer.status !== 200; poll += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      answer = await call(url, '/healthz');
+    }
+    assert.equal(answer.status, 200);
   });
 });
