@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "heap_sort.h"
+
 namespace earnings {
 namespace {
 
@@ -595,7 +597,7 @@ Status index_document(const Bytes& bytes, std::vector<Document::Token>* tokens) 
       (*tokens)[done.token].after = static_cast<std::uint32_t>(tokens->size());
       if (done.map) {
         const auto first = keys.begin() + static_cast<std::ptrdiff_t>(done.first_key);
-        std::sort(first, keys.end(), key_less);
+        heap_sort(first, keys.end(), key_less);
         for (auto it = first; it + 1 < keys.end(); ++it) {
           if (compare_text(it->text, it->size, (it + 1)->text, (it + 1)->size) == 0) {
             return Status(ErrorCode::kRecordCorrupt,

@@ -4,6 +4,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "heap_sort.h"
 #include "json_fields.h"
 
 namespace earnings {
@@ -150,7 +151,7 @@ Kpis Metrics::kpis(Units unsynced_units) const {
   out.latency_samples = latencies_.size();
   if (!latencies_.empty()) {
     std::vector<std::int64_t> sorted = latencies_;
-    std::sort(sorted.begin(), sorted.end());
+    heap_sort(sorted.begin(), sorted.end(), [](std::int64_t a, std::int64_t b) { return a < b; });
     out.latency_p50_ms = percentile(sorted, 50);
     out.latency_p95_ms = percentile(sorted, 95);
     __int128 sum = 0;

@@ -4,6 +4,7 @@
 #include <functional>
 #include <utility>
 
+#include "heap_sort.h"
 #include "json_fields.h"
 
 namespace earnings {
@@ -32,7 +33,7 @@ bool least_recent_first(const Candidate* a, const Candidate* b) {
     return a->record.last_access_ms < b->record.last_access_ms;
   }
   if (a->record.key != b->record.key) return a->record.key < b->record.key;
-  // Same age and key (a repeated record): input order, so std::sort gives what a stable sort
+  // Same age and key (a repeated record): input order, so the sort gives what a stable sort
   // would without linking one (its merge code is about 2 KB of the client module).
   return std::less<const Candidate*>()(a, b);
 }
@@ -169,7 +170,7 @@ Result<StoragePlan> plan_storage_cleanup(const std::vector<StoredRecord>& record
 
   std::vector<Candidate*> by_age;
   for (Candidate& c : candidates) by_age.push_back(&c);
-  std::sort(by_age.begin(), by_age.end(), least_recent_first);
+  heap_sort(by_age.begin(), by_age.end(), least_recent_first);
 
   for (Candidate* c : by_age) {
     const bool expired = clamp_size(now_ms) - c->record.last_access_ms > config.expire_after_ms;
