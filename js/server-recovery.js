@@ -71,7 +71,7 @@ export class ServerRecovery {
       return false;
     }
     return session.run(async () => {
-      const { events } = session.engine.recoverFromServer(body, this.owner.now());
+      const { events } = session.engine.recoverFromServer(reply.text, this.owner.now());
       session.pendingRecovery = false;
       session.contact = 'online';
       await this.owner.persist(session);

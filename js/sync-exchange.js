@@ -46,7 +46,9 @@ export class SyncExchange {
       const rateBefore = session.engine.state().baseEarningRate;
       if (body) {
         try {
-          const applied = session.engine.applySyncResponse(body, now);
+          // The core reads the answer as it arrived (exact integers, a repeated key refused), not
+          // as JSON.parse left it.
+          const applied = session.engine.applySyncResponse(reply.text, now);
           outcome = { status: 'synced', results: body.results, events: applied?.events ?? [] };
           session.contact = 'online';
         } catch (error) {

@@ -265,18 +265,23 @@ Status Engine::accrue(std::int64_t elapsed_ms, std::int64_t from, std::int64_t t
   return Status::Ok();
 }
 
-void Engine::refresh_from_outbox() {
-  state_.pending = outbox_.pending_units();
-  state_.held_for_verification = outbox_.held_units();
-  state_.unsynced_ms = outbox_.accrued_ms();
-  state_.rejected_total = outbox_.rejected_total();
+void Engine::take_outbox_totals(const Outbox& outbox, EarningsState* state) const {
+  EarningsState& next = *state;
+  next.pending = outbox.pending_units();
+  next.held_for_verification = outbox.held_units();
+  next.unsynced_ms = outbox.accrued_ms();
+  next.rejected_total = outbox.rejected_total();
   // Both are bounded by kMaxUnits (callers check before adding), so the sum fits in int64.
-  state_.current_earnings = state_.synced_total + state_.pending;
-  if (backoff_.failed(backoff_policy()) && !outbox_.empty()) {
-    state_.sync_status = SyncStatus::kFailed;
+  next.current_earnings = next.synced_total + next.pending;
+  if (backoff_.failed(backoff_policy()) && !outbox.empty()) {
+    next.sync_status = SyncStatus::kFailed;
   } else {
-    state_.sync_status = outbox_.empty() ? SyncStatus::kSynced : SyncStatus::kPending;
+    next.sync_status = outbox.empty() ? SyncStatus::kSynced : SyncStatus::kPending;
   }
+}
+
+void Engine::refresh_from_outbox() {
+  take_outbox_totals(outbox_, &state_);
   metrics_.set_queue_depth(outbox_.depth());
 }
 
@@ -542,69 +547,87 @@ void Engine::set_server_offset(std::int64_t server_time, std::int64_t wall, std:
   state_.has_server_time = true;
 }
 
-Result<std::string> Engine::apply_sync_response(const std::string& answer_text, std::int64_t wall,
-                                                std::int64_t mono) {
-  auto observed = observe(wall, mono);
-  if (!observed.ok()) return observed.status();
-  const std::int64_t now = state_.last_update;
-  auto invalid = [&](const std::string& message) -> Status {
-    Status status(ErrorCode::kResponseInvalid, message);
-    invalid_response_ = true;
-    audit_error("apply_sync_response", status, Fields().add("bytes", answer_text.size()));
-    return status;
-  };
+// Read: the answer's shape and ranges, nothing judged against the engine yet but its user.
+Status Engine::read_sync_answer(const std::string& answer_text, SyncAnswer* answer) const {
   auto parsed = Document::parse_json(answer_text, ErrorCode::kResponseInvalid);
   const Node doc = parsed.value().root();
+  auto invalid = [](const std::string& message) { return Status(ErrorCode::kResponseInvalid, message); };
   if (!parsed.ok() || !doc.is_map()) return invalid("sync response is not a JSON object");
   const Node results_field = doc.find("results");
   const Node state_field = doc.find("state");
   if (!results_field.is_array()) return invalid("results must be an array");
   if (!state_field.exists()) return invalid("state is missing");
-  std::int64_t server_time = 0;
   FieldReader read(doc, ErrorCode::kResponseInvalid);
-  read.integer("serverTime", 0, &server_time);
+  read.integer("serverTime", 0, &answer->server_time);
   if (!read.ok()) return invalid(read.status().message());
   auto server = parse_server_state(state_field);
   if (!server.ok()) return invalid(server.status().message());
   if (server.value().user_id != state_.user_id) {
     return invalid("sync response is for user " + std::to_string(server.value().user_id));
   }
-  std::vector<OpResult> results;
+  answer->server = server.value();
   for (Node entry : results_field.elements()) {
     auto result = parse_op_result(entry);
     if (!result.ok()) return invalid(result.status().message());
-    results.push_back(std::move(result.value()));
+    answer->results.push_back(std::move(result.value()));
   }
+  return Status::Ok();
+}
 
-  // Everything is computed on copies first: a response that fails any check changes nothing.
-  Outbox next_outbox = outbox_;
-  auto answers = next_outbox.apply_results(results, now);
-  if (!answers.ok()) return invalid(answers.status().message());
-  next_outbox.observe_server_last_seq(server.value().last_seq);
-  Units credited = 0;
-  for (const OpAnswer& answer : answers.value()) {
-    if (answer.result.status == OpOutcome::kApplied) credited += answer.result.credited;
+// Plan: what the answer does, computed on copies, so an answer that fails any check changes
+// nothing.
+Status Engine::plan_sync_answer(std::int64_t now, SyncPlan* plan) const {
+  auto answers = plan->outbox.apply_results(plan->answer.results, now);
+  if (!answers.ok()) return Status(ErrorCode::kResponseInvalid, answers.status().message());
+  plan->outbox.observe_server_last_seq(plan->answer.server.last_seq);
+  for (const OpAnswer& op_answer : answers.value()) {
+    if (op_answer.result.status == OpOutcome::kApplied) plan->credited += op_answer.result.credited;
   }
-  auto expected = add_amounts(state_.synced_total, credited);
-  if (!expected.ok()) return invalid("credited amounts overflow");
+  auto expected = add_amounts(state_.synced_total, plan->credited);
+  if (!expected.ok()) return Status(ErrorCode::kResponseInvalid, "credited amounts overflow");
   EarningsState candidate = state_;
-  candidate.pending = next_outbox.pending_units();
-  auto resolution = resolve_conflicts(candidate, server.value(), expected.value(), tolerance_units(), now);
-  if (!resolution.ok()) return invalid(resolution.status().message());
+  candidate.pending = plan->outbox.pending_units();
+  auto resolution = resolve_conflicts(candidate, plan->answer.server, expected.value(), tolerance_units(), now);
+  if (!resolution.ok()) return Status(ErrorCode::kResponseInvalid, resolution.status().message());
+  plan->answers = std::move(answers.value());
+  plan->expected = expected.value();
+  plan->resolution = std::move(resolution.value());
+  return Status::Ok();
+}
 
+Result<std::string> Engine::apply_sync_response(const std::string& answer_text, std::int64_t wall,
+                                                std::int64_t mono) {
+  auto observed = observe(wall, mono);
+  if (!observed.ok()) return observed.status();
+  SyncPlan plan(outbox_);
+  Status refused = read_sync_answer(answer_text, &plan.answer);
+  if (refused.ok()) refused = plan_sync_answer(state_.last_update, &plan);
+  if (!refused.ok()) {
+    invalid_response_ = true;
+    audit_error("apply_sync_response", refused, Fields().add("bytes", answer_text.size()));
+    return refused;
+  }
+  return commit_sync_answer(plan, wall);
+}
+
+// Commit: the planned outbox and the server's row become the engine's; every op's outcome is
+// counted, audited and raised as an event.
+std::string Engine::commit_sync_answer(SyncPlan& plan, std::int64_t wall) {
+  const std::int64_t now = state_.last_update;
+  const ServerState& server = plan.answer.server;
   invalid_response_ = false;
   std::vector<Bytes> events;
-  set_server_offset(server_time, wall, &events, false);
+  set_server_offset(plan.answer.server_time, wall, &events, false);
   const Units before = state_.current_earnings;
-  outbox_ = std::move(next_outbox);
-  const EarningsState resolved = resolution.value().state;
+  outbox_ = std::move(plan.outbox);
+  const EarningsState& resolved = plan.resolution.state;
   adopt_server_rate(resolved.base_earning_rate);
   state_.synced_total = resolved.synced_total;
   state_.under_review = resolved.under_review;
   state_.review_flag = resolved.review_flag;
 
   std::int64_t counts[sizeof(kOutcomes) / sizeof(kOutcomes[0])] = {};
-  for (const OpAnswer& answer : answers.value()) {
+  for (const OpAnswer& answer : plan.answers) {
     const OpResult& r = answer.result;
     metrics_.record_op_outcome(r.status);
     ++counts[static_cast<std::size_t>(r.status)];
@@ -638,8 +661,8 @@ Result<std::string> Engine::apply_sync_response(const std::string& answer_text, 
       record.kind = "inconsistent_answer";
       record.local_synced = state_.synced_total;
       record.local_current = before;
-      record.server_total = server.value().total_earned;
-      record.expected_total = expected.value();
+      record.server_total = server.total_earned;
+      record.expected_total = plan.expected;
       record.difference = answer.op.amount - r.credited - r.review;
       record.context = Fields()
                            .add("reason", "credited + review does not match the amount sent")
@@ -648,26 +671,12 @@ Result<std::string> Engine::apply_sync_response(const std::string& answer_text, 
                            .amount("credited", r.credited)
                            .amount("review", r.review);
       state_.review_flag = true;
-      metrics_.record_conflict();
-      audit("conflict", AuditSource::kReconciliation, before, std::nullopt, record.context);
-      events.push_back(Fields()
-                           .add("type", "conflict")
-                           .add("kind", record.kind)
-                           .add("id", r.id)
-                           .amount("difference", record.difference));
-      conflicts_.add(std::move(record));
+      record_conflict(std::move(record), before, std::nullopt, &r.id, &events);
     }
   }
-  if (resolution.value().conflict) {
-    ConflictRecord record = *resolution.value().conflict;
-    metrics_.record_conflict();
-    audit("conflict", AuditSource::kReconciliation, record.local_current, record.server_total,
-          record.context);
-    events.push_back(Fields()
-                         .add("type", "conflict")
-                         .add("kind", record.kind)
-                         .amount("difference", record.difference));
-    conflicts_.add(std::move(record));
+  if (plan.resolution.conflict) {
+    const ConflictRecord& lost = *plan.resolution.conflict;
+    record_conflict(lost, lost.local_current, lost.server_total, nullptr, &events);
   }
 
   const std::int64_t latency = request_at_ >= 0 ? now - request_at_ : 0;
@@ -684,12 +693,24 @@ Result<std::string> Engine::apply_sync_response(const std::string& answer_text, 
               }
               return by_outcome;
             }())
-            .amount("credited", credited)
-            .amount("serverTotal", server.value().total_earned)
-            .amount("pendingReview", server.value().pending_review)
-            .add("lastSeq", server.value().last_seq)
+            .amount("credited", plan.credited)
+            .amount("serverTotal", server.total_earned)
+            .amount("pendingReview", server.pending_review)
+            .add("lastSeq", server.last_seq)
             .add("latencyMs", latency));
   return json_text(Fields().add("events", array_document(events)));
+}
+
+void Engine::record_conflict(ConflictRecord record, std::optional<Units> old_value,
+                             std::optional<Units> new_value, const std::string* op_id,
+                             std::vector<Bytes>* events) {
+  metrics_.record_conflict();
+  audit("conflict", AuditSource::kReconciliation, old_value, new_value, record.context);
+  Fields event;
+  event.add("type", "conflict").add("kind", record.kind);
+  if (op_id != nullptr) event.add("id", *op_id);
+  events->push_back(event.amount("difference", record.difference));
+  conflicts_.add(std::move(record));
 }
 
 Result<std::string> Engine::apply_sync_failure(std::int64_t http_status, std::int64_t wall,
@@ -801,134 +822,158 @@ Status Engine::on_online(std::int64_t wall, std::int64_t mono) {
   return Status::Ok();
 }
 
-Result<std::string> Engine::recover_from_server(const std::string& answer_text,
-                                                const std::string& new_client_id,
-                                                std::int64_t wall, std::int64_t mono) {
-  auto reject = [&](ErrorCode code, const std::string& message) -> Status {
-    Status status(code, message);
-    audit_error("recover_from_server", status, Fields().add("bytes", answer_text.size()));
-    return status;
-  };
+// Read: GET /v1/state's answer {"state":{row},"serverTime":n}, or the bare row (no server time).
+Status Engine::read_state_answer(const std::string& answer_text, StateAnswer* answer) const {
   auto parsed_answer = Document::parse_json(answer_text, ErrorCode::kResponseInvalid);
   const Node doc = parsed_answer.value().root();
   if (!parsed_answer.ok() || !doc.is_map()) {
-    return reject(ErrorCode::kResponseInvalid, "server state is not a JSON object");
+    return Status(ErrorCode::kResponseInvalid, "server state is not a JSON object");
   }
   const Node state_field = doc.find("state");
   const Node row = state_field.exists() ? state_field : doc;
-  std::int64_t server_time = -1;
   if (doc.find("serverTime").exists()) {
     FieldReader read(doc, ErrorCode::kResponseInvalid);
-    read.integer("serverTime", 0, &server_time);
-    if (!read.ok()) return reject(ErrorCode::kResponseInvalid, read.status().message());
+    read.integer("serverTime", 0, &answer->server_time);
+    if (!read.ok()) return Status(ErrorCode::kResponseInvalid, read.status().message());
   }
   auto server = parse_server_state(row);
-  if (!server.ok()) return reject(ErrorCode::kResponseInvalid, server.status().message());
+  if (!server.ok()) return Status(ErrorCode::kResponseInvalid, server.status().message());
   if (server.value().user_id != state_.user_id) {
-    return reject(ErrorCode::kRecordUserMismatch,
+    return Status(ErrorCode::kRecordUserMismatch,
                   "server state is for user " + std::to_string(server.value().user_id));
   }
-  const bool new_client = !new_client_id.empty() && new_client_id != outbox_.client_id();
+  answer->server = server.value();
+  answer->bytes = answer_text.size();
+  return Status::Ok();
+}
+
+Result<std::string> Engine::recover_from_server(const std::string& answer_text,
+                                                const std::string& new_client_id,
+                                                std::int64_t wall, std::int64_t mono) {
+  StateAnswer answer;
+  Status read = read_state_answer(answer_text, &answer);
+  if (!read.ok()) return refuse_recovery(read, answer_text.size());
   if (!new_client_id.empty() && !is_valid_client_id(new_client_id)) {
-    return reject(ErrorCode::kRequestInvalid, "clientId must be 1 to 64 characters of [A-Za-z0-9_-]");
+    return refuse_recovery(
+        Status(ErrorCode::kRequestInvalid, "clientId must be 1 to 64 characters of [A-Za-z0-9_-]"),
+        answer_text.size());
   }
   if (wall < 0 || wall > kMaxSafeInteger || mono < 0 || mono > kMaxSafeInteger) {
-    return reject(ErrorCode::kTimeInvalid, "wall and mono must be safe integers >= 0 ms");
+    return refuse_recovery(Status(ErrorCode::kTimeInvalid, "wall and mono must be safe integers >= 0 ms"),
+                           answer_text.size());
   }
-  const ServerState& s = server.value();
-  std::vector<Bytes> events;
+  const std::string& client_id = new_client_id.empty() ? outbox_.client_id() : new_client_id;
+  return state_.has_clock ? reconcile_with_server(answer, client_id, wall, mono)
+                          : start_from_server(answer, client_id, wall, mono);
+}
 
-  if (!state_.has_clock) {
-    // Nothing was ever observed here: the local record was lost or corrupt, or this is a new
-    // device. Start from the server's row; when its clock is known, the time since the row's
-    // lastUpdate is offline time like any other (accrued, capped, held beyond the cap).
-    auto recovered = recover_state_from_server(s, state_.user_id, s.last_update);
-    if (!recovered.ok()) return reject(recovered.status().code(), recovered.status().message());
-    const ValidationResult check = validate_recovered_data(recovered.value());
-    if (!check.ok) return reject(check.code, check.message);
-    Outbox fresh(new_client ? new_client_id : outbox_.client_id());
-    fresh.rebind(fresh.client_id(), s.last_seq + 1);
-    outbox_ = std::move(fresh);
-    state_ = recovered.value();
-    state_.budget_ms = config_.tolerance_ms;
-    if (server_time >= 0) {
-      state_.server_offset_ms = server_time - wall;
-      state_.has_server_time = true;
-      if (s.last_update > 0) {
-        state_.has_clock = true;
-        state_.last_wall = s.last_update;
-        state_.last_mono = mono;
-        new_session_ = true;
-      }
+Status Engine::refuse_recovery(const Status& status, std::size_t answer_bytes) {
+  audit_error("recover_from_server", status, Fields().add("bytes", answer_bytes));
+  return status;
+}
+
+// Nothing was ever observed here: the local record was lost or corrupt, or this is a new device.
+// Start from the server's row; when its clock is known, the time since the row's lastUpdate is
+// offline time like any other (accrued, capped, held beyond the cap).
+Result<std::string> Engine::start_from_server(const StateAnswer& answer, const std::string& client_id,
+                                              std::int64_t wall, std::int64_t mono) {
+  const ServerState& s = answer.server;
+  // Plan: the new state and outbox, checked before either replaces the engine's.
+  auto recovered = recover_state_from_server(s, state_.user_id, s.last_update);
+  if (!recovered.ok()) return refuse_recovery(recovered.status(), answer.bytes);
+  const ValidationResult check = validate_recovered_data(recovered.value());
+  if (!check.ok) return refuse_recovery(check.status(), answer.bytes);
+  Outbox fresh(client_id);
+  fresh.rebind(client_id, s.last_seq + 1);
+  EarningsState next = recovered.value();
+  next.budget_ms = config_.tolerance_ms;
+  if (answer.server_time >= 0) {
+    next.server_offset_ms = answer.server_time - wall;
+    next.has_server_time = true;
+    if (s.last_update > 0) {
+      next.has_clock = true;
+      next.last_wall = s.last_update;
+      next.last_mono = mono;
     }
-    audit("recovery", AuditSource::kReconciliation, std::nullopt, state_.current_earnings,
-          Fields()
-              .amount("serverTotal", s.total_earned)
-              .add("lastSeq", s.last_seq)
-              .add("clientId", outbox_.client_id()));
-    auto observed = observe(wall, mono);
-    if (!observed.ok()) return observed.status();
-    refresh_from_outbox();
-    events.push_back(Fields().add("type", "recovered").amount("total", s.total_earned));
-    return json_text(Fields().add("events", array_document(events)));
   }
+  // Commit.
+  outbox_ = std::move(fresh);
+  state_ = next;
+  if (state_.has_clock) new_session_ = true;
+  audit("recovery", AuditSource::kReconciliation, std::nullopt, state_.current_earnings,
+        Fields()
+            .amount("serverTotal", s.total_earned)
+            .add("lastSeq", s.last_seq)
+            .add("clientId", outbox_.client_id()));
+  auto observed = observe(wall, mono);
+  if (!observed.ok()) return observed.status();
+  refresh_from_outbox();
+  std::vector<Bytes> events;
+  events.push_back(Fields().add("type", "recovered").amount("total", s.total_earned));
+  return json_text(Fields().add("events", array_document(events)));
+}
 
-  // The first answer after a reload judges the catch-up (the time the app was closed) by the
-  // server's clock, when the record knew it: a device clock moved while the app was closed
-  // counts for nothing (and is reported as a clock jump).
-  const bool catch_up = new_session_ && server_time >= 0 && state_.has_server_time;
-  if (catch_up) set_server_offset(server_time, wall, &events, true);
+// The server's row against a record that has run here: what is owed is rebased on the row.
+Result<std::string> Engine::reconcile_with_server(const StateAnswer& answer, const std::string& client_id,
+                                                  std::int64_t wall, std::int64_t mono) {
+  const ServerState& s = answer.server;
+  std::vector<Bytes> events;
+  // The clocks first, since what is owed depends on the time accrued up to now. The first answer
+  // after a reload judges the catch-up (the time the app was closed) by the server's clock, when
+  // the record knew it: a device clock moved while the app was closed counts for nothing (and is
+  // reported as a clock jump).
+  const bool catch_up = new_session_ && answer.server_time >= 0 && state_.has_server_time;
+  if (catch_up) set_server_offset(answer.server_time, wall, &events, true);
   auto observed = observe(wall, mono);
   if (!observed.ok()) return observed.status();
   const std::int64_t now = state_.last_update;
-  if (server_time >= 0 && !catch_up) set_server_offset(server_time, wall, &events, false);
-  const Units before = state_.current_earnings;
+  if (answer.server_time >= 0 && !catch_up) set_server_offset(answer.server_time, wall, &events, false);
+
+  // Plan, on copies: under a new client id the ops sent under the old one are orphaned (never
+  // resent, which could credit them twice) and the rest renumbered from the server's lastSeq.
+  const bool new_client = client_id != outbox_.client_id();
+  Outbox next_outbox = outbox_;
+  std::vector<OutboxOp> orphaned;
   if (new_client) {
-    const std::vector<OutboxOp> orphaned = outbox_.take_sent();
-    if (!orphaned.empty()) {
-      ConflictRecord record;
-      record.at = now;
-      record.kind = "orphaned_ops";
-      record.local_synced = state_.synced_total;
-      record.local_current = before;
-      record.server_total = s.total_earned;
-      record.expected_total = state_.synced_total;
-      std::vector<Bytes> ops;
-      for (const OutboxOp& op : orphaned) {
-        record.difference += op.amount;
-        ops.push_back(op_summary(outbox_, op, to_string(op.type)));
-      }
-      record.context = Fields()
-                           .add("reason", "sent under the previous client id and never answered; "
-                                          "resending under a new id could credit them twice")
-                           .add("ops", array_document(ops))
-                           .add("newClientId", new_client_id);
-      metrics_.record_conflict();
-      audit("conflict", AuditSource::kReconciliation, before, std::nullopt, record.context);
-      events.push_back(Fields()
-                           .add("type", "conflict")
-                           .add("kind", record.kind)
-                           .amount("difference", record.difference));
-      conflicts_.add(std::move(record));
-      state_.review_flag = true;
-    }
-    outbox_.rebind(new_client_id, s.last_seq + 1);
+    orphaned = next_outbox.take_sent();
+    next_outbox.rebind(client_id, s.last_seq + 1);
   } else {
-    outbox_.observe_server_last_seq(s.last_seq);
+    next_outbox.observe_server_last_seq(s.last_seq);
   }
+  EarningsState local = state_;
+  take_outbox_totals(next_outbox, &local);
+  if (!orphaned.empty()) local.review_flag = true;
+  auto resolution = resolve_conflicts(local, s, state_.synced_total, tolerance_units(), now);
+  if (!resolution.ok()) return refuse_recovery(resolution.status(), answer.bytes);
+
+  // Commit.
+  const Units before = state_.current_earnings;
+  if (!orphaned.empty()) {
+    ConflictRecord record;
+    record.at = now;
+    record.kind = "orphaned_ops";
+    record.local_synced = state_.synced_total;
+    record.local_current = before;
+    record.server_total = s.total_earned;
+    record.expected_total = state_.synced_total;
+    std::vector<Bytes> ops;
+    for (const OutboxOp& op : orphaned) {
+      record.difference += op.amount;
+      ops.push_back(op_summary(outbox_, op, to_string(op.type)));
+    }
+    record.context = Fields()
+                         .add("reason", "sent under the previous client id and never answered; "
+                                        "resending under a new id could credit them twice")
+                         .add("ops", array_document(ops))
+                         .add("newClientId", client_id);
+    record_conflict(std::move(record), before, std::nullopt, nullptr, &events);
+    state_.review_flag = true;
+  }
+  outbox_ = std::move(next_outbox);
   refresh_from_outbox();
-  auto resolution = resolve_conflicts(state_, s, state_.synced_total, tolerance_units(), now);
-  if (!resolution.ok()) return reject(resolution.status().code(), resolution.status().message());
   if (resolution.value().conflict) {
-    ConflictRecord record = *resolution.value().conflict;
-    metrics_.record_conflict();
-    audit("conflict", AuditSource::kReconciliation, record.local_current, record.server_total,
-          record.context);
-    events.push_back(Fields()
-                         .add("type", "conflict")
-                         .add("kind", record.kind)
-                         .amount("difference", record.difference));
-    conflicts_.add(std::move(record));
+    const ConflictRecord& lost = *resolution.value().conflict;
+    record_conflict(lost, lost.local_current, lost.server_total, nullptr, &events);
   }
   const EarningsState& resolved = resolution.value().state;
   adopt_server_rate(resolved.base_earning_rate);

@@ -183,6 +183,49 @@ class Engine {
   };
   Result<std::string> fail_attempt(SyncFailureKind kind, std::int64_t http_status,
                                    const SyncRefusal& refusal);
+  // `state`'s outbox totals and sync status taken from `outbox` (refresh_from_outbox does it for
+  // the engine's own; plans do it on copies).
+  void take_outbox_totals(const Outbox& outbox, EarningsState* state) const;
+  // A disagreement with the server kept for review: counted, audited between old_value and
+  // new_value, raised as a `conflict` event (naming the op when op_id is given) and logged.
+  void record_conflict(ConflictRecord record, std::optional<Units> old_value,
+                       std::optional<Units> new_value, const std::string* op_id,
+                       std::vector<Bytes>* events);
+
+  // A sync answer in three steps: read (shape and ranges, the user), plan (its effect computed
+  // on copies: a refused answer changes nothing), commit.
+  struct SyncAnswer {
+    std::int64_t server_time = 0;
+    ServerState server;
+    std::vector<OpResult> results;
+  };
+  struct SyncPlan {
+    explicit SyncPlan(const Outbox& current) : outbox(current) {}
+    SyncAnswer answer;
+    Outbox outbox;  // the engine's, as the answer leaves it
+    std::vector<OpAnswer> answers;
+    Units credited = 0;
+    Units expected = 0;  // the least the server must hold: confirmed before + credited now
+    Resolution resolution;
+  };
+  Status read_sync_answer(const std::string& answer_text, SyncAnswer* answer) const;
+  // REQUIRES: plan->answer read.
+  Status plan_sync_answer(std::int64_t now, SyncPlan* plan) const;
+  std::string commit_sync_answer(SyncPlan& plan, std::int64_t wall);
+
+  // GET /v1/state's answer, read; then either the engine starts from it (nothing observed here
+  // yet) or what is owed is reconciled with it, each planned before it is committed.
+  struct StateAnswer {
+    std::int64_t server_time = -1;  // -1: the answer carried none
+    ServerState server;
+    std::size_t bytes = 0;  // the answer's size, for the audit of a refusal
+  };
+  Status read_state_answer(const std::string& answer_text, StateAnswer* answer) const;
+  Result<std::string> start_from_server(const StateAnswer& answer, const std::string& client_id,
+                                        std::int64_t wall, std::int64_t mono);
+  Result<std::string> reconcile_with_server(const StateAnswer& answer, const std::string& client_id,
+                                            std::int64_t wall, std::int64_t mono);
+  Status refuse_recovery(const Status& status, std::size_t answer_bytes);
 
   EngineConfig config_;
   EarningsState state_;
