@@ -283,8 +283,27 @@ export interface UiThrottle {
 
 export interface EarningsCore {
   readonly version: string;
-  /** Every ErrorCode the loaded wasm can report. */
+  /** Every ErrorCode the loaded wasm can report (contract.errorCodes.core). */
   readonly errorCodes: readonly string[];
+  /**
+   * The core's one table of the names every layer shares (src/contract.h): the error codes the
+   * core, the loader, the client runtime and the sync server report (a client reports an answer
+   * outside the sync protocol as `HTTP_<status>`), the event types of the engine and of the client
+   * runtime, and the client-id rule.
+   */
+  readonly contract: Readonly<{
+    errorCodes: Readonly<{
+      core: readonly string[];
+      loader: readonly string[];
+      client: readonly string[];
+      server: readonly string[];
+      httpStatusPrefix: string;
+    }>;
+    eventTypes: Readonly<{ engine: readonly string[]; client: readonly string[] }>;
+    clientId: Readonly<{ pattern: string; maxLength: number; message: string }>;
+  }>;
+  /** Whether `id` is a client id by the core's rule (1 to 64 characters of [A-Za-z0-9_-]). */
+  isClientId(id: unknown): id is string;
   /** '1.5' -> '1.50000000' (negative allowed); throws AMOUNT_* errors. */
   parseAmount(text: Amount): Amount;
   /** Exact count of 10^-8 TON units. */

@@ -22,7 +22,6 @@ export * from './errors.js';
 
 const UNITS_PER_TON = 100000000n;
 const MAX_UNITS = 999999999999999999n;
-const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 // A trap inside the wasm (a core bug: out-of-bounds access, abort) leaves its memory in an
 // unknown state. Nothing may be read from or stored out of that instance again, so the core that
@@ -88,11 +87,21 @@ function requireUserId(userId) {
   return userId;
 }
 
+function requireClientId({ clientId: rule }, clientId) {
+  if (typeof clientId !== 'string' || !rule.pattern.test(clientId)) throw new ConfigInvalidError(rule.message);
+  return clientId;
+}
+
 function requireBytes(bytes, what) {
   if (!(bytes instanceof Uint8Array)) {
     throw new RecordCorruptError(`${what} must be a Uint8Array`);
   }
   return bytes;
+}
+
+function deepFreeze(value) {
+  if (value !== null && typeof value === 'object') Object.values(value).forEach(deepFreeze);
+  return Object.freeze(value);
 }
 
 function jsonText(value, ErrorClass, what) {
@@ -289,9 +298,7 @@ class EarningsEngine {
       typeof serverState === 'string'
         ? serverState
         : jsonText(serverState, ResponseInvalidError, 'server state');
-    if (clientId !== '' && (typeof clientId !== 'string' || !CLIENT_ID.test(clientId))) {
-      throw new ConfigInvalidError('clientId must be 1..64 characters of [A-Za-z0-9_-]');
-    }
+    if (clientId !== '') requireClientId(this.#shared, clientId);
     const { wall, mono } = requireNow(now);
     return unwrapJson(this.#call('_recoverFromServer', text, clientId, wall, mono));
   }
@@ -357,7 +364,16 @@ class EarningsCore {
     this.#raw = raw;
     this.#shared = { live: 0, fault: null, onFault };
     this.version = raw._version();
-    this.errorCodes = Object.freeze(raw._errorCodeNames().split(','));
+    // The core's table of every error code, event type and the client-id rule (src/contract.h),
+    // read once; the client runtime and the server take these facts from here.
+    this.contract = deepFreeze(JSON.parse(raw._contract()));
+    this.errorCodes = this.contract.errorCodes.core;
+    this.#shared.clientId = { pattern: new RegExp(this.contract.clientId.pattern), message: this.contract.clientId.message };
+  }
+
+  // Whether `id` is a client id by the core's rule (contract.clientId).
+  isClientId(id) {
+    return typeof id === 'string' && this.#shared.clientId.pattern.test(id);
   }
 
   // '1.5' -> '1.50000000'; negative amounts are allowed here (they are normal in arithmetic),
@@ -394,9 +410,7 @@ class EarningsCore {
 
   createEngine({ userId, clientId, seed, config = {} } = {}) {
     requireUserId(userId);
-    if (typeof clientId !== 'string' || !CLIENT_ID.test(clientId)) {
-      throw new ConfigInvalidError('clientId must be 1..64 characters of [A-Za-z0-9_-]');
-    }
+    requireClientId(this.#shared, clientId);
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
       throw new ConfigInvalidError(
         'seed must be a 32-bit unsigned integer (e.g. from crypto.getRandomValues): it spreads retries of different clients apart',

@@ -13,14 +13,16 @@ export const EVENT_TYPES = Object.freeze([
   'storage-lost',
 ]);
 
+// `types`: the core's table (core.contract.eventTypes.client) when a core is at hand; EVENT_TYPES
+// is the same list for apps that need it before loading the core (tests/js/core/contract.test.js).
 export class EarningsEvents {
-  constructor() {
-    this.listeners = new Map(EVENT_TYPES.map((type) => [type, new Set()]));
+  constructor(types = EVENT_TYPES) {
+    this.listeners = new Map(types.map((type) => [type, new Set()]));
   }
 
   on(type, listener) {
     const set = this.listeners.get(type);
-    if (!set) throw new TypeError(`unknown event type "${type}"; known: ${EVENT_TYPES.join(', ')}`);
+    if (!set) throw new TypeError(`unknown event type "${type}"; known: ${[...this.listeners.keys()].join(', ')}`);
     if (typeof listener !== 'function') throw new TypeError('listener must be a function');
     set.add(listener);
     return () => set.delete(listener);

@@ -81,7 +81,7 @@ export class EarningsManager {
     this.restore = new RecordRestore(this);
     this.serverRecovery = new ServerRecovery(this);
     this.syncExchange = new SyncExchange(this);
-    this.events = new EarningsEvents();
+    this.events = new EarningsEvents(core.contract.eventTypes.client);
     this.sessions = new Map();
     this.inFlight = new Set();
     this.disposed = false;

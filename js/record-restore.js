@@ -148,7 +148,7 @@ export class RecordRestore {
         const stored = await this.owner.store.get(clientKey(userId));
         if (stored) {
           const text = new TextDecoder().decode(stored);
-          if (/^[A-Za-z0-9_-]{1,64}$/.test(text)) {
+          if (this.owner.core.isClientId(text)) {
             const session = this.owner.sessions.get(userId);
             if (session) session.clientIdStored = true;
             return text;

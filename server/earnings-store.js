@@ -74,7 +74,9 @@ export function stateAnswer(row, creditedRate) {
   };
 }
 
-const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+// What may be inlined into a SQL literal: the characters a client id is made of (the core's rule,
+// core.contract.clientId, already checked it), none of which can end the literal.
+const SQL_LITERAL_SAFE = /^[A-Za-z0-9_-]+$/;
 
 // The users a set-valued statement touches, also as a plain list beside its JSON rows: a
 // condition `user_id = ANY(list)` names them, so a distributed database routes the statement to
@@ -92,7 +94,7 @@ const usersOf = (items) => [...new Set(items.map((item) => item.userId))];
 // credited twice. Each statement of the batch takes a fresh snapshot.
 export function lockStatements(userId, clientId) {
   if (!Number.isSafeInteger(userId) || userId <= 0) throw new Error('lockStatements: user id not checked');
-  if (clientId !== null && !CLIENT_ID.test(clientId)) throw new Error('lockStatements: client id not checked');
+  if (clientId !== null && !SQL_LITERAL_SAFE.test(clientId)) throw new Error('lockStatements: client id not checked');
   const lock = `SELECT ${ROW_COLUMNS} FROM user_earnings u WHERE u.user_id = ${userId} FOR UPDATE`;
   if (clientId === null) return lock;
   return `${lock};

@@ -25,15 +25,11 @@ import { ServerError, requestInvalid } from './errors.js';
 import { RowCache } from './row-cache.js';
 import { shardMap } from './shards.js';
 
-const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
-
-// The HTTP layer has already refused non-objects; the client id is checked here because it is a
-// key the row lock needs before the core sees the request. Everything else about the shape is
-// the core's job.
-export function requireClientId(clientId) {
-  if (typeof clientId !== 'string' || !CLIENT_ID.test(clientId)) {
-    throw requestInvalid('clientId must be 1 to 64 characters of [A-Za-z0-9_-]');
-  }
+// The HTTP layer has already refused non-objects; the client id is checked here, by the core's
+// rule (core.contract.clientId), because it is a key the row lock needs before the core sees the
+// request. Everything else about the shape is the core's job.
+function requireClientId(core, clientId) {
+  if (!core.isClientId(clientId)) throw requestInvalid(core.contract.clientId.message);
   return clientId;
 }
 
@@ -366,7 +362,7 @@ export function createSyncService({ db, core, config, metrics }) {
   }
 
   async function submitSync(userId, body) {
-    const pending = new PendingSync(userId, requireClientId(body.clientId), body);
+    const pending = new PendingSync(userId, requireClientId(core, body.clientId), body);
     // A sync whose row this process wrote last is planned now, while the database writes other
     // groups, rather than on its group's critical path; its group reuses the plan if that row is
     // still current (the write checks the revision anyway). Request errors do not depend on the
@@ -387,7 +383,7 @@ export function createSyncService({ db, core, config, metrics }) {
   }
 
   async function state(userId, clientId) {
-    requireClientId(clientId);
+    requireClientId(core, clientId);
     const serverNow = config.now();
     // Reading the state is the app's first contact on open: creating the row here starts the
     // server's budget clock before the first sync arrives.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "contract.h"
 #include "json_fields.h"
 
 namespace earnings {
@@ -268,7 +269,7 @@ Result<std::vector<SyncOp>> parse_sync_request(const Node& request, const Credit
   const Node client = request.find("clientId");
   const std::string client_id = client.text();
   if (!client.is_string() || !valid_client_id(client_id)) {
-    return request_invalid("clientId must be 1 to 64 characters of [A-Za-z0-9_-]");
+    return request_invalid(kClientIdRule);
   }
   const Node list = request.find("ops");
   if (!list.is_array()) return request_invalid("ops must be an array");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "contract.h"
 #include "json_fields.h"
 #include "validation.h"
 
@@ -157,7 +158,7 @@ Result<Engine> Engine::create(std::int64_t user_id, const std::string& client_id
     return Status(ErrorCode::kUserIdInvalid, "userId must be a positive safe integer");
   }
   if (!is_valid_client_id(client_id)) {
-    return Status(ErrorCode::kRequestInvalid, "clientId must be 1 to 64 characters of [A-Za-z0-9_-]");
+    return Status(ErrorCode::kRequestInvalid, kClientIdRule);
   }
   Status valid = validate_config(config);
   if (!valid.ok()) return valid;
@@ -855,7 +856,7 @@ Result<std::string> Engine::recover_from_server(const std::string& answer_text,
   if (!read.ok()) return refuse_recovery(read, answer_text.size());
   if (!new_client_id.empty() && !is_valid_client_id(new_client_id)) {
     return refuse_recovery(
-        Status(ErrorCode::kRequestInvalid, "clientId must be 1 to 64 characters of [A-Za-z0-9_-]"),
+        Status(ErrorCode::kRequestInvalid, kClientIdRule),
         answer_text.size());
   }
   if (wall < 0 || wall > kMaxSafeInteger || mono < 0 || mono > kMaxSafeInteger) {

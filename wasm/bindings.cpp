@@ -18,6 +18,7 @@
 #include "audit.h"
 #include "boundary.h"
 #include "codec.h"
+#include "contract.h"
 #include "engine.h"
 #include "status.h"
 
@@ -251,19 +252,6 @@ Reply engine_config_reply(const std::string& text) {
   return success(json_text(config_to_document(config.value())));
 }
 
-// The stable names of every ErrorCode after kOk, comma separated, so js/core.js can check at load
-// time that it has an error class for each code this build can return.
-std::string error_code_names() {
-  std::string names;
-  for (int code = static_cast<int>(ErrorCode::kOk) + 1;; ++code) {
-    const std::string name = to_string(static_cast<ErrorCode>(code));
-    if (name == "UNKNOWN") break;
-    if (!names.empty()) names += ',';
-    names += name;
-  }
-  return names;
-}
-
 // Bytes arrive as a std::string: embind copies a Uint8Array into it byte for byte, which is both
 // the cheapest crossing and free of any JS-side pointer arithmetic.
 Reply decode_record_reply(const std::string& bytes) {
@@ -291,7 +279,7 @@ EMSCRIPTEN_BINDINGS(earnings_core) {
   value_object<Reply>("Reply").field("code", &Reply::code).field("text", &Reply::text);
 
   function("_version", &core_version);
-  function("_errorCodeNames", &error_code_names);
+  function("_contract", &contract_json);
   function("_parseAmount", &parse_amount_reply);
   function("_addAmounts", &add_amounts_reply);
   function("_decodeRecord", &decode_record_reply);
