@@ -17,9 +17,15 @@ fi
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
-# The wasm is already built (or just was): skip prepack's rebuild so the tarball is what we tested.
-TARBALL="$(npm pack --ignore-scripts --silent --pack-destination "$WORK" | tail -n 1)"
+# The tarball as it is published (scripts/pack-package.mjs: the core's JS minified), from the wasm
+# already built (or just built), so the tarball is what we tested.
+TARBALL="$(basename "$(node scripts/pack-package.mjs "$WORK")")"
 echo "packed $TARBALL ($(du -h "$WORK/$TARBALL" | cut -f1))"
+# What the bench measures (bench/core-size.js) is what the tarball holds.
+for file in js/core.js js/errors.js; do
+  tar -xzOf "$WORK/$TARBALL" "package/$file" | cmp -s - <(node -e "import('./scripts/minify-shipped.mjs').then((m) => process.stdout.write(m.minifyShipped('$file')))") ||
+    { echo "test-package: the tarball's $file is not what bench/core-size.js measures" >&2; exit 1; }
+done
 
 CONSUMER="$WORK/consumer"
 mkdir -p "$CONSUMER"
