@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import pg from 'pg';
 
 import { MIGRATIONS_DIR, SUPERSEDED, migrate, readMigrations } from '../../server/migrate.js';
-import { LEGACY_TABLE, databaseFixture, onRealPostgres, openTestDatabase } from './helpers.js';
+import { LEGACY_TABLE, databaseFixture, insertLegacyRows, onRealPostgres, openTestDatabase, readmeSql } from './helpers.js';
 
 const SEED_DOCUMENT = '/work/shared/seed/000_ef0c393aa953cf84.txt';
 // 002 and 006 as they shipped until they were rewritten (server/migrate.js, SUPERSEDED).
@@ -373,6 +373,52 @@ test('a migration waiting for a table lock the app holds gives up, lets the app 
   } finally {
     await app.end().catch(() => {});
     fs.rmSync(dir, { recursive: true });
+    await database.drop();
+  }
+});
+
+// README's preparation builds the upgrade's indexes CONCURRENTLY beforehand. A build that fails
+// leaves an INVALID index of its name, which CREATE INDEX IF NOT EXISTS would keep and the planner
+// never uses. Here each build fails on a duplicate key (a UNIQUE build over equal balances), as any
+// failure would leave it; the app's table has a UNIQUE on user_id of its own, so 009 keeps that.
+test('indexes left INVALID by failed CONCURRENTLY builds of the preparation are rebuilt or dropped by the upgrade; the failing-syncs query uses its index', async () => {
+  const database = await openTestDatabase({ migrated: false });
+  const { db } = database;
+  try {
+    await db.exec(LEGACY_TABLE.replace('user_id BIGINT,', 'user_id BIGINT UNIQUE,'));
+    const at = 1_700_000_000_000;
+    await insertLegacyRows(
+      db,
+      [91, 92, 93].map((userId) => ({
+        user_id: userId, current_earnings: '1.5', earning_rate: '0.5', last_update: at, created_at: at, updated_at: at, total_earned: '1.5',
+      })),
+    );
+    const preparation = readmeSql('CREATE UNIQUE INDEX CONCURRENTLY user_earnings_user_id_unique');
+    await db.exec(preparation.slice(0, preparation.indexOf(';') + 1)); // its ALTER TABLE: the seed's columns
+    const prebuilt = ['idx_user_earnings_failing', 'user_earnings_id_user_id', 'user_earnings_user_id_unique'];
+    for (const name of prebuilt) {
+      assert.match(preparation, new RegExp(`CREATE (UNIQUE )?INDEX CONCURRENTLY (IF NOT EXISTS )?${name} ON user_earnings`));
+      await assert.rejects(db.query(`CREATE UNIQUE INDEX CONCURRENTLY ${name} ON user_earnings (current_earnings)`), (error) => error.code === '23505');
+    }
+    const invalid = async () =>
+      (await db.query(
+        `SELECT c.relname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+         WHERE i.indrelid = 'user_earnings'::regclass AND NOT i.indisvalid ORDER BY c.relname`,
+      )).map((r) => r.name);
+    assert.deepEqual(await invalid(), prebuilt);
+
+    await migrate(db);
+    assert.deepEqual(await invalid(), []);
+    const indexes = await db.query(`SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'user_earnings' ORDER BY indexname`);
+    assert.deepEqual(indexes.map((r) => r.indexname), ['idx_user_earnings_failing', 'user_earnings_pkey', 'user_earnings_user_id_key']);
+    assert.match(indexes[0].indexdef, /^CREATE INDEX idx_user_earnings_failing ON (public\.)?user_earnings USING btree \(retry_count\) WHERE \(\(sync_status\)::text = 'failed'::text\)$/);
+    assert.match(indexes[1].indexdef, /^CREATE UNIQUE INDEX user_earnings_pkey ON (public\.)?user_earnings USING btree \(id, user_id\)$/);
+    const plan = await db.transaction(async (tx) => {
+      await tx.exec('SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off');
+      return (await tx.exec(`EXPLAIN ${readmeSql("WHERE sync_status = 'failed'")}`))[0].rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+    assert.match(plan, /Index Scan Backward using idx_user_earnings_failing on user_earnings/);
+  } finally {
     await database.drop();
   }
 });
