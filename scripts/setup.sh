@@ -29,6 +29,14 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
 fi
 read -r -a missing <<<"${missing[*]:-}"
 
+# Their Debian packages start a system service on install and enable it at boot (PostgreSQL's
+# main cluster on 5432, pgbouncer on 6432, haproxy with its default configuration). The tests run
+# throwaway instances of their own (scripts/pg-throwaway.sh, pgbouncer-throwaway.sh, the balancer
+# test), so none of these services is wanted on the machine of someone who ran `npm test`.
+daemons=(postgresql pgbouncer haproxy)
+# Debian's invoke-rc.d asks this file before starting a service; 101 means "not now".
+policy_rc_d="${SETUP_POLICY_RC_D:-/usr/sbin/policy-rc.d}"
+
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   if [ "$(id -u)" -ne 0 ]; then
@@ -37,7 +45,30 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update
+  # A policy already in place (container images ship one) is the machine's own: kept as it is.
+  own_policy=false
+  if [ ! -e "$policy_rc_d" ]; then
+    own_policy=true
+    trap 'rm -f "$policy_rc_d"' EXIT
+    printf '#!/bin/sh\n# scripts/setup.sh: no service starts while it installs packages\nexit 101\n' >"$policy_rc_d"
+    chmod 755 "$policy_rc_d"
+  fi
   apt-get install -y --no-install-recommends "${missing[@]}"
+  if [ "$own_policy" = true ]; then
+    rm -f "$policy_rc_d"
+    trap - EXIT
+  fi
+  # Not started, and not started at the next boot either: only the daemons installed just now,
+  # and only where systemd runs (without it there is no boot-time start to undo).
+  case "$(systemctl is-system-running 2>/dev/null || true)" in
+    running | degraded | starting | initializing | maintenance)
+      for daemon in "${daemons[@]}"; do
+        if [[ " ${missing[*]} " == *" $daemon "* ]]; then
+          systemctl disable --quiet "$daemon.service" || true
+        fi
+      done
+      ;;
+  esac
 fi
 
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
