@@ -1,6 +1,7 @@
 // Keeping what this package stores on the device within its budget (Properties 9, 10, 23). The
-// core decides what goes (planStorageCleanup, from keys, bytes and each record's state); this
-// class gathers those facts from the store and the live sessions and carries the plan out.
+// core decides what goes (planStorageCleanup, from the store's keys and sizes and what each record
+// says: whose it is, whether it is synced, when it was used, what its audit weighs); this class
+// reads those facts from the store and the live sessions and carries the plan out.
 //
 // Contract: nothing unsynced and nothing of the active user or of a live session is ever evicted;
 // a live session's audit is trimmed in its engine and stored by its own queue, a stored record's
@@ -21,32 +22,23 @@ export class StorageCleanup {
   // (its persist hit the quota): its trimmed record is written by that persist's retry. Returns
   // the bytes freed.
   async run(activeUserId, { budgetBytes = this.owner.storageBudgetBytes, queueOwner = null } = {}) {
-    const records = [];
+    const entries = [];
     for (const { key, bytes } of await this.owner.store.list(RECORD_PREFIX)) {
       const userId = userIdOfRecordKey(key);
       const live = userId !== null ? this.owner.sessions.get(userId)?.engine : null;
       const stored = live ? null : await this.owner.store.get(key).catch(() => null);
-      const state = live ? live.state() : this.storedState(stored);
-      records.push({
+      entries.push({
         key,
-        userId,
         bytes,
-        ...(userId !== null ? this.auditShare(userId, live ? live.serialize() : stored, bytes) : {}),
-        // Mining on means time not yet accrued is owed, whatever the record's pending says.
-        fullySynced: state !== null && !state.isActive && state.pending === '0.00000000'
-          && state.heldForVerification === '0.00000000',
-        lastAccess: state?.lastUpdate ?? 0,
-        isActive: userId === activeUserId || Boolean(live),
-        quarantined: false,
+        live: Boolean(live),
+        state: live ? live.state() : this.storedState(stored),
+        ...(userId !== null ? { audit: this.auditSizes(userId, live ? live.serialize() : stored) } : {}),
       });
     }
-    for (const { key, bytes } of await this.owner.store.list(QUARANTINE_PREFIX)) {
-      const [owner, at] = key.slice(QUARANTINE_PREFIX.length).split(':').map(Number);
-      records.push({ key, userId: Number.isSafeInteger(owner) && owner > 0 ? owner : null, bytes, lastAccess: at || 0, quarantined: true, fullySynced: true });
-    }
-    if (typeof budgetBytes === 'function') budgetBytes = budgetBytes(records.reduce((sum, record) => sum + record.bytes, 0));
+    for (const { key, bytes } of await this.owner.store.list(QUARANTINE_PREFIX)) entries.push({ key, bytes });
+    if (typeof budgetBytes === 'function') budgetBytes = budgetBytes(entries.reduce((sum, entry) => sum + entry.bytes, 0));
     const plan = this.owner.core.planStorageCleanup({
-      records, budgetBytes, activeUserId, now: this.owner.clock.wall(),
+      entries, budgetBytes, activeUserId, now: this.owner.clock.wall(),
     });
     let freed = 0;
     for (const eviction of plan.evictions ?? []) {
@@ -97,22 +89,20 @@ export class StorageCleanup {
     return engine;
   }
 
-  // {auditEntries, auditBytes} of a record stored as `storedBytes` (possibly compressed):
-  // the serialized audit's share of the record, applied to the stored size. A record that
-  // cannot be restored reports no audit, so nothing is planned for it.
-  auditShare(userId, recordBytes, storedBytes) {
+  // What the core weighs a record's audit by: its entries and the record serialized with and
+  // without them. A record that cannot be restored reports none, so nothing is planned for it.
+  auditSizes(userId, recordBytes) {
     let engine;
     try {
       engine = this.restoredCopy(userId, recordBytes);
     } catch {
-      return { auditEntries: 0, auditBytes: 0 };
+      return null;
     }
     try {
-      const auditEntries = engine.audit().length;
-      const withAudit = engine.serialize().length;
+      const entries = engine.audit().length;
+      const serializedBytes = engine.serialize().length;
       engine.trimAudit(0);
-      const withoutAudit = engine.serialize().length;
-      return { auditEntries, auditBytes: Math.floor((storedBytes * (withAudit - withoutAudit)) / withAudit) };
+      return { entries, serializedBytes, withoutAuditBytes: engine.serialize().length };
     } finally {
       engine.dispose();
     }

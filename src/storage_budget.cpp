@@ -103,7 +103,92 @@ Result<StoredRecord> record_from_document(const Node& item, const std::string& f
   return record;
 }
 
+// A positive safe integer written in decimal digits (as keys.js writes ids and times), or 0.
+std::int64_t positive_integer_text(const std::string& text) {
+  if (text.empty() || text.size() > 16 || text[0] == '0') return 0;
+  std::int64_t id = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return 0;
+    id = id * 10 + (c - '0');
+  }
+  return id <= kMaxSize ? id : 0;
+}
+
+bool starts_with(const std::string& text, const char* prefix) {
+  return text.compare(0, std::char_traits<char>::length(prefix), prefix) == 0;
+}
+
+Result<StoredEntry> entry_from_document(const Node& item, const std::string& field) {
+  if (!item.is_map()) return config_invalid(field + " must be an object");
+  StoredEntry entry;
+  const Node key = item.find("key");
+  if (!key.is_string()) return config_invalid(field + ".key must be a non-empty string");
+  entry.key = key.text();
+  auto bytes = size_member(item, "bytes", field + ".bytes", true, 0);
+  if (!bytes.ok()) return bytes.status();
+  entry.bytes = bytes.value();
+  auto live = flag_member(item, "live", field + ".live");
+  if (!live.ok()) return live.status();
+  entry.live = live.value();
+  const Node state = item.find("state");
+  if (state.exists() && !state.is_null()) {
+    Units pending = 0;
+    Units held = 0;
+    FieldReader read(state, ErrorCode::kConfigInvalid);
+    read.boolean("isActive", &entry.mining);
+    read.amount("pending", 0, &pending);
+    read.amount("heldForVerification", 0, &held);
+    read.integer("lastUpdate", 0, &entry.last_update_ms);
+    if (!read.ok()) return config_invalid(field + ".state." + read.status().message());
+    entry.readable = true;
+    entry.pending_units = pending;
+    entry.held_units = held;
+  }
+  const Node audit = item.find("audit");
+  if (audit.exists() && !audit.is_null()) {
+    FieldReader read(audit, ErrorCode::kConfigInvalid);
+    read.integer("entries", 0, &entry.audit_entries);
+    read.integer("serializedBytes", 0, &entry.serialized_bytes);
+    read.integer("withoutAuditBytes", 0, entry.serialized_bytes, &entry.without_audit_bytes);
+    if (!read.ok()) return config_invalid(field + ".audit." + read.status().message());
+  }
+  return entry;
+}
+
 }  // namespace
+
+Result<StoredRecord> stored_record_from_entry(const StoredEntry& entry, std::int64_t active_user_id) {
+  StoredRecord record;
+  record.key = entry.key;
+  record.bytes = clamp_size(entry.bytes);
+  if (starts_with(entry.key, kQuarantineKeyPrefix)) {
+    // "<userId>:<wallMs>": a copy whose owner or time cannot be read is still a copy (no owner,
+    // oldest), so it goes first.
+    const std::string rest = entry.key.substr(std::char_traits<char>::length(kQuarantineKeyPrefix));
+    const std::size_t colon = rest.find(':');
+    record.user_id = positive_integer_text(rest.substr(0, colon));
+    record.last_access_ms = colon == std::string::npos ? 0 : positive_integer_text(rest.substr(colon + 1));
+    record.quarantined = true;
+    record.fully_synced = true;
+    return record;
+  }
+  if (!starts_with(entry.key, kRecordKeyPrefix)) {
+    return config_invalid("key " + entry.key.substr(0, 40) + " is neither a record's nor a quarantined copy's");
+  }
+  record.user_id = positive_integer_text(entry.key.substr(std::char_traits<char>::length(kRecordKeyPrefix)));
+  // A record key without a user id is protected when no user is active either (nothing says it is
+  // not that user's).
+  record.is_active = entry.live || record.user_id == active_user_id;
+  record.fully_synced = entry.readable && !entry.mining && entry.pending_units == 0 && entry.held_units == 0;
+  record.last_access_ms = entry.readable ? entry.last_update_ms : 0;
+  if (record.user_id != 0 && entry.serialized_bytes > 0) {
+    record.audit_entries = entry.audit_entries;
+    record.audit_bytes = static_cast<std::int64_t>(
+        static_cast<__int128>(record.bytes) * (entry.serialized_bytes - entry.without_audit_bytes) /
+        entry.serialized_bytes);
+  }
+  return record;
+}
 
 const char* to_string(EvictionReason reason) {
   switch (reason) {
@@ -246,12 +331,21 @@ Result<std::string> plan_storage_cleanup_json(const std::string& text) {
     if (!id.ok()) return config_invalid(id.status().message());
     active_user_id = id.value();
   }
-  const Node list = input.find("records");
-  if (!list.is_array()) return config_invalid("records must be an array");
+  const Node entries = input.find("entries");
+  const Node list = entries.exists() ? entries : input.find("records");
+  if (!list.is_array()) return config_invalid(entries.exists() ? "entries must be an array" : "records must be an array");
   std::vector<StoredRecord> records;
   records.reserve(list.size());
   for (Node item : list.elements()) {
-    auto record = record_from_document(item, "records[" + std::to_string(records.size()) + "]");
+    const std::string field =
+        (entries.exists() ? "entries[" : "records[") + std::to_string(records.size()) + "]";
+    Result<StoredRecord> record = Status::Ok();
+    if (entries.exists()) {
+      auto entry = entry_from_document(item, field);
+      record = entry.ok() ? stored_record_from_entry(entry.value(), active_user_id) : entry.status();
+    } else {
+      record = record_from_document(item, field);
+    }
     if (!record.ok()) return record.status();
     records.push_back(std::move(record).value());
   }

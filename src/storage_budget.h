@@ -14,8 +14,22 @@
 // evicted. The plan says whether usage ends within the budget; when it does not, what is left
 // is data that must not be dropped, and the app should tell the user.
 //
+// What the caller lists is turned into StoredRecords here too (stored_record_from_entry), so the
+// client's cleanup (js/storage-cleanup.js) only reads its store and carries the plan out: a key
+// says whose record or quarantined copy it is and, for a copy, when it was quarantined; a record
+// is fully synced when it was read and is neither mining (time not yet accrued is owed) nor owes
+// anything pending or held; its last access is its state's lastUpdate; it is the active user's
+// when its user is `activeUserId` or a session on the device holds it (`live`); its audit's share
+// of the stored bytes is the share the audit takes of the record serialized with and without it.
+//
 // JSON entry point (for the wasm binding), plan_storage_cleanup_json:
-//   in:  {"records":[{"key":"teg:42","userId":42|null,"bytes":1234,"fullySynced":true,
+//   in:  {"entries":[{"key":"teg:record:42","bytes":1234,"live":false,
+//                     "state":{"isActive","pending","heldForVerification","lastUpdate",...}|null,
+//                     "audit":{"entries":120,"serializedBytes":1500,"withoutAuditBytes":600}}],
+//         ...the top-level members below}
+//        (a store's listing: live, state and audit are optional; state null or absent is a record
+//         that could not be read, which counts as unsynced; keys of neither form are refused), or
+//        {"records":[{"key":"teg:42","userId":42|null,"bytes":1234,"fullySynced":true,
 //                     "lastAccess":1700000000000,"auditEntries":120,"auditBytes":900,
 //                     "isActive":false,"quarantined":false}],
 //         "budgetBytes":1048576,"activeUserId":42|null,"now":1700000000000,
@@ -91,6 +105,28 @@ struct StoragePlan {
 Result<StoragePlan> plan_storage_cleanup(const std::vector<StoredRecord>& records,
                                          std::int64_t active_user_id, std::int64_t now_ms,
                                          const StorageBudgetConfig& config);
+
+// js/storage/keys.js writes these keys: a user's record and a quarantined copy of one.
+constexpr const char* kRecordKeyPrefix = "teg:record:";
+constexpr const char* kQuarantineKeyPrefix = "teg:quarantine:";  // then "<userId>:<wallMs>"
+
+// One key of the store's listing with what the caller read of its record.
+struct StoredEntry {
+  std::string key;
+  std::int64_t bytes = 0;
+  bool live = false;      // a session on this device holds this user's engine
+  bool readable = false;  // the record's state was read (the members below hold it)
+  bool mining = false;    // state.isActive
+  std::int64_t pending_units = 0;
+  std::int64_t held_units = 0;
+  std::int64_t last_update_ms = 0;
+  std::int64_t audit_entries = 0;
+  std::int64_t serialized_bytes = 0;     // the record serialized; 0: unknown
+  std::int64_t without_audit_bytes = 0;  // the same with no audit entries
+};
+
+// The record the plan decides on, by the rules above. kConfigInvalid for a key of neither form.
+Result<StoredRecord> stored_record_from_entry(const StoredEntry& entry, std::int64_t active_user_id);
 
 Result<std::string> plan_storage_cleanup_json(const std::string& text);
 
