@@ -1,10 +1,11 @@
-// What the HTTP layer itself costs per sync request: node:http (what server/app.js is built on)
-// against Fastify, each running the same sync route (the server's authenticator, the body read
-// and parsed, a sync answer of the real size and headers) with the sync service replaced by a
-// fixed answer, so PostgreSQL and the core drop out and only the framework's CPU per request is
-// left. Same load generator as bench/server.js: 8 keep-alive sockets writing whole requests.
-// Prints a table; asserts nothing. Fastify is not a dependency of this package: install it for
-// the run with `npm install --no-save fastify` (without it only node:http is measured).
+// What the HTTP layer itself costs per sync request: the server's own (server/app.js's
+// createHttpLayer: Fastify with its plugins and our hooks, as shipped) against a bare node:http
+// handler doing the least a sync route must (the server's authenticator, the body read and
+// parsed, a sync answer of the real size and headers), both with the sync service replaced by a
+// fixed answer, so PostgreSQL and the core drop out and only the HTTP layer's CPU per request is
+// left: the bare handler is the floor, the difference what routing, CORS, the rate limit, load
+// shedding, draining and the error handling cost. Same load generator as bench/server.js: 8
+// keep-alive sockets writing whole requests. Prints a table; asserts nothing.
 //
 //   node bench/http-layer.js            BENCH_SECONDS=5 (per timed phase), BENCH_ROUNDS=3
 import { fork } from 'node:child_process';
@@ -14,7 +15,12 @@ import net from 'node:net';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
+import pino from 'pino';
+
+import { createHttpLayer } from '../server/app.js';
 import { createAuthenticator } from '../server/auth.js';
+import { resolveConfig } from '../server/config.js';
+import { createMetrics } from '../server/metrics.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -44,9 +50,9 @@ const HEADERS = {
 };
 
 async function serve(kind) {
-  const authenticate = createAuthenticator({ botToken: null, maxAgeS: 86400, devIdentity: true, now: Date.now });
   const sync = async (userId, body) => ({ ...ANSWER, state: { ...ANSWER.state, userId, lastSeq: body.ops.length } });
-  if (kind === 'node:http') {
+  if (kind === 'bare node:http') {
+    const authenticate = createAuthenticator({ botToken: null, maxAgeS: 86400, devIdentity: true, now: Date.now });
     const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
     const server = http.createServer((req, res) => {
       const url = new URL(`http://server.invalid${req.url}`);
@@ -68,15 +74,13 @@ async function serve(kind) {
     await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
     return server.address().port;
   }
-  const { default: Fastify } = await import('fastify');
-  const app = Fastify({ logger: false, bodyLimit: 256 * 1024 });
-  app.post('/v1/sync', async (req, reply) => {
-    const userId = authenticate(req.headers.authorization);
-    reply.headers(HEADERS);
-    return sync(userId, req.body);
-  });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  return app.server.address().port;
+  // The server's own HTTP layer, every hook and plugin on with their defaults, the per-user rate
+  // limit counting every request (at a rate no bench user reaches, so nothing is refused).
+  const config = resolveConfig({ devIdentity: true, userRequestsPerS: 100_000, userRequestBurst: 100_000 });
+  const db = { kind: 'bench', query: async () => [] };
+  const layer = await createHttpLayer({ config, logger: pino({ level: 'warn' }), db, service: { sync }, metrics: createMetrics() });
+  await layer.listen(0, '127.0.0.1');
+  return Number(new URL(layer.url).port);
 }
 
 const cpuSeconds = (pid) => {
@@ -124,13 +128,7 @@ async function load(port, seconds) {
 }
 
 async function main() {
-  const kinds = ['node:http'];
-  try {
-    await import('fastify');
-    kinds.push('fastify');
-  } catch {
-    console.log('fastify is not installed (npm install --no-save fastify): measuring node:http only');
-  }
+  const kinds = ['bare node:http', 'server (Fastify)'];
   const load1 = () => os.loadavg()[0].toFixed(1);
   console.log(`HTTP layer alone, ${CONNECTIONS} connections, ${SECONDS} s phases, node ${process.version}, load average ${load1()}`);
   const rows = [];

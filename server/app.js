@@ -182,6 +182,22 @@ export async function createServer(options = {}) {
   }
   const metrics = createMetrics();
   const service = createSyncService({ db, core, config, metrics });
+  const server = await createHttpLayer({ config, logger, db, service, metrics, closeDatabase: givenDb ? null : () => db.close() });
+  return Object.assign(server, {
+    config,
+    db,
+    core,
+    logger,
+    metrics,
+    // The app's backend setting a user's rate in process; the same as PUT /v1/admin/users/:userId/rate.
+    setUserRate: (userId, rate, options) => service.setUserRate(userId, rate, options),
+  });
+}
+
+// The HTTP layer over a sync service (`sync`, `state`, `decideReview`, `setUserRate`) and the
+// database it answers /healthz and the review list from: { handler, server, url, listen, close,
+// draining, drain }. createServer's; bench/http-layer.js measures it over a fixed answer.
+export async function createHttpLayer({ config, logger, db, service, metrics, closeDatabase = null }) {
   const authenticate = createAuthenticator({
     botToken: config.botToken,
     maxAgeS: config.initDataMaxAgeS,
@@ -464,25 +480,18 @@ export async function createServer(options = {}) {
   function closeServer() {
     closing ??= (async () => {
       await app.close();
-      if (!givenDb) await db.close();
+      await closeDatabase?.();
     })();
     return closing;
   }
 
   return {
-    config,
-    db,
-    core,
-    logger,
-    metrics,
     // Fastify's request handler, to mount in a node:http server of your own.
     handler: (req, res) => app.routing(req, res),
     server,
     url: null,
-    // The app's backend setting a user's rate in process; the same as PUT /v1/admin/users/:userId/rate.
-    setUserRate: (userId, rate, options) => service.setUserRate(userId, rate, options),
     async listen(port = config.port, host = config.host) {
-      await app.listen({ port, host, listenTextResolver: () => '' });
+      await app.listen({ port, host });
       const address = server.address();
       this.url = `http://${address.address}:${address.port}`;
       logger.info({ url: this.url, database: db.kind }, 'earnings server listening');
