@@ -21,6 +21,9 @@ const DEMO_USERS = [
 const HOUR_MS = 3_600_000;
 const FEED_KEY = 'demo:happenings';
 const FEED_LIMIT = 60;
+// How far the server's measure of a clock jump may differ from the tick's and still be the same
+// jump: the server's measure includes the sync's round trip; distinct jumps differ by far more.
+const JUMP_MATCH_MS = 60_000;
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -70,8 +73,18 @@ const feed = {
   // manual clock.
   clock: { wall: () => Date.now() },
   add(text, tone = 'info') {
-    this.items.unshift({ text, tone, at: this.clock.wall() });
+    const item = { text, tone, at: this.clock.wall() };
+    this.items.unshift(item);
     this.items.length = Math.min(this.items.length, FEED_LIMIT);
+    this.changed();
+    return item;
+  },
+  // A later detection of the same happening adds to its line instead of repeating it.
+  amend(item, addition) {
+    item.text += addition;
+    this.changed();
+  },
+  changed() {
     sessionStorage.setItem(FEED_KEY, JSON.stringify(this.items));
     this.render();
   },
@@ -94,6 +107,11 @@ function showAlert(text, tone) {
   alert.textContent = text;
   alert.className = `banner ${tone === 'good' ? 'banner-good' : tone === 'bad' ? 'banner-bad' : ''}`;
   alert.dataset.tone = tone;
+}
+
+function describeJump(skewMs) {
+  const minutes = Math.round(Math.abs(skewMs) / 60_000);
+  return `${skewMs > 0 ? 'forward' : 'back'} ${minutes} min`;
 }
 
 function describeError(error) {
@@ -297,9 +315,27 @@ function wireEvents(view, core, network, storage, clock) {
     feed.add(text, 'bad');
     showAlert(text, 'bad');
   });
+  // One jump is detected twice: by the tick (the wall clock moved unlike the monotonic one) and
+  // at the next sync (the device's offset from the server's clock changed by as much). The person
+  // watching sees one line per jump: the sync's detection confirms the tick's lines it accounts
+  // for, and gets a line of its own only when no tick saw the jump (made while the page was closed).
+  let unconfirmedJumps = [];
   manager.on('clock-jump', (event) => {
-    const skew = Number.isSafeInteger(event.skewMs) ? ` by ${Math.round(Math.abs(event.skewMs) / 60_000)} min` : '';
-    feed.add(`Clock jump detected (${event.kind ?? 'wall vs monotonic'}${skew}): the jumped time is not credited`, 'warn');
+    if (event.kind === 'server_offset') {
+      // offset = server time - device time: a device clock moved forward lowers it.
+      const movedMs = event.previousOffsetMs - event.offsetMs;
+      const seenMs = unconfirmedJumps.reduce((sum, jump) => sum + jump.skewMs, 0);
+      const confirmed = unconfirmedJumps.length > 0 && Math.abs(movedMs - seenMs) <= JUMP_MATCH_MS;
+      if (confirmed) {
+        for (const { line } of unconfirmedJumps) feed.amend(line, '; the server confirmed it at the next sync');
+      } else {
+        feed.add(`Clock jump detected by the server: this device's clock moved ${describeJump(movedMs)} since the last sync; the jumped time is not credited`, 'warn');
+      }
+      unconfirmedJumps = [];
+      return;
+    }
+    const line = feed.add(`Clock jump detected: the device clock moved ${describeJump(event.skewMs)} against real time; the jumped time is not credited`, 'warn');
+    unconfirmedJumps.push({ line, skewMs: event.skewMs });
   });
   // Server-side reviews are summed up in the sync message; the local hold has no sync to ride on.
   manager.on('review-needed', (event) => {

@@ -116,6 +116,11 @@ async function serverTotal(userId) {
   return rows.length === 0 ? null : rows[0].total;
 }
 
+// The feed's lines about clock jumps, without their time stamps.
+const clockJumpLines = (page) =>
+  page.$$eval('[data-testid="happenings"] li', (items) =>
+    items.map((item) => item.lastChild.textContent).filter((text) => text.startsWith('Clock jump')));
+
 async function waitForText(page, testId, pattern) {
   try {
     await page.waitForFunction(
@@ -286,9 +291,14 @@ describe('demo page', () => {
     // Two minutes of real (monotonic) time were mined; the hour the wall clock jumped was not.
     assert.equal((await stateOf(page)).currentEarnings, '0.03333333');
     assert.equal(await serverTotal(1003), '0.03333333');
-    await waitForText(page, 'happenings', /Clock jump detected/);
+    // The audit keeps both detections (the tick's and the sync's); the feed shows the jump once,
+    // the sync's detection as the server's confirmation of it.
+    await waitForText(page, 'happenings', /the server confirmed it at the next sync/);
+    assert.deepEqual(await clockJumpLines(page), [
+      'Clock jump detected: the device clock moved forward 60 min against real time; the jumped time is not credited; the server confirmed it at the next sync',
+    ]);
     const flagged = await page.$$eval('[data-testid="audit"] tr[data-operation="clock_jump"]', (rows) => rows.length);
-    assert.ok(flagged >= 1);
+    assert.equal(flagged, 2);
     await shot(page, '07-clock-jump');
     await context.close();
   });
@@ -303,7 +313,10 @@ describe('demo page', () => {
     assert.equal((await syncNow(page)).status, 'synced');
     assert.equal((await stateOf(page)).currentEarnings, '0.03333333');
     assert.equal(await serverTotal(1002), '0.03333333');
-    await waitForText(page, 'happenings', /Clock jump detected/);
+    await waitForText(page, 'happenings', /the server confirmed it at the next sync/);
+    assert.deepEqual(await clockJumpLines(page), [
+      'Clock jump detected: the device clock moved back 60 min against real time; the jumped time is not credited; the server confirmed it at the next sync',
+    ]);
     await context.close();
   });
 
