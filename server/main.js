@@ -40,13 +40,23 @@ async function runServer() {
   const app = await startServer({ ...configFromEnv(), logger });
   // SIGTERM (an orchestrator's stop) drains: in-flight syncs finish, new requests get 503 with
   // Retry-After, then the process exits 0; 1 if DRAIN_TIMEOUT_MS passed first.
+  // One stop often arrives twice: a stop sent to the process group (systemd's default KillMode,
+  // Ctrl-C in a terminal) reaches this process and also `npx`/`npm exec`, which forwards it
+  // again. A repeat must not end the drain (Node's default action for an unhandled SIGTERM);
+  // DRAIN_TIMEOUT_MS already bounds it.
+  let stopping = false;
   const stop = async (signal) => {
+    if (stopping) {
+      logger.info({ signal }, 'already stopping: the drain goes on');
+      return;
+    }
+    stopping = true;
     logger.info({ signal }, 'stopping');
     const { finished } = await app.drain();
     process.exit(finished ? 0 : 1);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
 
 const command = process.argv[2] ?? 'serve';

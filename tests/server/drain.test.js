@@ -93,7 +93,7 @@ const op = (seq) => {
   return { id: `c-drain:${seq}`, seq, type: 'accrual', amount: '0.00000100', from: to - 1000, to, rate: '1000' };
 };
 
-test('SIGTERM drains: new requests 503 DRAINING with Retry-After, /healthz draining, the sync in flight is credited, exit 0', async () => {
+test('SIGTERM drains: new requests 503 DRAINING with Retry-After, /healthz draining, the sync in flight is credited, exit 0; a repeated stop does not cut the drain short', async () => {
   const database = await childDatabase();
   try {
     const server = await startChildServer({ ...database.env, DRAIN_TIMEOUT_MS: '60000' });
@@ -102,6 +102,12 @@ test('SIGTERM drains: new requests 503 DRAINING with Retry-After, /healthz drain
     const inFlight = await syncInFlight(server.port, USER, { clientId: 'c-drain', ops: [op(2)] });
     server.child.kill('SIGTERM');
     await server.waitFor((line) => /^draining/.test(line.msg ?? ''));
+    // The same stop again, as `npx` forwards one the process group got too (systemd, Ctrl-C).
+    server.child.kill('SIGTERM');
+    server.child.kill('SIGINT');
+    for (const signal of ['SIGTERM', 'SIGINT']) {
+      await server.waitFor((line) => line.msg === 'already stopping: the drain goes on' && line.signal === signal);
+    }
     const refused = await request(server.port, 'POST', '/v1/sync', { userId: USER, body: { clientId: 'c-drain', ops: [op(3)] } });
     assert.equal(refused.status, 503);
     assert.equal(refused.json.error.code, 'DRAINING');
