@@ -341,20 +341,19 @@ export interface EarningsCore {
   /** Returns when `bytes` restore cleanly as `userId`'s record; throws the RECORD_* reason otherwise. */
   detectCorruption(bytes: Uint8Array, userId: number): void;
   /**
-   * Which stored records to evict or trim to fit a byte budget (see src/storage_budget.h). Either
-   * `entries`, the store's listing (each key and its size, with what was read of the record: its
-   * state, whether a session holds it, its audit's sizes), from which the core decides whose each
-   * record is and whether it may go; or `records`, those facts already decided.
+   * Which stored records to evict or trim to fit a byte budget (see src/storage_budget.h), from
+   * the store's listing: each key and its size, with what was read of the record (its state,
+   * whether a session holds it, its audit's sizes); the core decides whose each record is and
+   * whether it may go.
    */
   planStorageCleanup(request: {
-    entries?: Array<{
+    entries: Array<{
       key: string;
       bytes: number;
       live?: boolean;
       state?: EarningsState | null;
       audit?: { entries: number; serializedBytes: number; withoutAuditBytes: number } | null;
     }>;
-    records?: Array<Record<string, unknown>>;
     budgetBytes: number;
     activeUserId: number | null;
     now?: number;

@@ -57,52 +57,6 @@ Result<bool> flag_member(const Node& object, const char* key, const std::string&
   return found.boolean();
 }
 
-Result<StoredRecord> record_from_document(const Node& item, const std::string& field) {
-  if (!item.is_map()) return config_invalid(field + " must be an object");
-  StoredRecord record;
-  const Node key = item.find("key");
-  record.key = key.text();
-  if (!key.is_string() || record.key.empty()) {
-    return config_invalid(field + ".key must be a non-empty string");
-  }
-  const Node user = item.find("userId");
-  if (user.exists() && !user.is_null()) {
-    auto id = json_fields::safe_integer_value(user, field + ".userId", 1);
-    if (!id.ok()) return config_invalid(id.status().message());
-    record.user_id = id.value();
-  }
-  struct SizeField {
-    const char* key;
-    std::int64_t* target;
-    bool required;
-  };
-  const SizeField sizes[] = {{"bytes", &record.bytes, true},
-                             {"lastAccess", &record.last_access_ms, false},
-                             {"auditEntries", &record.audit_entries, false},
-                             {"auditBytes", &record.audit_bytes, false}};
-  for (const SizeField& size : sizes) {
-    auto value = size_member(item, size.key, field + "." + size.key, size.required, 0);
-    if (!value.ok()) return value.status();
-    *size.target = value.value();
-  }
-  if (record.audit_bytes > record.bytes) {
-    return config_invalid(field + ".auditBytes must not exceed .bytes");
-  }
-  struct FlagField {
-    const char* key;
-    bool* target;
-  };
-  const FlagField flags[] = {{"fullySynced", &record.fully_synced},
-                             {"isActive", &record.is_active},
-                             {"quarantined", &record.quarantined}};
-  for (const FlagField& flag : flags) {
-    auto value = flag_member(item, flag.key, field + "." + flag.key);
-    if (!value.ok()) return value.status();
-    *flag.target = value.value();
-  }
-  return record;
-}
-
 // A positive safe integer written in decimal digits (as keys.js writes ids and times), or 0.
 std::int64_t positive_integer_text(const std::string& text) {
   if (text.empty() || text.size() > 16 || text[0] == '0') return 0;
@@ -331,21 +285,14 @@ Result<std::string> plan_storage_cleanup_json(const std::string& text) {
     if (!id.ok()) return config_invalid(id.status().message());
     active_user_id = id.value();
   }
-  const Node entries = input.find("entries");
-  const Node list = entries.exists() ? entries : input.find("records");
-  if (!list.is_array()) return config_invalid(entries.exists() ? "entries must be an array" : "records must be an array");
+  const Node list = input.find("entries");
+  if (!list.is_array()) return config_invalid("entries must be an array");
   std::vector<StoredRecord> records;
   records.reserve(list.size());
   for (Node item : list.elements()) {
-    const std::string field =
-        (entries.exists() ? "entries[" : "records[") + std::to_string(records.size()) + "]";
-    Result<StoredRecord> record = Status::Ok();
-    if (entries.exists()) {
-      auto entry = entry_from_document(item, field);
-      record = entry.ok() ? stored_record_from_entry(entry.value(), active_user_id) : entry.status();
-    } else {
-      record = record_from_document(item, field);
-    }
+    auto entry = entry_from_document(item, "entries[" + std::to_string(records.size()) + "]");
+    if (!entry.ok()) return entry.status();
+    auto record = stored_record_from_entry(entry.value(), active_user_id);
     if (!record.ok()) return record.status();
     records.push_back(std::move(record).value());
   }

@@ -26,17 +26,12 @@
 //   in:  {"entries":[{"key":"teg:record:42","bytes":1234,"live":false,
 //                     "state":{"isActive","pending","heldForVerification","lastUpdate",...}|null,
 //                     "audit":{"entries":120,"serializedBytes":1500,"withoutAuditBytes":600}}],
-//         ...the top-level members below}
-//        (a store's listing: live, state and audit are optional; state null or absent is a record
-//         that could not be read, which counts as unsynced; keys of neither form are refused), or
-//        {"records":[{"key":"teg:42","userId":42|null,"bytes":1234,"fullySynced":true,
-//                     "lastAccess":1700000000000,"auditEntries":120,"auditBytes":900,
-//                     "isActive":false,"quarantined":false}],
 //         "budgetBytes":1048576,"activeUserId":42|null,"now":1700000000000,
 //         "highWaterPermille":800,"activeAuditFloor":50,"expireAfterMs":2592000000}
-//        (fullySynced, auditEntries, auditBytes, isActive, quarantined, lastAccess and the last
-//         four top-level members are optional; a record without fullySynced counts as unsynced)
-//   out: {"evict":["teg:7",...],
+//        (a store's listing: live, state and audit are optional, and so are activeUserId and the
+//         last three top-level members; state null or absent is a record that could not be read,
+//         which counts as unsynced; a key of neither form is refused)
+//   out: {"evict":["teg:record:7",...],
 //         "evictions":[{"key","userId","bytes","reason":"expired|quarantined|budget"}],
 //         "trimAudit":[{"key","userId","keepEntries","freedBytes"}],
 //         "usageBefore","usageAfter","highWater","cleanupNeeded","budgetMet"}

@@ -54,8 +54,10 @@ int main(int argc, char** argv) {
       R"("serverNow":1700000000000,"config":{"toleranceMs":60000}})",
       R"({"row":{"totalEarned":"1","baseEarningRate":"1","pendingReview":"0.5"},)"
       R"("item":{"id":3,"amount":"0.5","status":"pending"},"approve":true,"serverNow":1})",
-      R"({"records":[{"key":"teg:1","userId":1,"bytes":600,"fullySynced":true,"lastAccess":0,)"
-      R"("auditEntries":10,"auditBytes":100}],"budgetBytes":500,"activeUserId":2,"now":1700000000000})",
+      R"({"entries":[{"key":"teg:record:1","bytes":600,"live":false,"state":{"isActive":false,)"
+      R"("pending":"0","heldForVerification":"0","lastUpdate":0},"audit":{"entries":10,)"
+      R"("serializedBytes":700,"withoutAuditBytes":600}},{"key":"teg:quarantine:1:5","bytes":9}],)"
+      R"("budgetBytes":500,"activeUserId":2,"now":1700000000000})",
   };
   for (const std::string& text : texts) {
     if (!write_file(folder + "/text-" + std::to_string(written++), text)) return 1;

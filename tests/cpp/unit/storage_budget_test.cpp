@@ -126,41 +126,68 @@ TEST_CASE("storage cleanup configuration", "[storage_budget]") {
 }
 
 TEST_CASE("storage cleanup JSON entry point", "[storage_budget]") {
+  const json synced = {{"isActive", false}, {"pending", "0.00000000"}, {"heldForVerification", "0.00000000"},
+                       {"lastUpdate", kNow}};
+  json owing = synced;
+  owing["pending"] = "1.00000000";
+  owing["lastUpdate"] = 0;
   const json input = {
-      {"records", json::array({{{"key", "teg:1"}, {"userId", 1}, {"bytes", 600}, {"fullySynced", false}},
-                               {{"key", "teg:2"}, {"userId", 2}, {"bytes", 600}, {"fullySynced", true},
-                                {"lastAccess", kNow}},
-                               {{"key", "teg:q"}, {"userId", nullptr}, {"bytes", 10}, {"quarantined", true}}})},
+      {"entries", json::array({{{"key", "teg:record:1"}, {"bytes", 600}, {"state", owing}},
+                               {{"key", "teg:record:2"}, {"bytes", 600}, {"state", synced}},
+                               {{"key", "teg:quarantine:3:5"}, {"bytes", 10}}})},
       {"budgetBytes", 1000},
       {"activeUserId", 1},
       {"now", kNow}};
   SECTION("answers the documented shape") {
     json out = json::parse(plan_storage_cleanup_json(input.dump()).value());
-    CHECK(out["evict"] == json::array({"teg:q", "teg:2"}));
+    CHECK(out["evict"] == json::array({"teg:quarantine:3:5", "teg:record:2"}));
     CHECK(out["evictions"][0]["reason"] == "expired");
-    CHECK(out["evictions"][0]["userId"] == nullptr);
+    CHECK(out["evictions"][0]["userId"] == 3);
     CHECK(out["evictions"][1]["reason"] == "budget");
     CHECK(out["usageBefore"] == 1210);
     CHECK(out["usageAfter"] == 600);
     CHECK(out["cleanupNeeded"] == true);
     CHECK(out["budgetMet"] == true);
   }
+  SECTION("an unreadable record and a live one are kept; a record's audit is weighed by its share") {
+    json listing = input;
+    listing["entries"][1]["state"] = nullptr;
+    listing["entries"].push_back({{"key", "teg:record:4"}, {"bytes", 300}, {"live", true}, {"state", synced}});
+    listing["entries"].push_back({{"key", "teg:record:5"}, {"bytes", 400}, {"state", owing},
+                                  {"audit", {{"entries", 40}, {"serializedBytes", 800}, {"withoutAuditBytes", 200}}}});
+    json out = json::parse(plan_storage_cleanup_json(listing.dump()).value());
+    CHECK(out["evict"] == json::array({"teg:quarantine:3:5"}));
+    // teg:record:5's audit is 3/4 of its 800 serialized bytes, so 300 of its 400 stored ones.
+    CHECK(out["trimAudit"][0]["key"] == "teg:record:5");
+    CHECK(out["trimAudit"][0]["keepEntries"] == 0);
+    CHECK(out["trimAudit"][0]["freedBytes"] == 300);
+  }
   SECTION("bad fields are named") {
     json bad = input;
-    bad["records"][1]["bytes"] = -1;
+    bad["entries"][1]["bytes"] = -1;
     auto result = plan_storage_cleanup_json(bad.dump());
     CHECK(result.status().code() == ErrorCode::kConfigInvalid);
-    CHECK(result.status().message().find("records[1].bytes") != std::string::npos);
+    CHECK(result.status().message().find("entries[1].bytes") != std::string::npos);
     bad = input;
-    bad["records"][0]["fullySynced"] = "yes";
-    CHECK(plan_storage_cleanup_json(bad.dump()).status().message().find("records[0].fullySynced") !=
+    bad["entries"][0]["live"] = "yes";
+    CHECK(plan_storage_cleanup_json(bad.dump()).status().message().find("entries[0].live") != std::string::npos);
+    bad = input;
+    bad["entries"][0]["state"]["pending"] = 5;
+    CHECK(plan_storage_cleanup_json(bad.dump()).status().message().find("entries[0].state.pending") !=
           std::string::npos);
     bad = input;
-    bad["records"][0]["auditBytes"] = 601;
+    bad["entries"][0]["audit"] = {{"entries", 1}, {"serializedBytes", 10}, {"withoutAuditBytes", 11}};
+    CHECK(plan_storage_cleanup_json(bad.dump()).status().code() == ErrorCode::kConfigInvalid);
+    bad = input;
+    bad["entries"][0]["key"] = "teg:client:1";
     CHECK(plan_storage_cleanup_json(bad.dump()).status().code() == ErrorCode::kConfigInvalid);
     CHECK(plan_storage_cleanup_json("[").status().code() == ErrorCode::kConfigInvalid);
     bad = input;
     bad.erase("budgetBytes");
     CHECK(plan_storage_cleanup_json(bad.dump()).status().message().find("budgetBytes") != std::string::npos);
+    bad = input;
+    bad["records"] = bad["entries"];
+    bad.erase("entries");
+    CHECK(plan_storage_cleanup_json(bad.dump()).status().message() == "entries must be an array");
   }
 }

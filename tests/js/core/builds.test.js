@@ -37,9 +37,12 @@ test('the server build credits, and shares the client module\'s answers elsewher
   assert.equal(server.version, client.version);
   const cleanup = {
     activeUserId: 1, budgetBytes: 100, now: NOW,
-    records: [{ key: 'earnings:2', userId: 2, bytes: 80, lastAccess: 1, fullySynced: true }, { key: 'earnings:1', userId: 1, bytes: 60, lastAccess: 2, fullySynced: false }],
+    entries: [
+      { key: 'teg:record:2', bytes: 80, state: { isActive: false, pending: '0.00000000', heldForVerification: '0.00000000', lastUpdate: 1 } },
+      { key: 'teg:record:1', bytes: 60, state: { isActive: false, pending: '0.50000000', heldForVerification: '0.00000000', lastUpdate: 2 } },
+    ],
   };
   const planned = client.planStorageCleanup(cleanup);
-  assert.deepEqual(planned.evictions.map((e) => e.key), ['earnings:2']);
+  assert.deepEqual(planned.evictions.map((e) => e.key), ['teg:record:2']);
   assert.deepEqual(server.planStorageCleanup(cleanup), planned);
 });
