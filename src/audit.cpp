@@ -95,21 +95,26 @@ AuditLog::AuditLog(std::size_t capacity)
 const AuditEntry& AuditLog::append(AuditEntry entry) {
   entry.id = next_id_++;
   if (entries_.size() < capacity_) {
-    entries_.push_back(std::move(entry));
-    return entries_.back();
+    entries_.push_back(Slot{std::move(entry), Bytes()});
+    return entries_.back().entry;
   }
-  AuditEntry& oldest = entries_[first_];
-  oldest = std::move(entry);
+  Slot& oldest = entries_[first_];
+  oldest = Slot{std::move(entry), Bytes()};
   first_ = (first_ + 1) % entries_.size();
   ++dropped_;
-  return oldest;
+  return oldest.entry;
 }
 
 AuditEntry* AuditLog::last() {
-  return entries_.empty() ? nullptr : &entries_[(first_ + entries_.size() - 1) % entries_.size()];
+  if (entries_.empty()) return nullptr;
+  Slot& newest = entries_[(first_ + entries_.size() - 1) % entries_.size()];
+  newest.document.clear();
+  return &newest.entry;
 }
 
-const AuditEntry* AuditLog::last() const { return const_cast<AuditLog*>(this)->last(); }
+const AuditEntry* AuditLog::last() const {
+  return entries_.empty() ? nullptr : &slot(entries_.size() - 1).entry;
+}
 
 std::vector<AuditEntry> AuditLog::entries() const {
   std::vector<AuditEntry> in_order;
@@ -121,7 +126,7 @@ std::vector<AuditEntry> AuditLog::entries() const {
 std::size_t AuditLog::trim_to(std::size_t keep) {
   if (entries_.size() <= keep) return 0;
   const std::size_t removed = entries_.size() - keep;
-  std::vector<AuditEntry> kept;
+  std::vector<Slot> kept;
   kept.reserve(keep);
   for (std::size_t k = removed; k < entries_.size(); ++k) {
     kept.push_back(std::move(entries_[(first_ + k) % entries_.size()]));
@@ -132,16 +137,24 @@ std::size_t AuditLog::trim_to(std::size_t keep) {
   return removed;
 }
 
-Bytes AuditLog::to_document() const {
+Bytes AuditLog::entries_document() const {
   DocumentWriter list;
   list.begin_array();
-  for (std::size_t k = 0; k < entries_.size(); ++k) list.value(audit_entry_to_document(entry(k)));
+  for (std::size_t k = 0; k < entries_.size(); ++k) {
+    const Slot& written = slot(k);
+    if (written.document.empty()) written.document = audit_entry_to_document(written.entry);
+    list.value(written.document);
+  }
   list.end();
+  return list.take();
+}
+
+Bytes AuditLog::to_document() const {
   return Fields()
       .add("capacity", capacity_)
       .add("nextId", next_id_)
       .add("dropped", dropped_)
-      .add("entries", list.take())
+      .add("entries", entries_document())
       .bytes();
 }
 
@@ -167,7 +180,7 @@ Result<AuditLog> AuditLog::from_document(const Node& value) {
       return corrupt("entry ids must increase and stay below nextId");
     }
     previous_id = entry.value().id;
-    log.entries_.push_back(std::move(entry).value());
+    log.entries_.push_back(Slot{std::move(entry).value(), Bytes()});
   }
   log.next_id_ = next_id;
   log.dropped_ = static_cast<std::uint64_t>(dropped);

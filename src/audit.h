@@ -59,7 +59,8 @@ class AuditLog {
   const AuditEntry& append(AuditEntry entry);
 
   // The newest entry, for coalescing consecutive accrual ticks into one record in place; null
-  // when empty. The id must not be changed through this pointer.
+  // when empty. The id must not be changed through this pointer. Taking it forgets the entry's
+  // stored form, which to_document writes afresh.
   AuditEntry* last();
   const AuditEntry* last() const;
 
@@ -68,7 +69,7 @@ class AuditLog {
   std::size_t trim_to(std::size_t keep);
 
   // The k-th oldest entry. REQUIRES: k < size().
-  const AuditEntry& entry(std::size_t k) const { return entries_[(first_ + k) % entries_.size()]; }
+  const AuditEntry& entry(std::size_t k) const { return slot(k).entry; }
   // Every entry, oldest first (a copy).
   std::vector<AuditEntry> entries() const;
   std::size_t size() const { return entries_.size(); }
@@ -76,6 +77,9 @@ class AuditLog {
   std::uint64_t dropped() const { return dropped_; }
   std::int64_t next_id() const { return next_id_; }
 
+  // The entries, oldest first, as one array. Each entry is written once and its form kept: a
+  // record is stored after every change, and a full log is most of it.
+  Bytes entries_document() const;
   // {"capacity","nextId","dropped","entries":[...]}
   Bytes to_document() const;
   // Validates everything (see audit_entry_from_document; ids strictly increasing and below
@@ -83,12 +87,21 @@ class AuditLog {
   static Result<AuditLog> from_document(const Node& value);
 
  private:
+  // An entry and its document form (audit_entry_to_document), empty until to_document writes
+  // it. The form is wrong only if the entry changes without it being emptied: the entry is
+  // replaced only by append and changed in place only through last(), and both empty it.
+  struct Slot {
+    AuditEntry entry;
+    mutable Bytes document;
+  };
+  const Slot& slot(std::size_t k) const { return entries_[(first_ + k) % entries_.size()]; }
+
   std::size_t capacity_;
   // A ring: the oldest entry is entries_[first_]. A full log overwrites its oldest entry in
   // place, so an append costs the same at any capacity (auditCapacity may be 100000): a vector
   // that erased its front would move every other entry, and a deque costs about 2 KB gzip of the
   // client module.
-  std::vector<AuditEntry> entries_;
+  std::vector<Slot> entries_;
   std::size_t first_ = 0;
   std::uint64_t dropped_ = 0;
   std::int64_t next_id_ = 1;

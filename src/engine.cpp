@@ -1089,9 +1089,7 @@ Status Engine::detect_corruption(const Bytes& bytes, std::int64_t user_id) {
 
 std::string Engine::audit_json() {
   flush_accrual_audit();
-  std::vector<Bytes> entries;
-  for (std::size_t k = 0; k < audit_.size(); ++k) entries.push_back(audit_entry_to_document(audit_.entry(k)));
-  return json_text(array_document(entries));
+  return json_text(audit_.entries_document());
 }
 
 std::string Engine::metrics_json() const {
