@@ -376,7 +376,9 @@ export async function createHttpLayer({ config, logger, db, service, metrics, cl
     const answer = await service.sync(context.userId, body);
     for (const result of answer.results) {
       const partlyQueued = result.status === 'applied' && result.review !== '0.00000000';
-      if (partlyQueued || result.status === 'rejected' || result.status === 'review' || result.status === 'gap') {
+      // Time counted on another device of the user is honest use of two devices, not a warning.
+      const refused = result.status === 'rejected' && result.code !== 'COUNTED_ON_ANOTHER_DEVICE';
+      if (partlyQueued || refused || result.status === 'review' || result.status === 'gap') {
         const { totalEarned, pendingReview, lastSeq, baseEarningRate } = answer.state;
         logger.warn(
           {

@@ -18,6 +18,10 @@ export const DEFAULTS = Object.freeze({
   maxRatePerHour: '1000.00000000',
   offlineCapMs: 8 * HOUR_MS,
   toleranceMs: 60_000,
+  // A user's mining lease (one device mines at a time) lasts this long from its last renewal;
+  // a mining device renews it with each sync (every minute), so it outlives one missed sync.
+  // 0: no leases.
+  miningLeaseMs: 150_000,
   maxBodyBytes: 256 * 1024,
   maxBatch: 100,
   poolSize: 10,
@@ -105,6 +109,7 @@ export function configFromEnv(env = process.env) {
     maxRatePerHour: env.MAX_RATE_PER_HOUR || undefined,
     offlineCapMs: intFromEnv(env, 'OFFLINE_CAP_MS'),
     toleranceMs: intFromEnv(env, 'TOLERANCE_MS'),
+    miningLeaseMs: intFromEnv(env, 'MINING_LEASE_MS'),
     maxBodyBytes: intFromEnv(env, 'MAX_BODY_BYTES'),
     maxBatch: intFromEnv(env, 'MAX_BATCH'),
     poolSize: intFromEnv(env, 'DB_POOL_SIZE'),
@@ -137,6 +142,7 @@ export function resolveConfig(overrides = {}) {
   integerIn('initDataMaxAgeS', config.initDataMaxAgeS, 1, 30 * 86400);
   integerIn('offlineCapMs', config.offlineCapMs, 0, 30 * 24 * HOUR_MS);
   integerIn('toleranceMs', config.toleranceMs, 0, HOUR_MS);
+  integerIn('miningLeaseMs', config.miningLeaseMs, 0, 24 * HOUR_MS);
   integerIn('maxBodyBytes', config.maxBodyBytes, 1024, 16 * 1024 * 1024);
   integerIn('poolSize', config.poolSize, 1, 200);
   integerIn('statementTimeoutMs', config.statementTimeoutMs, 1, HOUR_MS);

@@ -29,6 +29,9 @@ const ROW_COLUMNS = `
   u.pending_review::text AS pending_review,
   u.budget_anchor::text AS budget_anchor,
   u.budget_settled::text AS budget_settled,
+  u.budget_spent_by,
+  u.mining_lease_client,
+  u.mining_lease_until::text AS mining_lease_until,
   u.sync_status,
   ${timestampToMs('u.last_update')} AS last_update_ms,
   ${timestampToMs('u.start_date')} AS start_date_ms,
@@ -46,6 +49,9 @@ function rowFromSql(sqlRow, lastSeq) {
     pendingReview: sqlRow.pending_review,
     budgetAnchor: toNumber(sqlRow.budget_anchor),
     budgetSettled: sqlRow.budget_settled,
+    budgetSpentBy: sqlRow.budget_spent_by ?? null,
+    leaseClientId: sqlRow.mining_lease_client ?? null,
+    leaseUntil: toNumber(sqlRow.mining_lease_until),
     syncStatus: sqlRow.sync_status ?? 'synced',
     lastUpdate: toNumber(sqlRow.last_update_ms),
     startDate: toNumber(sqlRow.start_date_ms),
@@ -77,6 +83,18 @@ export function stateAnswer(row, creditedRate) {
 // What may be inlined into a SQL literal: the characters a client id is made of (the core's rule,
 // core.contract.clientId, already checked it), none of which can end the literal.
 const SQL_LITERAL_SAFE = /^[A-Za-z0-9_-]+$/;
+
+// The answer's `lease` for a client reading the row at `nowMs` (GET /v1/state; a sync's comes
+// from the core's plan, which may also grant it): whether `clientId` holds the user's mining
+// lease, and who does until when. A lapsed lease is nobody's.
+export function leaseAnswer(row, clientId, nowMs) {
+  const live = row.leaseClientId !== null && row.leaseUntil !== null && row.leaseUntil > nowMs;
+  return {
+    held: live && row.leaseClientId === clientId,
+    clientId: live ? row.leaseClientId : null,
+    until: live ? row.leaseUntil : null,
+  };
+}
 
 // The users a set-valued statement touches, also as a plain list beside its JSON rows: a
 // condition `user_id = ANY(list)` names them, so a distributed database routes the statement to
@@ -196,7 +214,7 @@ export async function previousResults(db, ops) {
   if (ops.length === 0) return new Map();
   const rows = await db.query(
     `SELECT s.user_id::text AS user_id, s.seq::text AS seq, s.status, s.credited::text AS credited,
-       s.review::text AS review, s.code, s.reason
+       s.review::text AS review, s.refused::text AS refused, s.code, s.reason
      FROM sync_op_results s
      JOIN jsonb_to_recordset($1::jsonb) AS d("userId" bigint, "clientId" text, seq bigint)
        ON s.user_id = d."userId" AND s.client_id = d."clientId" AND s.seq = d.seq
@@ -222,7 +240,8 @@ const SYNC_OUTCOME = `
 // review items. A plan is applied only if its row is still at the revision it was planned on
 // (the UPDATE waits for any transaction holding the row, then re-checks); everything else of a
 // plan is written only for the rows updated, so a plan on a stale row writes nothing at all.
-// `plans`: [{ userId, clientId, row, opResults, audit, reviews, failed }]. Returns the rows as stored, by
+// `plans`: [{ userId, clientId, row, opResults, audit, reviews, failed }] (a plan may have no
+// op results: one that only changes the mining lease). Returns the rows as stored, by
 // user; a user missing from it was not written and has to be read and planned again.
 export async function writePlans(db, nowMs, plans) {
   const rowsOf = (key) =>
@@ -231,7 +250,7 @@ export async function writePlans(db, nowMs, plans) {
     `WITH plan AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS p(user_id bigint, client_id text, revision bigint,
          total_earned numeric, current_earnings numeric, pending_review numeric, budget_anchor bigint, budget_settled numeric, last_seq bigint,
-         failed boolean)
+         budget_spent_by text, lease_client text, lease_until bigint, failed boolean)
      ), updated AS (
        UPDATE user_earnings u SET
          total_earned = p.total_earned,
@@ -239,6 +258,9 @@ export async function writePlans(db, nowMs, plans) {
          pending_review = p.pending_review,
          budget_anchor = p.budget_anchor,
          budget_settled = p.budget_settled,
+         budget_spent_by = p.budget_spent_by,
+         mining_lease_client = p.lease_client,
+         mining_lease_until = p.lease_until,
          last_update = ${msToTimestamp('$5')},
          updated_at = ${msToTimestamp('$5')},
          last_sync_attempt = ${msToTimestamp('$5')},
@@ -254,10 +276,10 @@ export async function writePlans(db, nowMs, plans) {
          SET last_seq = GREATEST(sync_client_sequences.last_seq, EXCLUDED.last_seq),
              updated_at = EXCLUDED.updated_at
      ), results AS (
-       INSERT INTO sync_op_results (user_id, client_id, seq, status, credited, review, code, reason, created_at)
-       SELECT r.user_id, r.client_id, r.seq, r.status, r.credited, r.review, r.code, r.reason, ${msToTimestamp('$5')}
+       INSERT INTO sync_op_results (user_id, client_id, seq, status, credited, review, refused, code, reason, created_at)
+       SELECT r.user_id, r.client_id, r.seq, r.status, r.credited, r.review, r.refused, r.code, r.reason, ${msToTimestamp('$5')}
        FROM jsonb_to_recordset($2::jsonb) AS r(user_id bigint, client_id text, seq bigint, status text,
-         credited numeric, review numeric, code text, reason text)
+         credited numeric, review numeric, refused numeric, code text, reason text)
        WHERE r.user_id IN (SELECT id FROM updated)
      ), audit AS (
        INSERT INTO earnings_audit_log (user_id, operation_type, old_value, new_value, timestamp, source,
@@ -288,6 +310,9 @@ export async function writePlans(db, nowMs, plans) {
           budget_anchor: p.row.budgetAnchor,
           budget_settled: p.row.budgetSettled,
           last_seq: p.row.lastSeq,
+          budget_spent_by: p.row.budgetSpentBy,
+          lease_client: p.row.leaseClientId,
+          lease_until: p.row.leaseUntil,
           failed: p.failed,
         })),
       ),

@@ -23,6 +23,8 @@ export interface ServerConfig {
   maxRatePerHour: Amount;
   offlineCapMs: number;
   toleranceMs: number;
+  /** MINING_LEASE_MS: how long a user's mining lease lasts from its last renewal; 0: no leases. */
+  miningLeaseMs: number;
   maxBodyBytes: number;
   maxBatch: number;
   poolSize: number;

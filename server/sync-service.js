@@ -7,6 +7,7 @@ import { createCommitGroups } from './commit-groups.js';
 import {
   ensureUsers,
   firstContactRow,
+  leaseAnswer,
   lockReviewItem,
   lockStatements,
   lockUser,
@@ -48,15 +49,26 @@ function opResultRow(result) {
     status: result.status,
     credited: result.credited ?? '0',
     review: result.review ?? '0',
+    refused: result.refused ?? null,
     code: result.code ?? null,
     reason: result.reason ?? null,
   };
 }
 
-// A duplicate answers what the op got the first time, when the server still has it.
+// A duplicate answers what the op got the first time, when the server still has it: what was
+// credited, queued and refused as counted on another device (with its code and reason).
 function answerDuplicate(result, previous) {
-  return previous ? { ...result, credited: previous.credited, review: previous.review } : result;
+  if (!previous) return result;
+  const answer = { ...result, credited: previous.credited, review: previous.review };
+  if (previous.refused !== null && previous.refused !== undefined) {
+    Object.assign(answer, { refused: previous.refused, code: previous.code, reason: previous.reason });
+  }
+  return answer;
 }
+
+// Time counted on another device of the user is an outcome of honest use, not a failed attempt.
+const COUNTED_ON_ANOTHER_DEVICE = 'COUNTED_ON_ANOTHER_DEVICE';
+const failedOp = (result) => result.status === 'rejected' && result.code !== COUNTED_ON_ANOTHER_DEVICE;
 
 const FRESH = new Set(['applied', 'review', 'rejected']);
 
@@ -130,6 +142,7 @@ const creditConfigOf = (config) => ({
   toleranceMs: config.toleranceMs,
   maxRatePerHour: config.maxRatePerHour,
   maxBatch: config.maxBatch,
+  leaseMs: config.miningLeaseMs,
 });
 
 const MAX_NOTE_CHARS = 1000;
@@ -280,9 +293,10 @@ export function createSyncService({ db, core, config, metrics }) {
       sync.results = plan.results.map((r) =>
         r.status === 'duplicate' ? answerDuplicate(r, previous.get(`${userId}:${r.seq}`)) : r,
       );
-      // Only duplicates and gaps: nothing to record, not even a new last_update.
+      // Only duplicates and gaps, and the lease as it was: nothing to record, not even a new
+      // last_update.
       const fresh = sync.results.filter((r) => FRESH.has(r.status));
-      if (fresh.length === 0) continue;
+      if (fresh.length === 0 && !plan.leaseChanged) continue;
       sync.write = {
         userId,
         clientId,
@@ -291,7 +305,7 @@ export function createSyncService({ db, core, config, metrics }) {
         opResults: fresh.map(opResultRow),
         audit: plan.audit,
         reviews: plan.reviews,
-        failed: fresh.every((r) => r.status === 'rejected'),
+        failed: fresh.length > 0 && fresh.every(failedOp),
       };
     }
   }
@@ -321,7 +335,12 @@ export function createSyncService({ db, core, config, metrics }) {
       }
       sync.outcome = {
         value: {
-          response: { results: sync.results, state: stateAnswer(row, creditedRate(row, config)), serverTime: serverNow },
+          response: {
+            results: sync.results,
+            state: stateAnswer(row, creditedRate(row, config)),
+            serverTime: serverNow,
+            lease: sync.plan.lease,
+          },
           queued: sync.write ? sync.plan.reviews.length : 0,
         },
       };
@@ -376,7 +395,7 @@ export function createSyncService({ db, core, config, metrics }) {
     // Counted after COMMIT, so the metrics never include a batch that rolled back.
     for (const result of response.results) {
       metrics.syncOps.inc({ status: result.status });
-      if (result.status === 'rejected') metrics.rejections.inc({ code: result.code ?? 'UNKNOWN' });
+      if (result.status === 'rejected' || result.refused !== undefined) metrics.rejections.inc({ code: result.code ?? 'UNKNOWN' });
     }
     if (queued > 0) metrics.reviews.inc({ event: 'queued' }, queued);
     return response;
@@ -391,7 +410,7 @@ export function createSyncService({ db, core, config, metrics }) {
       (tx, opened) => lockUser(tx, opened, { userId, clientId, nowMs: serverNow, defaultRatePerHour: config.defaultRatePerHour }),
       { opening: lockStatements(userId, clientId) },
     );
-    return { state: stateAnswer(row, creditedRate(row, config)), serverTime: serverNow };
+    return { state: stateAnswer(row, creditedRate(row, config)), serverTime: serverNow, lease: leaseAnswer(row, clientId, serverNow) };
   }
 
   // Approving credits the amount once; rejecting only takes it out of pending review. The second

@@ -108,7 +108,42 @@ Status validate_row(const CreditRow& row) {
     return state_invalid("budgetAnchor out of range");
   }
   if (!time_in_range(row.last_seq)) return state_invalid("lastSeq out of range");
+  if (!row.budget_spent_by.empty() && !valid_client_id(row.budget_spent_by)) {
+    return state_invalid("budgetSpentBy is not a client id");
+  }
+  if (!row.lease_client.empty() && !valid_client_id(row.lease_client)) {
+    return state_invalid("leaseClientId is not a client id");
+  }
+  if (row.lease_until_ms && !time_in_range(*row.lease_until_ms)) return state_invalid("leaseUntil out of range");
   return Status::Ok();
+}
+
+// The lease after a sync of `request` at `now` (credit.h); true if the row's lease changed. A
+// lease that lapsed is simply absent: clearing it needs no write. `fresh_ops`: the sync carried
+// ops not answered before, which is how a client that states no intent holds it.
+bool plan_lease(CreditPlan& plan, const CreditRequest& request, bool fresh_ops, std::int64_t now,
+                const CreditConfig& config) {
+  CreditRow& row = plan.row;
+  if (row.lease_client.empty() || !row.lease_until_ms || *row.lease_until_ms <= now) {
+    row.lease_client.clear();
+    row.lease_until_ms.reset();
+  }
+  const std::string before = row.lease_client;
+  const std::optional<std::int64_t> until_before = row.lease_until_ms;
+  if (config.lease_ms > 0 && !request.client_id.empty()) {
+    const bool mine = row.lease_client == request.client_id;
+    const bool holds = request.lease == LeaseIntent::kHold ||
+                       (request.lease == LeaseIntent::kUnstated && fresh_ops);
+    if (request.lease == LeaseIntent::kTake || (holds && (mine || row.lease_client.empty()))) {
+      row.lease_client = request.client_id;
+      row.lease_until_ms = now + config.lease_ms;
+    } else if (request.lease == LeaseIntent::kRelease && mine) {
+      row.lease_client.clear();
+      row.lease_until_ms.reset();
+    }
+  }
+  plan.lease_held = !request.client_id.empty() && row.lease_client == request.client_id;
+  return row.lease_client != before || row.lease_until_ms != until_before;
 }
 
 // Budget left when earning time has been spent up to `anchor`.
@@ -123,7 +158,11 @@ Bytes credit_result_to_document(const CreditResult& result) {
       .add("status", to_string(result.status))
       .amount("credited", result.credited)
       .amount("review", result.review);
-  if (result.status == OpStatus::kRejected) out.add("code", to_string(result.code)).add("reason", result.reason);
+  if (result.refused > 0) {
+    out.amount("refused", result.refused).add("code", kCountedOnAnotherDevice).add("reason", result.reason);
+  } else if (result.status == OpStatus::kRejected) {
+    out.add("code", to_string(result.code)).add("reason", result.reason);
+  }
   if (result.status == OpStatus::kGap) out.add("expectedSeq", result.expected_seq);
   return out;
 }
@@ -166,6 +205,8 @@ Result<CreditConfig> config_from_document(const Node& input) {
   status = integer("maxBatch", max_batch);
   if (!status.ok()) return status;
   config.max_batch = static_cast<std::size_t>(std::min<std::int64_t>(max_batch, 1000000));
+  status = integer("leaseMs", config.lease_ms);
+  if (!status.ok()) return status;
   const Node max_rate = found.find("maxRatePerHour");
   if (max_rate.exists() && !max_rate.is_null()) {
     if (!max_rate.is_string()) {
@@ -240,7 +281,8 @@ bool operator==(const CreditRow& a, const CreditRow& b) {
   return a.total_earned == b.total_earned && a.current_earnings == b.current_earnings &&
          a.rate_per_hour == b.rate_per_hour && a.budget_anchor_ms == b.budget_anchor_ms &&
          a.last_seq == b.last_seq && a.pending_review == b.pending_review &&
-         a.budget_settled == b.budget_settled;
+         a.budget_settled == b.budget_settled && a.budget_spent_by == b.budget_spent_by &&
+         a.lease_client == b.lease_client && a.lease_until_ms == b.lease_until_ms;
 }
 
 Status validate_credit_config(const CreditConfig& config) {
@@ -256,13 +298,16 @@ Status validate_credit_config(const CreditConfig& config) {
   if (config.max_batch < 1 || config.max_batch > 10000) {
     return Status(ErrorCode::kConfigInvalid, "maxBatch must be between 1 and 10000");
   }
+  if (config.lease_ms < 0 || config.lease_ms > 24 * kMsPerHour) {
+    return Status(ErrorCode::kConfigInvalid, "leaseMs must be between 0 and 1 day");
+  }
   return Status::Ok();
 }
 
 Result<std::vector<SyncOp>> parse_sync_request(const Node& request, const CreditConfig& config) {
   if (!request.is_map()) return request_invalid("request must be an object");
   for (const Member& member : request.members()) {
-    if (member.key != "clientId" && member.key != "ops") {
+    if (member.key != "clientId" && member.key != "ops" && member.key != "lease") {
       return request_invalid("request has an unknown member \"" + member.key.substr(0, 40) + "\"");
     }
   }
@@ -291,8 +336,21 @@ Result<std::vector<SyncOp>> parse_sync_request(const Node& request, const Credit
   return ops;
 }
 
+const char* const kCountedOnAnotherDevice = "COUNTED_ON_ANOTHER_DEVICE";
+
+Result<LeaseIntent> parse_lease_intent(const Node& request) {
+  const Node found = request.find("lease");
+  if (!found.exists()) return LeaseIntent::kUnstated;
+  const std::string intent = found.is_string() ? found.text() : std::string();
+  if (intent == "hold") return LeaseIntent::kHold;
+  if (intent == "take") return LeaseIntent::kTake;
+  if (intent == "release") return LeaseIntent::kRelease;
+  return request_invalid("lease must be \"hold\", \"take\" or \"release\"");
+}
+
 Result<CreditPlan> plan_credit(const CreditRow& row, const std::vector<SyncOp>& ops,
-                               std::int64_t server_now, const CreditConfig& config) {
+                               std::int64_t server_now, const CreditConfig& config,
+                               const CreditRequest& request) {
   Status status = validate_credit_config(config);
   if (!status.ok()) return status;
   status = validate_row(row);
@@ -311,6 +369,12 @@ Result<CreditPlan> plan_credit(const CreditRow& row, const std::vector<SyncOp>& 
   bool spent_any = false;
   Units settled_left = row.budget_settled;
   bool gap = false;
+  bool fresh_ops = false;
+  // The time before this anchor was paid to another client id of the user (credit.h).
+  const bool paid_elsewhere = !request.client_id.empty() && !row.budget_spent_by.empty() &&
+                              row.budget_spent_by != request.client_id && row.budget_anchor_ms;
+  const std::int64_t paid_to =
+      paid_elsewhere ? std::min(*row.budget_anchor_ms, server_now + config.tolerance_ms) : 0;
 
   for (const SyncOp& op : ops) {
     CreditResult result;
@@ -328,16 +392,35 @@ Result<CreditPlan> plan_credit(const CreditRow& row, const std::vector<SyncOp>& 
       plan.results.push_back(std::move(result));
       continue;
     }
+    fresh_ops = true;
     const std::int64_t anchor_before = spent_to;
     const Units budget = settled_left + budget_left(rate, spent_to, server_now, config.tolerance_ms);
     Units credited = 0;
+    Units refused = 0;
+    std::int64_t overlap_from = 0;
+    std::int64_t overlap_to = 0;
     ReviewReason reason = ReviewReason::kExceedsBudget;
     if (op.type == SyncOpType::kVerification) {
       reason = ReviewReason::kVerification;
     } else {
-      credited = std::min(op.amount, budget);
+      // Time another device was paid for is refused first, so a double claim never spends the
+      // tolerance that absorbs an honest device's latency.
+      overlap_from = std::max(op.from_ms, server_now - config.offline_cap_ms);
+      overlap_to = std::min(op.to_ms, paid_to);
+      if (paid_elsewhere && overlap_to > overlap_from) {
+        // The claim's share of the shared time (rounded up), at most what that time is worth inside
+        // the claimed interval (a difference of two rounded-down amounts, so an honest claim's
+        // rounding never leaves a unit to review): a claim below the rate (taps) gives up only its
+        // share, and one above it gives up the time's worth and the rest meets the budget.
+        const std::int64_t claimed_ms = op.to_ms - op.from_ms;
+        const std::int64_t shared_ms = overlap_to - overlap_from;
+        const Units worth = budget_for(rate, claimed_ms) - budget_for(rate, claimed_ms - shared_ms);
+        const __int128 share = (static_cast<__int128>(op.amount) * shared_ms + claimed_ms - 1) / claimed_ms;
+        refused = std::min<Units>(worth, static_cast<Units>(std::min<__int128>(share, op.amount)));
+      }
+      credited = std::min(op.amount - refused, budget);
     }
-    const Units review = op.amount - credited;
+    const Units review = op.amount - credited - refused;
 
     auto new_total = add_amounts(plan.row.total_earned, credited);
     auto new_current = add_amounts(plan.row.current_earnings, credited);
@@ -356,6 +439,22 @@ Result<CreditPlan> plan_credit(const CreditRow& row, const std::vector<SyncOp>& 
       continue;
     }
 
+    if (refused > 0) {
+      result.refused = refused;
+      result.reason = "this time was already counted on another device of the user (" +
+                      row.budget_spent_by + ")";
+      CreditAudit audit;
+      audit.operation_type = "op_rejected";
+      audit.op_id = op.id;
+      audit.metadata.add("seq", op.seq)
+          .add("code", kCountedOnAnotherDevice)
+          .amount("amount", refused)
+          .add("countedOn", row.budget_spent_by)
+          .add("overlapFrom", overlap_from)
+          .add("overlapTo", overlap_to);
+      plan.audit.push_back(std::move(audit));
+      plan.refused += refused;
+    }
     if (credited > 0) {
       CreditAudit audit;
       audit.operation_type = "credit";
@@ -374,6 +473,7 @@ Result<CreditPlan> plan_credit(const CreditRow& row, const std::vector<SyncOp>& 
       if (credited > from_settled) {
         spent_to += ms_to_earn(credited - from_settled, rate);
         spent_any = true;
+        if (!request.client_id.empty()) plan.row.budget_spent_by = request.client_id;
       }
     }
     if (review > 0) {
@@ -385,6 +485,7 @@ Result<CreditPlan> plan_credit(const CreditRow& row, const std::vector<SyncOp>& 
       item.context.add("type", to_string(op.type))
           .amount("claimed", op.amount)
           .amount("credited", credited)
+          .amount("refused", refused)
           .add("claimedFrom", op.from_ms)
           .add("claimedTo", op.to_ms)
           .add("claimedMs", op.to_ms - op.from_ms)
@@ -408,7 +509,9 @@ Result<CreditPlan> plan_credit(const CreditRow& row, const std::vector<SyncOp>& 
     plan.row.total_earned = new_total.value();
     plan.row.current_earnings = new_current.value();
     plan.row.pending_review = new_pending.value();
-    result.status = credited > 0 ? OpStatus::kApplied : OpStatus::kReview;
+    result.status = credited > 0 || (refused > 0 && review > 0) ? OpStatus::kApplied
+                    : refused > 0                             ? OpStatus::kRejected
+                                                              : OpStatus::kReview;
     result.credited = credited;
     result.review = review;
     plan.credited += credited;
@@ -417,6 +520,7 @@ Result<CreditPlan> plan_credit(const CreditRow& row, const std::vector<SyncOp>& 
   }
   if (spent_any) plan.row.budget_anchor_ms = spent_to;
   plan.row.budget_settled = settled_left;
+  plan.lease_changed = plan_lease(plan, request, fresh_ops, server_now, config);
   return plan;
 }
 
@@ -495,6 +599,20 @@ Bytes credit_row_to_document(const CreditRow& row) {
   } else {
     out.add("budgetAnchor", nullptr);
   }
+  auto client_or_null = [&out](const char* key, const std::string& id) {
+    if (id.empty()) {
+      out.add(key, nullptr);
+    } else {
+      out.add(key, id);
+    }
+  };
+  client_or_null("budgetSpentBy", row.budget_spent_by);
+  client_or_null("leaseClientId", row.lease_client);
+  if (row.lease_until_ms) {
+    out.add("leaseUntil", *row.lease_until_ms);
+  } else {
+    out.add("leaseUntil", nullptr);
+  }
   return out.add("lastSeq", row.last_seq);
 }
 
@@ -535,8 +653,41 @@ Result<CreditRow> credit_row_from_document(const Node& value) {
     if (!seq.ok()) return state_invalid(seq.status().message());
     row.last_seq = seq.value();
   }
+  auto client = [&](const char* key, std::string& target) -> Status {
+    const Node found = value.find(key);
+    if (!found.exists() || found.is_null()) return Status::Ok();
+    if (!found.is_string()) return state_invalid(std::string(key) + " must be a string");
+    target = found.text();
+    return Status::Ok();
+  };
+  status = client("budgetSpentBy", row.budget_spent_by);
+  if (!status.ok()) return status;
+  status = client("leaseClientId", row.lease_client);
+  if (!status.ok()) return status;
+  const Node lease_until = value.find("leaseUntil");
+  if (lease_until.exists() && !lease_until.is_null()) {
+    auto ms = json_fields::safe_integer_value(lease_until, "leaseUntil", 0);
+    if (!ms.ok()) return state_invalid(ms.status().message());
+    row.lease_until_ms = ms.value();
+  }
   return row;
 }
+
+namespace {
+
+// The answer's "lease": whether the requester holds it, and who does until when.
+Bytes lease_document(const CreditPlan& plan) {
+  Fields out;
+  out.add("held", plan.lease_held);
+  if (plan.row.lease_client.empty()) {
+    out.add("clientId", nullptr).add("until", nullptr);
+  } else {
+    out.add("clientId", plan.row.lease_client).add("until", *plan.row.lease_until_ms);
+  }
+  return out;
+}
+
+}  // namespace
 
 Bytes credit_plan_to_document(const CreditPlan& plan) {
   std::vector<Bytes> results;
@@ -558,7 +709,10 @@ Bytes credit_plan_to_document(const CreditPlan& plan) {
       .add("audit", array_document(audit))
       .add("reviews", array_document(reviews))
       .amount("credited", plan.credited)
-      .amount("queuedForReview", plan.queued_for_review);
+      .amount("queuedForReview", plan.queued_for_review)
+      .amount("refused", plan.refused)
+      .add("lease", lease_document(plan))
+      .add("leaseChanged", plan.lease_changed);
 }
 
 namespace {
@@ -586,7 +740,12 @@ Result<std::string> plan_credit_json(const std::string& text) {
   if (!request.exists()) return request_invalid("request is missing");
   auto ops = parse_sync_request(request, config.value());
   if (!ops.ok()) return ops.status();
-  auto plan = plan_credit(row.value(), ops.value(), now.value(), config.value());
+  auto lease = parse_lease_intent(request);
+  if (!lease.ok()) return lease.status();
+  CreditRequest from;
+  from.client_id = request.find("clientId").text();
+  from.lease = lease.value();
+  auto plan = plan_credit(row.value(), ops.value(), now.value(), config.value(), from);
   if (!plan.ok()) return plan.status();
   return json_text(credit_plan_to_document(plan.value()));
 }

@@ -19,8 +19,27 @@
 //   type verification    review: the whole amount queued for a person, nothing credited
 //   otherwise            credited = min(amount, budget left); the rest is queued for review
 //                        with its context. Never credited silently, never dropped.
-// credited + review always equals the amount claimed. The claimed from/to and rate are context
-// for a reviewer only: the server's clock and the row's rate decide.
+// credited + review + refused always equals the amount claimed. The claimed rate is context for
+// a reviewer only: the server's clock and the row's rate decide.
+//
+// One user, several devices (client ids): time another device of the user was already paid for
+// is refused, not reviewed (code COUNTED_ON_ANOTHER_DEVICE). The row names the client id whose
+// credit last moved the budget anchor (budgetSpentBy). When that is another client id than the
+// requester's, the part of an op's claimed interval [from, to] that lies before that anchor was
+// paid to the other device: the claim's share of that time (at most what the time is worth at the
+// credited rate) is refused first, and only the rest of the claim meets the budget (so a double
+// claim never spends the tolerance that absorbs an honest device's latency). What the budget then
+// cannot credit (a claim beyond what the rate allows one device over its own interval, or time
+// after every paid time) goes to review as before. A single device never meets the rule: it spent the anchor itself. The claimed times are
+// the engine's, which run on the server's clock once it has heard from the server (a device clock
+// far behind would mark more as counted elsewhere, one ahead less; neither credits anything).
+//
+// The mining lease (config leaseMs > 0): the row names the client id that holds the user's lease
+// and until when (server ms). A sync asks for it with the request's optional "lease": "hold" (this
+// device mines: granted or renewed when no other client id holds it unexpired), "take" (the user
+// started mining on this device: granted even if another holds it) or "release" (stopped mining
+// here: the lease is given up if this client holds it). A request without "lease" (a client that
+// predates it) holds when it carries ops. The answer says who holds it after this sync.
 //
 // JSON entry point (for the wasm binding), plan_credit_json:
 //   in:  {"row":{"totalEarned":"1.50000000","currentEarnings":"1.50000000",
@@ -32,11 +51,16 @@
 //                    "rate":"1.00000000"}]},
 //         "serverNow":1700000060123,
 //         "config":{"offlineCapMs":28800000,"toleranceMs":60000,"maxRatePerHour":"1000",
-//                   "maxBatch":100}}          (config and each of its members optional)
+//                   "maxBatch":100,"leaseMs":150000}}    (config and each of its members optional)
+//   the row may also hold "budgetSpentBy", "leaseClientId" (client ids or null) and "leaseUntil"
+//   (server ms or null); the request may hold "lease": "hold"|"take"|"release".
 //   out: {"results":[{"id","seq","status":"applied|duplicate|review|rejected|gap",
-//                     "credited":"..","review":"..", "code"?,"reason"?,"expectedSeq"?}],
+//                     "credited":"..","review":"..","refused"?, "code"?,"reason"?,
+//                     "expectedSeq"?}],
 //         "row":{"totalEarned","currentEarnings","baseEarningRate","pendingReview",
-//                "budgetAnchor","budgetSettled","lastSeq"},
+//                "budgetAnchor","budgetSettled","lastSeq","budgetSpentBy","leaseClientId",
+//                "leaseUntil"},
+//         "lease":{"held":bool,"clientId":".."|null,"until":n|null},"leaseChanged":bool,
 //         "audit":[{"operation_type":"credit|review_queued|op_rejected","old_value","new_value",
 //                   "source":"sync","metadata":{...},"op_id"}],
 //         "reviews":[{"op_id","seq","amount","reason":"verification|exceeds_budget",
@@ -47,6 +71,10 @@
 //   this op), serverElapsedMs (serverNow - budgetAnchor, already capped at offlineCapMs),
 //   offlineCapMs and budget (what was left for this op).
 //   A null budgetAnchor (a row that predates the anchor) starts the budget at serverNow.
+//   An op wholly counted on another device is "rejected" with code COUNTED_ON_ANOTHER_DEVICE; one
+//   partly so is "applied" (credited may be 0) with "refused" and that code and reason. Each
+//   refusal is an audit record "op_rejected" with metadata {code, amount, countedOn (the other
+//   client id), overlapFrom, overlapTo}.
 //   Errors: REQUEST_INVALID naming the field (request), STATE_INVALID (row), CONFIG_INVALID,
 //   TIME_INVALID (serverNow). Unknown members of the request and of each op are refused.
 //
@@ -97,6 +125,9 @@ struct CreditRow {
   std::int64_t last_seq = 0;  // for the requesting client
   Units pending_review = 0;
   Units budget_settled = 0;  // earned at earlier rates, not yet credited (plan_rate_change)
+  std::string budget_spent_by;  // client id whose credit last moved the anchor; empty: unknown
+  std::string lease_client;     // client id holding the mining lease; empty: nobody
+  std::optional<std::int64_t> lease_until_ms;  // server ms the lease lapses at
 };
 
 bool operator==(const CreditRow& a, const CreditRow& b);
@@ -106,10 +137,13 @@ struct CreditConfig {
   std::int64_t tolerance_ms = 60000;
   Units max_rate_per_hour = 1000 * kUnitsPerTon;  // a row rate above it is credited at it
   std::size_t max_batch = 100;
+  // How long a mining lease lasts from its last grant or renewal; 0: no leases. Longer than a
+  // device's sync interval, so a mining holder renews it before it lapses.
+  std::int64_t lease_ms = 150000;
 };
 
 // kConfigInvalid unless 0 <= offline cap <= 30 days, 0 <= tolerance <= 1 hour, max rate in
-// [0, kMaxUnits], 1 <= max batch <= 10000.
+// [0, kMaxUnits], 1 <= max batch <= 10000, 0 <= lease <= 1 day.
 Status validate_credit_config(const CreditConfig& config);
 
 enum class OpStatus { kApplied, kDuplicate, kReview, kRejected, kGap };
@@ -121,8 +155,9 @@ struct CreditResult {
   OpStatus status = OpStatus::kApplied;
   Units credited = 0;
   Units review = 0;
-  ErrorCode code = ErrorCode::kOk;  // kRejected only
-  std::string reason;               // kRejected only
+  Units refused = 0;                // counted on another device (kApplied or kRejected)
+  ErrorCode code = ErrorCode::kOk;  // kRejected for another cause
+  std::string reason;               // kRejected, or refused > 0
   std::int64_t expected_seq = 0;    // kGap only
 };
 
@@ -147,6 +182,15 @@ struct ReviewItem {
   Fields context;
 };
 
+enum class LeaseIntent { kUnstated, kHold, kTake, kRelease };
+
+// Who the request comes from and what it asks of the lease. An empty client id (a caller that
+// predates devices) applies neither the device rule nor the lease.
+struct CreditRequest {
+  std::string client_id;
+  LeaseIntent lease = LeaseIntent::kUnstated;
+};
+
 struct CreditPlan {
   std::vector<CreditResult> results;
   CreditRow row;
@@ -154,7 +198,13 @@ struct CreditPlan {
   std::vector<ReviewItem> reviews;
   Units credited = 0;            // sum over results
   Units queued_for_review = 0;   // sum over results
+  Units refused = 0;             // sum over results: counted on another device
+  bool lease_held = false;       // the requester holds the lease after this sync
+  bool lease_changed = false;    // row's lease differs from the input's: the row must be written
 };
+
+// The code and reason of time refused because another client id of the user was paid for it.
+extern const char* const kCountedOnAnotherDevice;
 
 // Validates {"clientId","ops":[...]} (see the shape above): clientId 1..64 of [A-Za-z0-9_-];
 // 0..max_batch ops; each op exactly {id,seq,type,amount,from,to,rate} with id "clientId:seq",
@@ -169,7 +219,12 @@ Result<std::vector<SyncOp>> parse_sync_request(const Node& request,
 // non-negative integer (kTimeInvalid); an op that would overflow a total is rejected on its own
 // (kAmountOverflow) and never half-applied.
 Result<CreditPlan> plan_credit(const CreditRow& row, const std::vector<SyncOp>& ops,
-                               std::int64_t server_now, const CreditConfig& config);
+                               std::int64_t server_now, const CreditConfig& config,
+                               const CreditRequest& request = CreditRequest());
+
+// The request's "lease" member: absent is kUnstated; anything but hold|take|release is
+// kRequestInvalid.
+Result<LeaseIntent> parse_lease_intent(const Node& request);
 
 struct ReviewDecision {
   CreditRow row;

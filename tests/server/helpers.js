@@ -276,7 +276,8 @@ export async function ledger(db, userId) {
           WHERE user_id = $1 AND status = 'approved') AS approved_reviews,
        (SELECT COALESCE(SUM(amount), 0)::numeric(18,8)::text FROM earnings_review_queue
           WHERE user_id = $1 AND status = 'pending') AS pending_reviews,
-       (SELECT COUNT(*)::int FROM earnings_audit_log WHERE user_id = $1) AS audit_rows`,
+       (SELECT COUNT(*)::int FROM earnings_audit_log WHERE user_id = $1) AS audit_rows,
+       (SELECT COALESCE(SUM(refused), 0)::numeric(18,8)::text FROM sync_op_results WHERE user_id = $1) AS refused_ops`,
     [userId],
   );
   return row;

@@ -243,7 +243,11 @@ describe('exactly once', () => {
     await state(userId, 'phone');
     fixture.server.clock.advance(10 * MINUTE);
     await sync(userId, { clientId: 'phone', ops: contiguousOps('phone', 1, ['0.01000000', '0.01000000']) });
-    const tablet = await sync(userId, { clientId: 'tablet', ops: [accrualOp('tablet', 1, '0.01000000')] });
+    // The tablet's minute is after the time the phone was paid for (tests/server/devices.test.js).
+    const tablet = await sync(userId, {
+      clientId: 'tablet',
+      ops: [accrualOp('tablet', 1, '0.01000000', { from: START_MS + 5 * MINUTE, to: START_MS + 6 * MINUTE })],
+    });
     assert.equal(tablet.json.results[0].status, 'applied');
     assert.equal((await state(userId, 'phone')).json.state.lastSeq, 2);
     assert.equal((await state(userId, 'tablet')).json.state.lastSeq, 1);

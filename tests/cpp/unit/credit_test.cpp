@@ -366,3 +366,91 @@ TEST_CASE("rate changes", "[credit]") {
     CHECK(plan_rate_change_json(bad.dump()).status().code() == ErrorCode::kRateInvalid);
   }
 }
+
+TEST_CASE("time counted on another device", "[credit][devices]") {
+  // The phone was paid up to kNow: the anchor is there and the phone moved it.
+  CreditRow row = row_at(kNow);
+  row.budget_spent_by = "phone";
+  const Units minute = kOneTon / 60;
+  CreditRequest desk;
+  desk.client_id = "desk";
+
+  SECTION("the shared minute is refused, not reviewed, and audited with both client ids") {
+    auto plan = plan_credit(row, {op(1, minute)}, kNow, CreditConfig(), desk).value();
+    REQUIRE(plan.results[0].status == OpStatus::kRejected);
+    REQUIRE(plan.results[0].refused == minute);
+    REQUIRE(plan.results[0].review == 0);
+    REQUIRE(plan.reviews.empty());
+    REQUIRE(plan.refused == minute);
+    REQUIRE(plan.row.total_earned == 0);
+    REQUIRE(plan.row.budget_anchor_ms == kNow);  // the tolerance is left for honest latency
+    REQUIRE(plan.audit.size() == 1);
+    REQUIRE(plan.audit[0].operation_type == "op_rejected");
+    const json metadata = test_documents::to_json(plan.audit[0].metadata.bytes());
+    REQUIRE(metadata["code"] == "COUNTED_ON_ANOTHER_DEVICE");
+    REQUIRE(metadata["countedOn"] == "phone");
+    const json answer = test_documents::to_json(credit_plan_to_document(plan));
+    REQUIRE(answer["results"][0]["code"] == "COUNTED_ON_ANOTHER_DEVICE");
+    REQUIRE(answer["results"][0]["refused"] == "0.01666666");
+  }
+
+  SECTION("the phone's own next minute is credited: one device never meets the rule") {
+    CreditRequest phone;
+    phone.client_id = "phone";
+    SyncOp next = op(1, minute);
+    next.from_ms = kNow;
+    next.to_ms = kNow + 60000;
+    auto plan = plan_credit(row, {next}, kNow + 60000, CreditConfig(), phone).value();
+    REQUIRE(plan.results[0].status == OpStatus::kApplied);
+    REQUIRE(plan.results[0].credited == minute);
+    REQUIRE(plan.results[0].refused == 0);
+  }
+
+  SECTION("a claim beyond its interval's worth: the shared part refused, the rest reviewed") {
+    auto plan = plan_credit(row, {op(1, 10 * minute)}, kNow, no_tolerance(), desk).value();
+    REQUIRE(plan.results[0].refused == minute);
+    REQUIRE(plan.results[0].review == 9 * minute);
+    REQUIRE(plan.reviews.size() == 1);
+  }
+
+  SECTION("without a client id (a caller that predates devices) the excess is reviewed as before") {
+    auto plan = plan_credit(row, {op(1, minute)}, kNow, no_tolerance()).value();
+    REQUIRE(plan.results[0].status == OpStatus::kReview);
+    REQUIRE(plan.results[0].refused == 0);
+  }
+}
+
+TEST_CASE("the mining lease", "[credit][devices]") {
+  CreditConfig config;
+  config.lease_ms = 150000;
+  CreditRow row = row_at(kNow);
+  CreditRequest phone;
+  phone.client_id = "phone";
+  phone.lease = LeaseIntent::kHold;
+  CreditRequest desk = phone;
+  desk.client_id = "desk";
+
+  auto granted = plan_credit(row, {}, kNow, config, phone).value();
+  REQUIRE(granted.lease_held);
+  REQUIRE(granted.lease_changed);
+  REQUIRE(granted.row.lease_client == "phone");
+  REQUIRE(granted.row.lease_until_ms == kNow + 150000);
+
+  auto refused = plan_credit(granted.row, {}, kNow + 1000, config, desk).value();
+  REQUIRE_FALSE(refused.lease_held);
+  REQUIRE_FALSE(refused.lease_changed);
+
+  auto lapsed = plan_credit(granted.row, {}, kNow + 150000, config, desk).value();
+  REQUIRE(lapsed.lease_held);
+  REQUIRE(lapsed.row.lease_client == "desk");
+
+  desk.lease = LeaseIntent::kTake;
+  auto taken = plan_credit(granted.row, {}, kNow + 1000, config, desk).value();
+  REQUIRE(taken.lease_held);
+  REQUIRE(taken.row.lease_until_ms == kNow + 1000 + 150000);
+
+  config.lease_ms = 0;
+  auto off = plan_credit(row, {}, kNow, config, phone).value();
+  REQUIRE_FALSE(off.lease_held);
+  REQUIRE_FALSE(off.lease_changed);
+}
