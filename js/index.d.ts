@@ -182,7 +182,7 @@ export interface SyncResult {
   status: SyncOutcomeStatus;
   state: EarningsState;
   /** Per-op answers of the server when it answered. */
-  results?: Array<{ id: string; seq: number; status: string; credited?: Amount; review?: Amount; code?: string; reason?: string }>;
+  results?: Array<{ id: string; seq: number; status: string; credited?: Amount; review?: Amount; refused?: Amount; code?: string; reason?: string }>;
   /** When the next attempt is due (after a failure, while backing off, or until the server's Retry-After). */
   retryInMs?: number;
   /** True once retries exceeded the core's maxRetries (still retried at the cap). */
@@ -240,6 +240,14 @@ export interface EarningsEventMap {
    * state's `rejectedTotal`), the server's code and reason.
    */
   rejected: { userId: number; id: string; amount: Amount; code?: string; reason?: string; [key: string]: unknown };
+  /**
+   * Another device of the user holds the user's mining lease: this one stopped accruing
+   * (`state.isActive` false) until `until` (server ms) unless the holder renews it, or until the
+   * app starts mining here again (setMining takes the lease over).
+   */
+  'mining-elsewhere': { userId: number; clientId: string; until: number };
+  /** This device holds the mining lease again (it lapsed or was given up) and accrues again. */
+  'mining-resumed': { userId: number };
   /** This tab started (isLeader true) or stopped (false, e.g. on dispose) running the user's engine. */
   leader: { userId: number; isLeader: boolean };
   /** No Web Locks here and another tab answered as leader: this tab follows it instead of leading. */

@@ -357,6 +357,8 @@ export class EarningsManager {
       session.engine.tick(now);
       if (rate !== undefined) session.engine.setRate(rate);
       session.engine.setActive(active, now);
+      // An explicit start takes the user's mining lease over from another device; a stop gives it up.
+      session.lease.miningSet(active);
       this.takeEngineEvents(session);
       await this.persist(session);
     });

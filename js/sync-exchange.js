@@ -27,7 +27,12 @@ export class SyncExchange {
       this.owner.takeEngineEvents(session);
       const next = session.engine.nextSyncRequest(now, { force: true });
       if (next) await this.owner.persist(session);
-      return next;
+      // What this device asks of the user's mining lease rides on every sync; with no ops owed,
+      // a sync is still sent when the lease needs one (a start or stop to tell, or waiting while
+      // another device mines: the answer brings its balance and whether the lease lapsed).
+      const lease = session.lease.intent(session.engine.state().isActive);
+      if (next) return { ...next, lease };
+      return session.lease.needsSync() ? { clientId: session.engine.clientId(), ops: [], lease } : null;
     });
     if (!request) {
       // Nothing owed: still, a status is only true once the server answered this session.
@@ -51,6 +56,7 @@ export class SyncExchange {
           const applied = session.engine.applySyncResponse(reply.text, now);
           outcome = { status: 'synced', results: body.results, events: applied?.events ?? [] };
           session.contact = 'online';
+          this.followLease(session, body, request.lease, now);
         } catch (error) {
           const { events, ...failure } = session.engine.applySyncFailure({ status: 0 }, now);
           outcome = { status: 'failed', error: { code: error.code, message: error.message }, ...failure, events: events ?? [] };
@@ -80,10 +86,35 @@ export class SyncExchange {
         this.owner.events.emit('rate-changed', { userId: session.userId, previousRate: rateBefore, rate: outcome.state.baseEarningRate });
       }
       for (const event of outcome.events ?? []) this.owner.forwardEngineEvent(session, event);
+      // The part of an applied op counted on another device of the user: the core put it in the
+      // state's rejectedTotal and its audit; it is told like any rejection. Raised here rather than
+      // by the core: it was written when the client module had no room for another event.
+      if (outcome.status === 'synced') {
+        // (A wholly rejected op is told by the core's own `rejected` event.)
+        for (const { id, status, refused, code, reason } of outcome.results) {
+          if (refused !== undefined && status !== 'rejected') {
+            this.owner.events.emit('rejected', { userId: session.userId, id, amount: refused, code, reason });
+          }
+        }
+      }
       this.owner.broadcast(session);
       this.owner.notify(session);
       return outcome;
     });
+  }
+
+  // Another device holding the user's mining lease stops accrual here until it lapses or the app
+  // starts mining here again; this device holding it again resumes (MiningLease).
+  followLease(session, body, sent, now) {
+    const { engine } = session;
+    const action = session.lease.answered(body.lease, sent, engine.state().isActive);
+    if (action === 'pause') {
+      engine.setActive(false, now);
+      this.owner.events.emit('mining-elsewhere', { userId: session.userId, ...session.lease.elsewhere });
+    } else if (action === 'resume') {
+      engine.setActive(true, now);
+      this.owner.events.emit('mining-resumed', { userId: session.userId });
+    }
   }
 
   // No answer in the sync protocol (network down, a wrong endpoint's 404, a static host's HTML,

@@ -13,6 +13,7 @@
 // state, `contact`: 'connecting' before any answer, 'online' after an answer in the protocol, or
 // 'unreachable' / 'unauthorized' / 'refused' (manager.setContact). Work given to run() runs after all work given
 // before it; a failure goes to its caller only, and a CORE_FAULT restarts the core.
+import { MiningLease } from './mining-lease.js';
 import { SessionRecord } from './session-record.js';
 import { StateTicker } from './state-ticker.js';
 import { Subscribers } from './subscribers.js';
@@ -46,6 +47,8 @@ export class UserSession {
     this.syncLoop = new SyncLoop(manager.syncDelegate(this), { clock: manager.clock, timers: manager.timers, track: (p) => manager.track(p) });
     // When the balance moves for watchers and the record is checkpointed (tickerDelegate).
     this.ticker = new StateTicker(manager.tickerDelegate(this), { clock: manager.clock, timers: manager.timers, tickMs: TICK_MS, checkpointMs: CHECKPOINT_MS });
+    // The user's mining lease as this device knows it: whether another device mines meanwhile.
+    this.lease = new MiningLease();
     // Who hears this user's state, throttled (Property 20).
     this.subscribers = new Subscribers(manager.subscribersDelegate(this), { clock: manager.clock, timers: manager.timers, windowMs: TICK_MS });
     // What the app was last told by the `leader` event (a core restart leads again silently).

@@ -645,14 +645,19 @@ std::string Engine::commit_sync_answer(SyncPlan& plan, std::int64_t wall) {
         break;
       case OpOutcome::kRejected:
         event.add("code", r.code).add("reason", r.reason);
-        audit("sync_rejected", AuditSource::kSync, answer.op.amount, std::nullopt,
-              Fields().add("id", r.id).add("code", r.code).add("reason", r.reason));
         break;
       case OpOutcome::kGap:
         event.add("expectedSeq", r.expected_seq);
         break;
     }
     events.push_back(event);
+    // A rejected op, or the part of an answered one counted on another device (refused), audited
+    // as a rejection of that amount.
+    const Units rejected = r.status == OpOutcome::kRejected ? answer.op.amount : r.refused;
+    if (rejected > 0 && !answer.inconsistent) {
+      audit("sync_rejected", AuditSource::kSync, rejected, std::nullopt,
+            Fields().add("id", r.id).add("code", r.code).add("reason", r.reason));
+    }
     if (r.status == OpOutcome::kApplied && r.review > 0) {
       events.push_back(Fields().add("type", "review_needed").add("id", r.id).amount("review", r.review));
     }

@@ -129,14 +129,15 @@ Result<OpResult> parse_op_result(const Node& value) {
   read.text("id", &result.id);
   read.integer("seq", 1, &result.seq);
   read.text("status", &status_text);
-  for (auto optional : {std::make_pair("credited", &result.credited), std::make_pair("review", &result.review)}) {
+  for (auto optional : {std::make_pair("credited", &result.credited), std::make_pair("review", &result.review),
+                        std::make_pair("refused", &result.refused)}) {
     if (value.find(optional.first).exists()) read.amount(optional.first, 0, optional.second);
   }
   if (!read.ok()) return read.status();
   auto status = parse_outcome(status_text);
   if (!status.ok()) return status.status();
   result.status = status.value();
-  if (result.status == OpOutcome::kRejected) {
+  if (result.status == OpOutcome::kRejected || result.refused > 0) {
     result.code = optional_text(value, "code", 64);
     result.reason = optional_text(value, "reason", 512);
     if (result.code.empty()) result.code = to_string(ErrorCode::kRequestInvalid);
@@ -222,15 +223,16 @@ bool Outbox::has_unsent() const {
 std::vector<OutboxOp> Outbox::reject_sent(const std::string& code, const std::string& reason,
                                           std::int64_t now) {
   std::vector<OutboxOp> removed = take_sent();
-  for (const OutboxOp& op : removed) record_rejection(op, code, reason, now);
+  for (const OutboxOp& op : removed) record_rejection(op, op.amount, code, reason, now);
   return removed;
 }
 
-void Outbox::record_rejection(const OutboxOp& op, const std::string& code,
+void Outbox::record_rejection(const OutboxOp& op, Units amount, const std::string& code,
                               const std::string& reason, std::int64_t now) {
   rejected_.push_back(RejectedOp{op, code, reason, now});
+  rejected_.back().op.amount = amount;
   if (rejected_.size() > kRejectedLogCapacity) rejected_.erase(rejected_.begin());
-  auto total = add_amounts(rejected_total_, op.amount);
+  auto total = add_amounts(rejected_total_, amount);
   rejected_total_ = total.ok() ? total.value() : kMaxUnits;
 }
 
@@ -297,14 +299,15 @@ Result<std::vector<OpAnswer>> Outbox::apply_results(const std::vector<OpResult>&
       break;
     }
     if (result.status == OpOutcome::kApplied) {
-      answer.inconsistent = result.credited + result.review != op.amount;
+      // Time counted on another device (refused) is a rejection of that part of the op.
+      answer.inconsistent = result.credited + result.review + result.refused != op.amount;
     } else if (result.status == OpOutcome::kReview) {
       answer.inconsistent = result.credited != 0 || (result.review != 0 && result.review != op.amount);
     } else if (result.status == OpOutcome::kDuplicate) {
       answer.inconsistent = result.credited + result.review > op.amount;
-    } else if (result.status == OpOutcome::kRejected) {
-      record_rejection(op, result.code, result.reason, now);
     }
+    const Units rejected = result.status == OpOutcome::kRejected ? op.amount : answer.inconsistent ? 0 : result.refused;
+    if (rejected > 0) record_rejection(op, rejected, result.code, result.reason, now);
     settled.push_back(result.id);
     answers.push_back(answer);
   }

@@ -76,8 +76,9 @@ struct OpResult {
   OpOutcome status = OpOutcome::kApplied;
   Units credited = 0;
   Units review = 0;
-  std::string code;    // rejected only
-  std::string reason;  // rejected only
+  Units refused = 0;   // applied or duplicate: the part counted on another device
+  std::string code;    // rejected, or refused > 0
+  std::string reason;  // rejected, or refused > 0
   std::int64_t expected_seq = 0;  // gap only
 };
 Result<OpResult> parse_op_result(const Node& value);
@@ -163,8 +164,9 @@ class Outbox {
 
  private:
   void freeze(OpType type);
-  void record_rejection(const OutboxOp& op, const std::string& code, const std::string& reason,
-                        std::int64_t now);
+  // `amount`: all of the op, or the part of it the server refused.
+  void record_rejection(const OutboxOp& op, Units amount, const std::string& code,
+                        const std::string& reason, std::int64_t now);
 
   std::string client_id_;
   std::int64_t next_seq_ = 1;

@@ -362,7 +362,18 @@ function wireEvents(view, core, network, storage, clock) {
     feed.add(`The sync server refused the request for good (${event.code}: ${event.message})`, 'bad');
   });
   manager.on('rejected', (event) => {
+    if (event.code === 'COUNTED_ON_ANOTHER_DEVICE') {
+      feed.add(`${formatTon(event.amount)} TON counted on another device: that time was already paid there`, 'warn');
+      return;
+    }
     feed.add(`${formatTon(event.amount)} TON refused by the server (${event.code}): ${event.reason ?? ''}`, 'bad');
+  });
+  manager.on('mining-elsewhere', (event) => {
+    const until = new Date(event.until).toLocaleTimeString();
+    feed.add(`Mining on your other device (${event.clientId}): this one paused, it takes over if that stops (lease until ${until}) or when you start mining here`, 'warn');
+  });
+  manager.on('mining-resumed', () => {
+    feed.add('Mining here again: the other device stopped', 'good');
   });
   manager.on('storage-lost', (event) => {
     const text = event.recovered

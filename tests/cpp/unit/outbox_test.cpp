@@ -131,6 +131,29 @@ TEST_CASE("Outbox answers") {
     CHECK(outbox.rejected()[0].code == "AMOUNT_EXCEEDS_BUDGET");
     CHECK(outbox.rejected()[0].at == 777);
   }
+  SECTION("the part of an applied op counted on another device is recorded as rejected") {
+    OpResult r = answer(outbox, batch[0], OpOutcome::kApplied);
+    r.credited = 6;
+    r.review = 0;
+    r.refused = 4;
+    r.code = "COUNTED_ON_ANOTHER_DEVICE";
+    auto answers = outbox.apply_results({r}, 900);
+    REQUIRE(answers.ok());
+    CHECK_FALSE(answers.value()[0].inconsistent);
+    REQUIRE(outbox.rejected().size() == 1);
+    CHECK(outbox.rejected()[0].op.amount == 4);
+    CHECK(outbox.rejected()[0].code == "COUNTED_ON_ANOTHER_DEVICE");
+    CHECK(outbox.rejected_total() == 4);
+    // credited + review + refused must be the op's amount (3): an answer that is not is a conflict.
+    OpResult again = answer(outbox, batch[1], OpOutcome::kApplied);
+    again.credited = 1;
+    again.refused = 1;
+    again.code = "COUNTED_ON_ANOTHER_DEVICE";
+    auto wrong = outbox.apply_results({again}, 901);
+    REQUIRE(wrong.ok());
+    CHECK(wrong.value()[0].inconsistent);
+    CHECK(outbox.rejected_total() == 4);
+  }
   SECTION("a gap keeps the ops and renumbers them from expectedSeq") {
     OpResult gap = answer(outbox, batch[0], OpOutcome::kGap);
     gap.expected_seq = 1;
@@ -197,6 +220,11 @@ TEST_CASE("parse_op_result") {
   }
   SECTION("gap needs expectedSeq; rejected gets a default code") {
     CHECK_FALSE(parse_op_result(nlohmann::json{{"id", "c:1"}, {"seq", 1}, {"status", "gap"}}).ok());
+    auto part = parse_op_result(nlohmann::json{{"id", "c:1"}, {"seq", 1}, {"status", "applied"}, {"credited", "0.1"},
+                                               {"refused", "0.2"}, {"code", "COUNTED_ON_ANOTHER_DEVICE"}, {"reason", "r"}});
+    REQUIRE(part.ok());
+    CHECK(part.value().refused == 20000000);
+    CHECK(part.value().code == "COUNTED_ON_ANOTHER_DEVICE");
     auto r = parse_op_result(nlohmann::json{{"id", "c:1"}, {"seq", 1}, {"status", "rejected"}});
     REQUIRE(r.ok());
     CHECK(r.value().code == "REQUEST_INVALID");
