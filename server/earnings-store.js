@@ -271,7 +271,9 @@ export async function writePlans(db, nowMs, plans) {
      ), sequence AS (
        INSERT INTO sync_client_sequences (user_id, client_id, last_seq, updated_at)
        SELECT p.user_id, p.client_id, p.last_seq, ${msToTimestamp('$5')} FROM plan p
-       WHERE p.user_id IN (SELECT id FROM updated)
+       -- A plan that only moved the mining lease of a client with no op yet opens no sequence:
+       -- the cap on client ids per user counts sequences.
+       WHERE p.user_id IN (SELECT id FROM updated) AND p.last_seq > 0
        ON CONFLICT (user_id, client_id) DO UPDATE
          SET last_seq = GREATEST(sync_client_sequences.last_seq, EXCLUDED.last_seq),
              updated_at = EXCLUDED.updated_at

@@ -157,6 +157,8 @@ describe('the mining lease', () => {
     fixture.server.clock.set(START_MS);
     const first = await hold(userId, 'phone', 'hold');
     assert.deepEqual(first.json.lease, { held: true, clientId: 'phone', until: START_MS + LEASE_MS });
+    const [{ n }] = await fixture.database.db.query('SELECT COUNT(*)::int AS n FROM sync_client_sequences WHERE user_id = $1', [userId]);
+    assert.equal(n, 0, 'a lease-only sync opens no client sequence (the client-id cap counts them)');
 
     fixture.server.clock.advance(MINUTE);
     const other = await hold(userId, 'desk', 'hold');
