@@ -107,6 +107,12 @@ export interface EarningsState {
   underReview: Amount;
   /** Refused for good by the server on this device (every `rejected` event's amount, summed). */
   rejectedTotal: Amount;
+  /**
+   * The time the app was closed, as this device's clock claims it, at the rate it was mining at,
+   * while no server time has judged it (a reload the server did not answer): shown beside the
+   * balance, never inside it. A sync answer or the server's row judges it (`catch-up` event).
+   */
+  unconfirmed: Amount;
   reviewFlag: boolean;
   // The engine's integrity bookkeeping, stored with the state; read them, never set them.
   /** Server clock minus this device's, once a server answer was seen (hasServerTime). */
@@ -122,6 +128,14 @@ export interface EarningsState {
   unsyncedMs: number;
   /** Time left for app-reported earnings (updateEarnings) at the current rate. */
   budgetMs: number;
+  /** The unconfirmed catch-up's start: server time of the last judged observation; -1 when none is held. */
+  unconfirmedSince: number;
+  /** lastUpdate at that observation. */
+  unconfirmedAt: number;
+  /** Closed time this device's clock claims since then. */
+  unconfirmedMs: number;
+  /** The rate it was mining at ('0.00000000': not mining). */
+  unconfirmedRate: Amount;
 }
 
 /** What a validation says (src/validation.h); `code` is '' when `ok`. */

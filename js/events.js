@@ -7,12 +7,14 @@
 // with the sync server turned so; also the state's syncStatus), `storage-lost` (the record
 // vanished while this device's client id was still stored: rebuilt from the server),
 // `mining-elsewhere` / `mining-resumed` (another device of the user holds the mining lease, so
-// this one stopped accruing; this one holds it again).
+// this one stopped accruing; this one holds it again), `catch-up` (the server's time judged the
+// time the app was closed: `confirmedMs` counted, `refusedMs` of the device clock's claim
+// refused).
 // A listener that throws is reported on `error` and never breaks the manager or other listeners.
 export const EVENT_TYPES = Object.freeze([
   'sync', 'conflict', 'corruption', 'review-needed', 'rejected', 'recovered', 'storage-degraded', 'quota',
   'clock-jump', 'leader', 'leader-refused', 'rate-changed', 'error', 'unreachable', 'unauthorized', 'refused',
-  'storage-lost', 'mining-elsewhere', 'mining-resumed',
+  'storage-lost', 'mining-elsewhere', 'mining-resumed', 'catch-up',
 ]);
 
 // `types`: the core's table (core.contract.eventTypes.client) when a core is at hand; EVENT_TYPES

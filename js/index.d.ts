@@ -269,6 +269,12 @@ export interface EarningsEventMap {
   /** The user's record vanished while this device's client id was still stored: rebuilt from the server under a new client id. */
   'storage-lost': { userId: number; previousClientId: string; clientId: string; recovered: boolean };
   /**
+   * The server's time judged the time the app was closed (held as `state.unconfirmed` until then):
+   * `confirmedMs` counted into the balance, `refusedMs` of the device clock's claim (`claimedMs`)
+   * refused, e.g. a clock moved forward while the app was closed.
+   */
+  'catch-up': { userId: number; type: 'catch_up'; claimedMs: number; confirmedMs: number; refusedMs: number };
+  /**
    * Something went wrong that the manager handled. source 'sync': a transport failure (the ops
    * stay queued and are retried), with the `endpoint` asked and its `httpStatus` (0: no answer).
    */

@@ -37,6 +37,7 @@ const ENGINE_EVENTS = Object.freeze({
   clock_jump: 'clock-jump',
   rejected: 'rejected',
   recovered: 'recovered',
+  catch_up: 'catch-up',
 });
 
 export function requireUserId(userId) {
@@ -204,8 +205,9 @@ export class EarningsManager {
       this.events.emit('storage-lost', { userId: session.userId, previousClientId: start.lost, clientId: session.clientId, recovered });
     } else {
       await this.serverRecovery.adopt(session);
-      // Without the server's answer in time, the catch-up is judged by the device's clock.
-      if (start.restored) await session.run(async () => session.engine.tick(this.now()));
+      // Without the server's answer in time, the catch-up stays unconfirmed (beside the balance,
+      // stored with the record) until a server time judges it: the next sync asks for the row.
+      if (session.engine.state().unconfirmedSince >= 0) session.pendingRecovery = true;
     }
     // Property 10: other users' old synced records are trimmed to the budget before it is hit.
     this.track(this.cleanup.run(session.userId).catch((error) => {

@@ -20,7 +20,7 @@ export class RecordRestore {
   }
 
   // REQUIRES: running on the session's queue. Opens the user's record into a new engine and
-  // makes the session lead with it; returns { corruption, lost, restored } for the caller to
+  // makes the session lead with it; returns { corruption, lost } for the caller to
   // tell the app and fetch the server's row.
   async open(session) {
     const { userId } = session;
@@ -66,10 +66,9 @@ export class RecordRestore {
     session.engine = engine;
     session.moveTo('leading');
     session.mirror = null;
-    // A restored record's catch-up (the time the app was closed) is judged by the server's
-    // clock when it answers in time (the manager's lead); anything else starts counting now.
-    const restored = Boolean(bytes) && corruption === null;
-    if (!restored) engine.tick(this.owner.now());
+    // Counting starts now. A restored record's catch-up (the time the app was closed) is held by
+    // the core as unconfirmed until the server's time judges it (the manager's lead asks).
+    engine.tick(this.owner.now());
     // A restored record is already stored; a new or rebuilt one must be before anything else.
     const stored = (!bytes || corruption) && (await this.owner.persist(session));
     // The old entry goes only once its claim is stored here; if storing failed it stays, and the
@@ -77,7 +76,7 @@ export class RecordRestore {
     if (imported && stored) this.forgetLegacy(session.userId);
     // Until the server's row is in, the record's earnings are unknown: every sync retries it.
     session.pendingRecovery = corruption !== null || lost !== null;
-    return { corruption, lost, restored };
+    return { corruption, lost };
   }
 
   createEngine(session) {

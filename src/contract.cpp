@@ -26,10 +26,11 @@ constexpr const char* kAfterCoreCodes =
     R"("MIGRATION_CHANGED","COUNTED_ON_ANOTHER_DEVICE"],)"
     R"("httpStatusPrefix":"HTTP_"},)"
     R"("eventTypes":{"engine":["applied","duplicate","rejected","review_needed","gap","conflict",)"
-    R"("clock_jump","recovered","corruption"],)"
+    R"("clock_jump","recovered","corruption","catch_up"],)"
     R"("client":["sync","conflict","corruption","review-needed","rejected","recovered",)"
     R"("storage-degraded","quota","clock-jump","leader","leader-refused","rate-changed","error",)"
-    R"("unreachable","unauthorized","refused","storage-lost","mining-elsewhere","mining-resumed"]},)"
+    R"("unreachable","unauthorized","refused","storage-lost","mining-elsewhere","mining-resumed",)"
+    R"("catch-up"]},)"
     R"("clientId":{"pattern":"^[A-Za-z0-9_-]{1,64}$","maxLength":64,)"
     R"("message":"clientId must be 1 to 64 characters of [A-Za-z0-9_-]"}})";
 

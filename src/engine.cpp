@@ -194,6 +194,17 @@ Result<ClockJudgement> Engine::observe(std::int64_t wall, std::int64_t mono) {
     if (fresh) state_.start_date = state_.last_update;
     return judged;
   }
+  if ((j.event == ClockEvent::kNewSession || j.event == ClockEvent::kClockBack) && state_.has_server_time) {
+    // The time the app was closed, by a device clock the user may have moved: held beside the
+    // balance until a server time judges it (settle_catch_up); a second reload adds its claim.
+    if (state_.unconfirmed_since < 0) {
+      state_.unconfirmed_since = last.wall;
+      state_.unconfirmed_at = state_.last_update;
+      state_.unconfirmed_rate = state_.is_active ? state_.base_earning_rate : 0;
+    }
+    state_.unconfirmed_ms = saturating_add_ms(state_.unconfirmed_ms, j.elapsed_ms);
+    return judged;
+  }
   state_.last_update = saturating_add_ms(state_.last_update, j.elapsed_ms);
   if (is_clock_jump(j.event)) {
     metrics_.record_clock_jump();
@@ -538,14 +549,40 @@ void Engine::set_server_offset(std::int64_t server_time, std::int64_t wall, std:
       events->push_back(detail.add("type", "clock_jump"));
     }
   }
-  // The anchor moves with the offset, so the next judgement compares like with like; before a
-  // catch-up it stays, since it already is the server's time of the last observation.
-  std::int64_t anchor = state_.last_wall + (catch_up ? 0 : offset - previous);
+  // The anchor moves with the offset, so the next judgement compares like with like.
+  std::int64_t anchor = state_.last_wall + offset - previous;
   if (anchor < 0) anchor = 0;
   if (anchor > kMaxSafeInteger) anchor = kMaxSafeInteger;
   state_.last_wall = anchor;
   state_.server_offset_ms = offset;
   state_.has_server_time = true;
+}
+
+void Engine::settle_catch_up(std::int64_t server_time, std::vector<Bytes>* events) {
+  if (state_.unconfirmed_since < 0) return;
+  // Server time since the last judged observation, less what this page session counted by mono.
+  const std::int64_t passed = server_time - state_.unconfirmed_since - (state_.last_update - state_.unconfirmed_at);
+  const std::int64_t confirmed = passed > 0 ? passed : 0;
+  const std::int64_t claimed = state_.unconfirmed_ms;
+  const Units rate = state_.base_earning_rate;
+  const bool active = state_.is_active;
+  const std::int64_t from = state_.last_update;
+  state_.last_update = saturating_add_ms(from, confirmed);
+  state_.base_earning_rate = state_.unconfirmed_rate;
+  state_.is_active = state_.unconfirmed_rate > 0;
+  state_.unconfirmed_since = -1;
+  state_.unconfirmed_ms = 0;
+  state_.unconfirmed_rate = 0;
+  metrics_.add_offline_ms(confirmed);
+  // The closed time earns at the rate it was mining at, whatever this session set since. An
+  // accrual that would overflow the largest amount is audited by accrue and adds nothing.
+  accrue(confirmed, from, state_.last_update);
+  state_.base_earning_rate = rate;
+  state_.is_active = active;
+  Fields detail;
+  detail.add("claimedMs", claimed).add("confirmedMs", confirmed).add("refusedMs", claimed > confirmed ? claimed - confirmed : 0);
+  audit("catch_up", AuditSource::kSync, std::nullopt, state_.current_earnings, detail);
+  events->push_back(detail.add("type", "catch_up"));
 }
 
 // Read: the answer's shape and ranges, nothing judged against the engine yet but its user.
@@ -689,6 +726,7 @@ std::string Engine::commit_sync_answer(SyncPlan& plan, std::int64_t wall) {
   metrics_.record_sync_success(latency);
   request_at_ = -1;
   backoff_.reset();
+  settle_catch_up(plan.answer.server_time, &events);
   refresh_from_outbox();
   audit("sync_applied", AuditSource::kSync, before, state_.current_earnings,
         Fields()
@@ -913,8 +951,9 @@ Result<std::string> Engine::start_from_server(const StateAnswer& answer, const s
             .add("clientId", outbox_.client_id()));
   auto observed = observe(wall, mono);
   if (!observed.ok()) return observed.status();
-  refresh_from_outbox();
   std::vector<Bytes> events;
+  settle_catch_up(answer.server_time, &events);
+  refresh_from_outbox();
   events.push_back(Fields().add("type", "recovered").amount("total", s.total_earned));
   return json_text(Fields().add("events", array_document(events)));
 }
@@ -925,15 +964,17 @@ Result<std::string> Engine::reconcile_with_server(const StateAnswer& answer, con
   const ServerState& s = answer.server;
   std::vector<Bytes> events;
   // The clocks first, since what is owed depends on the time accrued up to now. The first answer
-  // after a reload judges the catch-up (the time the app was closed) by the server's clock, when
-  // the record knew it: a device clock moved while the app was closed counts for nothing (and is
-  // reported as a clock jump).
-  const bool catch_up = new_session_ && answer.server_time >= 0 && state_.has_server_time;
-  if (catch_up) set_server_offset(answer.server_time, wall, &events, true);
+  // after a reload judges the catch-up (the time the app was closed, held by observe) by the
+  // server's clock, when the record knew it: a device clock moved while the app was closed counts
+  // for nothing (and is reported as a clock jump).
   auto observed = observe(wall, mono);
   if (!observed.ok()) return observed.status();
+  const bool catch_up = state_.unconfirmed_since >= 0;
+  if (answer.server_time >= 0) {
+    settle_catch_up(answer.server_time, &events);
+    set_server_offset(answer.server_time, wall, &events, catch_up);
+  }
   const std::int64_t now = state_.last_update;
-  if (answer.server_time >= 0 && !catch_up) set_server_offset(answer.server_time, wall, &events, false);
 
   // Plan, on copies: under a new client id the ops sent under the old one are orphaned (never
   // resent, which could credit them twice) and the rest renumbered from the server's lastSeq.

@@ -172,9 +172,12 @@ class Engine {
   void audit_error(const char* operation, const Status& status, const Bytes& conditions);
   void push_event(Bytes event);
   // REQUIRES: events != nullptr (a clock jump against the server's time is reported there).
-  // `catch_up`: before a reload's first observation (the anchor already is server time).
+  // `catch_up`: the answer that judges a reload's catch-up, so no request latency excuses drift.
   void set_server_offset(std::int64_t server_time, std::int64_t wall, std::vector<Bytes>* events,
                          bool catch_up);
+  // Counts the held catch-up (observe) as far as the server's time says the app was closed, and
+  // refuses the rest of the device's claim, audited and told (event catch_up). REQUIRES: events.
+  void settle_catch_up(std::int64_t server_time, std::vector<Bytes>* events);
   // What a failed answer's body said, when it was the protocol's error shape.
   struct SyncRefusal {
     std::string code;

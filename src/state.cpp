@@ -31,7 +31,14 @@ bool operator==(const EarningsState& a, const EarningsState& b) {
          a.server_offset_ms == b.server_offset_ms && a.has_server_time == b.has_server_time &&
          a.has_clock == b.has_clock && a.last_wall == b.last_wall && a.last_mono == b.last_mono &&
          a.accrual_remainder == b.accrual_remainder && a.unsynced_ms == b.unsynced_ms &&
-         a.budget_ms == b.budget_ms && a.rejected_total == b.rejected_total;
+         a.budget_ms == b.budget_ms && a.rejected_total == b.rejected_total &&
+         a.unconfirmed_since == b.unconfirmed_since && a.unconfirmed_at == b.unconfirmed_at &&
+         a.unconfirmed_ms == b.unconfirmed_ms && a.unconfirmed_rate == b.unconfirmed_rate;
+}
+
+Units unconfirmed_units(const EarningsState& s) {
+  auto units = accrue(s.unconfirmed_rate, s.unconfirmed_ms, 0);
+  return units.ok() ? units.value().units : kMaxUnits;
 }
 
 Bytes state_to_document(const EarningsState& s) {
@@ -57,6 +64,11 @@ Bytes state_to_document(const EarningsState& s) {
       .add("accrualRemainder", s.accrual_remainder)
       .add("unsyncedMs", s.unsynced_ms)
       .add("budgetMs", s.budget_ms)
+      .amount("unconfirmed", unconfirmed_units(s))
+      .add("unconfirmedSince", s.unconfirmed_since)
+      .add("unconfirmedAt", s.unconfirmed_at)
+      .add("unconfirmedMs", s.unconfirmed_ms)
+      .amount("unconfirmedRate", s.unconfirmed_rate)
       .bytes();
 }
 
@@ -86,6 +98,13 @@ Result<EarningsState> state_from_document(const Node& value) {
   read.integer("unsyncedMs", 0, &s.unsynced_ms);
   read.integer("budgetMs", 0, &s.budget_ms);
   read.text("syncStatus", &status_text);
+  // Records written before the catch-up could be held have none.
+  if (value.find("unconfirmedSince").exists()) {
+    read.integer("unconfirmedSince", -1, &s.unconfirmed_since);
+    read.integer("unconfirmedAt", 0, &s.unconfirmed_at);
+    read.integer("unconfirmedMs", 0, &s.unconfirmed_ms);
+    read.amount("unconfirmedRate", 0, &s.unconfirmed_rate);
+  }
   if (!read.ok()) return Status(kCorrupt, "state: " + read.status().message());
   auto sync_status = parse_sync_status(status_text);
   if (!sync_status.ok()) return Status(kCorrupt, "state: " + sync_status.status().message());

@@ -4,8 +4,8 @@
 //
 // Money is Units (10^-8 TON), never floating point; times are int64 ms. The invariant the rest of
 // the core leans on is `current_earnings == synced_total + pending`: what the server confirmed
-// plus what is accepted locally and not yet acknowledged. Held-for-verification, under-review
-// and rejected amounts are shown beside it, never inside it.
+// plus what is accepted locally and not yet acknowledged. Held-for-verification, under-review,
+// rejected and unconfirmed amounts are shown beside it, never inside it.
 //
 // Document form (stored, and exported as JSON): camelCase keys, money as decimal strings with 8
 // decimals, times as integers. state_from_document trusts nothing: a wrong type or out-of-range value is
@@ -54,7 +54,17 @@ struct EarningsState {
   std::int64_t accrual_remainder = 0;  // in [0, kMsPerHour), see amount.h accrue()
   std::int64_t unsynced_ms = 0;        // accrued time not yet acknowledged (offline cap)
   std::int64_t budget_ms = 0;          // earning time available to add_earnings claims
+
+  // A reload's catch-up (the time the app was closed) that no server time has judged yet: the
+  // device's claim, never inside current_earnings (DESIGN.md "Time and accrual rules").
+  std::int64_t unconfirmed_since = -1;  // server time of the last judged observation; -1: none
+  std::int64_t unconfirmed_at = 0;      // last_update at that observation
+  std::int64_t unconfirmed_ms = 0;      // closed time the device's clock claims
+  Units unconfirmed_rate = 0;           // the rate it was mining at; 0: not mining
 };
+
+// What the claimed closed time would earn at its rate: shown as `unconfirmed`, beside the balance.
+Units unconfirmed_units(const EarningsState& state);
 
 bool operator==(const EarningsState& a, const EarningsState& b);
 inline bool operator!=(const EarningsState& a, const EarningsState& b) { return !(a == b); }

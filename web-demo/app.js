@@ -10,7 +10,7 @@ import { Sparkline } from './charts.js';
 import {
   ClockFaults, NetworkFaults, StorageFaults, manualTimeSource, realTimeSource, seededRandom,
 } from './faults.js';
-import { formatAgo, formatClock, formatDuration, formatTon, isZeroAmount } from './format.js';
+import { formatAgo, formatClock, formatDuration, formatSpan, formatTon, isZeroAmount } from './format.js';
 import { loadTelegramIfLaunched } from './telegram-launch.js';
 
 const DEMO_USERS = [
@@ -375,6 +375,10 @@ function wireEvents(view, core, network, storage, clock) {
   manager.on('mining-resumed', () => {
     feed.add('Mining here again: the other device stopped', 'good');
   });
+  manager.on('catch-up', (event) => {
+    const refused = event.refusedMs > 0 ? `; ${formatSpan(event.refusedMs)} more that the device clock claimed refused` : '';
+    feed.add(`The server's clock judged the time the app was closed: ${formatSpan(event.confirmedMs)} counted${refused}`, event.refusedMs > 0 ? 'warn' : 'good');
+  });
   manager.on('storage-lost', (event) => {
     const text = event.recovered
       ? 'The local record vanished while this device still knew the user: rebuilt from the server'
@@ -398,6 +402,7 @@ function renderState(view, state) {
   $('balance').textContent = formatTon(state.currentEarnings);
   $('rate').textContent = formatTon(state.baseEarningRate);
   $('synced-total').textContent = `${formatTon(state.syncedTotal)} TON`;
+  $('unconfirmed').textContent = `${formatTon(state.unconfirmed ?? '0')} TON`;
   $('held').textContent = `${formatTon(state.heldForVerification)} TON`;
   $('under-review').textContent = `${formatTon(state.underReview)} TON`;
   $('rejected-total').textContent = `${formatTon(state.rejectedTotal ?? '0')} TON`;

@@ -39,6 +39,12 @@ export function formatAgo(thenMs, nowMs) {
 }
 
 // Backoff with full jitter often waits well under a second; those show with one decimal.
+// A span of time that passed (not a wait): "45 s", "62 min".
+export function formatSpan(ms) {
+  const seconds = Math.round(ms / 1000);
+  return seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+}
+
 export function formatDuration(ms) {
   if (!Number.isFinite(ms) || ms < 0) return '-';
   if (ms === 0) return 'now';

@@ -20,6 +20,7 @@ window.teg = {
     for (const type of ['sync', 'corruption', 'storage-degraded', 'quota', 'conflict', 'error']) {
       manager.on(type, (detail) => events.push({ type, code: detail?.code ?? detail?.error?.code ?? null }));
     }
+    manager.on('catch-up', ({ claimedMs, confirmedMs, refusedMs }) => events.push({ type: 'catch-up', claimedMs, confirmedMs, refusedMs }));
     return manager.initializeUser(userId);
   },
   storeKind: () => manager.storageKind,

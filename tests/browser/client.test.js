@@ -199,3 +199,47 @@ test('a user of the old app is imported from its localStorage entry once, then t
   assert.equal(restored.heldForVerification, '0.00000000');
   await context.close();
 });
+
+test('a clock moved forward while the app was closed, reloaded with the server unreachable: the hour is unconfirmed, never in the balance, across a reload, and refused once the server answers', async () => {
+  const context = await browser.newContext();
+  const { page } = await openPage(context, { userId: 108 });
+  await page.evaluate((rate) => window.teg.mine(108, rate), RATE);
+  await waitForEarnings(page, 108, units('0.1'));
+  const synced = await page.evaluate(() => window.teg.sync(108));
+  assert.equal(synced.status, 'synced');
+  const balance = units(synced.state.currentEarnings);
+  // The server's rate (its answer set it) is what accrues from here on. While the app is closed
+  // the user moves the device clock an hour forward and the sync server becomes unreachable.
+  await context.addInitScript(() => {
+    const realNow = Date.now.bind(Date);
+    Date.now = () => realNow() + 3_600_000;
+  });
+  await context.route('**/v1/**', (route) => route.abort('connectionrefused'));
+  const hour = units(synced.state.baseEarningRate);
+  // Seconds of real time pass in this test: less than a minute's worth, far below the hour.
+  const fewSeconds = hour / 60n;
+  for (let reload = 0; reload < 2; reload += 1) {
+    await page.reload();
+    await page.waitForFunction(() => window.tegReady === true);
+    const state = await page.evaluate(({ config }) => window.teg.open({ userId: 108, engineConfig: config }), { config: ENGINE_CONFIG });
+    assert.equal(state.syncStatus, 'unreachable');
+    assert.ok(units(state.unconfirmed) >= hour, `unconfirmed ${state.unconfirmed}`);
+    const shown = await page.evaluate(() => window.teg.state(108));
+    assert.ok(units(shown.currentEarnings) - balance < fewSeconds, `balance ${shown.currentEarnings} holds the moved hour`);
+  }
+  await context.unroute('**/v1/**');
+  const judged = await page.evaluate(() => window.teg.sync(108));
+  assert.equal(judged.status, 'synced');
+  assert.equal(judged.state.unconfirmed, '0.00000000');
+  assert.ok(units(judged.state.currentEarnings) - balance < fewSeconds, `balance ${judged.state.currentEarnings}`);
+  const told = (await page.evaluate(() => window.teg.events)).filter((event) => event.type === 'catch-up');
+  assert.equal(told.length, 1);
+  assert.ok(told[0].refusedMs >= 3_600_000 - 2_000, JSON.stringify(told[0]));
+  assert.ok(told[0].confirmedMs < 60_000, JSON.stringify(told[0]));
+  const final = await page.evaluate(async () => {
+    await window.teg.settled();
+    return window.teg.state(108);
+  });
+  assert.equal(server.sync.creditedUnits(108), units(final.syncedTotal));
+  await context.close();
+});

@@ -372,6 +372,61 @@ TEST_CASE("Engine sync failures") {
   }
 }
 
+TEST_CASE("Engine catch-up: a reload's closed time waits for the server's clock") {
+  Engine engine = make_engine();
+  start_mining(engine);
+  Units total = 0;
+  const std::string first = engine.next_sync_request(kT0 + 1000, 1000, true).value();
+  REQUIRE(engine.apply_sync_response(server_answer(first, &total, kT0 + 1000).dump(), kT0 + 1000, 1000).ok());
+  const Units balance = engine.state().current_earnings;
+  constexpr Units kPerMs = 1000;  // 36 TON/h
+  constexpr std::int64_t kHour = 3600000;
+  // Closed 60 s while the device clock moved an hour forward, then started with no server answer.
+  Engine back = Engine::restore(engine.serialize().value(), kUser, EngineConfig()).value();
+  REQUIRE(back.tick(kT0 + 1000 + 60000 + kHour, 10).ok());
+  CHECK(back.state().current_earnings == balance);
+  CHECK(back.state().unconfirmed_ms == 60000 + kHour);
+  CHECK(unconfirmed_units(back.state()) == (60000 + kHour) * kPerMs);
+  CHECK(json::parse(back.state_json())["unconfirmed"] == "36.60000000");
+  SECTION("held across another reload and through a session, then judged by a sync answer") {
+    Engine again = Engine::restore(back.serialize().value(), kUser, EngineConfig()).value();
+    REQUIRE(again.tick(kT0 + 1000 + 90000 + kHour, 10).ok());
+    CHECK(again.state().current_earnings == balance);
+    CHECK(again.state().unconfirmed_ms == 90000 + kHour);
+    REQUIRE(again.tick(kT0 + 1000 + 100000 + kHour, 10010).ok());
+    CHECK(again.state().current_earnings == balance + 10000 * kPerMs);
+    const std::string next = again.next_sync_request(kT0 + 1000 + 100000 + kHour, 10010, true).value();
+    auto applied = again.apply_sync_response(server_answer(next, &total, kT0 + 101000).dump(),
+                                             kT0 + 1000 + 100000 + kHour, 10010);
+    REQUIRE(applied.ok());
+    CHECK(again.state().current_earnings == balance + 100000 * kPerMs);
+    CHECK(again.state().unconfirmed_since == -1);
+    CHECK(unconfirmed_units(again.state()) == 0);
+    const json events = json::parse(applied.value())["events"];
+    auto told = std::find_if(events.begin(), events.end(), [](const json& e) { return e["type"] == "catch_up"; });
+    REQUIRE(told != events.end());
+    CHECK((*told)["claimedMs"] == 90000 + kHour);
+    CHECK((*told)["confirmedMs"] == 90000);
+    CHECK((*told)["refusedMs"] == kHour);
+    const json audit = json::parse(again.audit_json());
+    CHECK(std::any_of(audit.begin(), audit.end(), [](const json& e) { return e["operationType"] == "catch_up"; }));
+  }
+  SECTION("the server's row at start judges it at once: only the real closed time counts") {
+    json row = server_answer(R"({"ops":[]})", &total, kT0 + 61000);
+    REQUIRE(back.recover_from_server(row.dump(), "", kT0 + 61000 + kHour, 10).ok());
+    CHECK(back.state().current_earnings == balance + 60000 * kPerMs);
+    CHECK(back.state().unconfirmed_since == -1);
+  }
+  SECTION("a record that never knew the server's clock is judged by the device's, as before") {
+    Engine fresh = make_engine();
+    start_mining(fresh);
+    Engine restored = Engine::restore(fresh.serialize().value(), kUser, EngineConfig()).value();
+    REQUIRE(restored.tick(kT0 + 60000, 10).ok());
+    CHECK(restored.state().current_earnings == 60000 * kPerMs);
+    CHECK(restored.state().unconfirmed_since == -1);
+  }
+}
+
 TEST_CASE("Engine storage") {
   Engine engine = make_engine();
   start_mining(engine);

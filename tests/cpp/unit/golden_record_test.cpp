@@ -16,10 +16,16 @@ constexpr std::int64_t kUser = 7000000001;
 Bytes session3_record() { return Bytes(std::begin(golden::kSession3Record), std::end(golden::kSession3Record)); }
 
 // Everything an app or a person can read of an engine, as JSON values (member order aside).
-// Session 3 kept no rejected total: its record's refused op (0.011 TON) is the whole of it.
+// Session 3 kept no rejected total: its record's refused op (0.011 TON) is the whole of it; nor
+// an unconfirmed catch-up: it holds none.
 void check_reads_as_session3(Engine& engine) {
   json state = json::parse(golden::kState);
   state["rejectedTotal"] = "0.01100000";
+  state["unconfirmed"] = "0.00000000";
+  state["unconfirmedSince"] = -1;
+  state["unconfirmedAt"] = 0;
+  state["unconfirmedMs"] = 0;
+  state["unconfirmedRate"] = "0.00000000";
   CHECK(json::parse(engine.state_json()) == state);
   CHECK(json::parse(engine.audit_json()) == json::parse(golden::kAudit));
   CHECK(json::parse(engine.metrics_json()) == json::parse(golden::kMetrics));
@@ -52,11 +58,13 @@ TEST_CASE("a record written by session 3's code reads exactly as that code read 
     // it is answered.
     REQUIRE(request["ops"].size() == 1);
     CHECK(request["ops"][0]["id"] == "c-golden:4");
-    // A new session judged by the wall clock corrected by the stored server offset (-50 ms):
-    // 55 s at 36 TON/h, all of it beyond the offline cap the record had already reached, so held.
+    // A new session on a record that knew the server's clock: the 55 s the wall clock (corrected
+    // by the stored server offset, -50 ms) claims at 36 TON/h are unconfirmed until a server time
+    // judges them, neither in the balance nor held.
     const json state = json::parse(engine.state_json());
     CHECK(state["currentEarnings"] == "288.04100000");
-    CHECK(state["heldForVerification"] == "108.42600000");
+    CHECK(state["heldForVerification"] == "107.87600000");
+    CHECK(state["unconfirmed"] == "0.55000000");
   }
 }
 
