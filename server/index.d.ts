@@ -4,6 +4,8 @@
 // node:http's types are written out as the few members used here, so that a TypeScript app
 // needs no @types/node to use these types.
 
+import type { ServerState } from '../js/sync-protocol.js';
+
 /** A decimal string amount of TON, e.g. "2.5" in, "2.50000000" out. */
 export type Amount = string;
 
@@ -84,21 +86,13 @@ export interface EarningsServer {
   close(): Promise<void>;
 }
 
-/** The user's state as its clients are told it, after a rate change. */
+/**
+ * The user's state as its clients are told it, after a rate change: the sync answer's state,
+ * whose baseEarningRate is the rate the server credits (the row's, capped at maxRatePerHour) and
+ * whose syncStatus is the row's, never one of the states only a client is in.
+ */
 export interface RateChangeAnswer {
-  state: {
-    userId: number;
-    totalEarned: Amount;
-    currentEarnings: Amount;
-    /** The rate the server credits (the row's, capped at maxRatePerHour). */
-    baseEarningRate: Amount;
-    pendingReview: Amount;
-    lastSeq: number;
-    lastUpdate: number;
-    startDate: number;
-    isActive: boolean;
-    syncStatus: 'synced' | 'pending' | 'failed';
-  };
+  state: ServerState & { syncStatus: 'synced' | 'pending' | 'failed' };
   serverTime: number;
 }
 
