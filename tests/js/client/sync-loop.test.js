@@ -38,6 +38,20 @@ function loopWith({ due = 0, online = true } = {}) {
 
 const drain = () => new Promise((resolve) => setImmediate(resolve));
 
+// The armed timer fires `ms` from now and not a millisecond before; its sync goes out, is answered
+// 'synced' and nothing is due after the answer, so no timer is left armed.
+async function timerSyncsAt({ time, timers, log, exchanges }, ms) {
+  const before = [...log];
+  await time.advance(ms - 1);
+  assert.deepEqual(log, before);
+  const firing = time.advance(1);
+  await drain();
+  assert.deepEqual(log, [...before, 'timer', 'exchange']);
+  exchanges.at(-1)({ status: 'synced' });
+  await firing;
+  assert.equal(timers.pending(), 0);
+}
+
 test('a sync that is neither forced nor due is not sent: it says when it will be', async () => {
   const { loop, delegate, log } = loopWith({ due: 4000 });
   assert.deepEqual(await loop.sync(false), { status: 'scheduled', retryInMs: 4000 });
@@ -49,18 +63,11 @@ test('a sync that is neither forced nor due is not sent: it says when it will be
 });
 
 test('the timer is armed for the engine\'s due time and its sync goes through the delegate', async () => {
-  const { time, timers, loop, log, exchanges } = loopWith({ due: 2500 });
+  const sync = loopWith({ due: 2500 });
+  const { timers, loop } = sync;
   loop.schedule();
   assert.equal(timers.pending(), 1);
-  await time.advance(2499);
-  assert.deepEqual(log, []);
-  const firing = time.advance(1);
-  await drain();
-  assert.deepEqual(log, ['timer', 'exchange']);
-  exchanges[0]({ status: 'synced' });
-  await firing;
-  // Nothing due after the answer: no timer is left armed.
-  assert.equal(timers.pending(), 0);
+  await timerSyncsAt(sync, 2500);
 });
 
 test('one sync at a time: a sync asked for while one runs waits for it, then decides afresh', async () => {
@@ -79,21 +86,15 @@ test('one sync at a time: a sync asked for while one runs waits for it, then dec
 });
 
 test('the server\'s Retry-After holds even a forced sync until it has passed, and the timer waits for it', async () => {
-  const { time, timers, loop, delegate, log, exchanges } = loopWith();
+  const sync = loopWith();
+  const { loop, delegate, log } = sync;
   loop.holdFor(30_000);
   assert.deepEqual(await loop.sync(true), { status: 'scheduled', retryInMs: 30_000 });
   assert.deepEqual(log, []);
   // The engine would send in 1 s; the server's word wins.
   delegate.dueMs = 1000;
   loop.schedule();
-  await time.advance(29_999);
-  assert.deepEqual(log, []);
-  const firing = time.advance(1);
-  await drain();
-  assert.deepEqual(log, ['timer', 'exchange']);
-  exchanges[0]({ status: 'synced' });
-  await firing;
-  assert.equal(timers.pending(), 0);
+  await timerSyncsAt(sync, 30_000);
   // A zero or missing Retry-After holds nothing.
   loop.holdFor(0);
   loop.holdFor(undefined);
@@ -134,19 +135,13 @@ test('a timer sync that fails is handed to the delegate, not thrown', async () =
 });
 
 test('after every sent sync the next one is scheduled from what the engine says then', async () => {
-  const { time, timers, loop, log, exchanges } = loopWith();
+  const sync = loopWith();
+  const { timers, loop, exchanges } = sync;
   const sent = loop.sync(true);
   await drain();
   // The engine's backoff after a failed answer: 8 s.
   exchanges[0]({ status: 'failed' }, 8000);
   assert.deepEqual(await sent, { status: 'failed' });
   assert.equal(timers.pending(), 1);
-  await time.advance(7999);
-  assert.deepEqual(log, ['exchange']);
-  const firing = time.advance(1);
-  await drain();
-  assert.deepEqual(log, ['exchange', 'timer', 'exchange']);
-  exchanges[1]({ status: 'synced' });
-  await firing;
-  assert.equal(timers.pending(), 0);
+  await timerSyncsAt(sync, 8000);
 });

@@ -46,6 +46,17 @@ function openTab(browser, name, log, { services } = {}) {
   return { routing, session, kill: () => tab.kill() };
 }
 
+// Tab 'a' started first and leads; tab 'b' started next and follows. Both write to one log.
+async function leaderAndFollower() {
+  const browser = new FakeBrowser();
+  const log = [];
+  const a = openTab(browser, 'a', log);
+  const b = openTab(browser, 'b', log);
+  await a.routing.start(a.session);
+  await b.routing.start(b.session);
+  return { log, a, b };
+}
+
 test('without tab services this tab leads alone, with no coordinator', async () => {
   const log = [];
   const { routing, session } = openTab(null, 'only', log, { services: { locks: null, openChannel: null } });
@@ -55,12 +66,7 @@ test('without tab services this tab leads alone, with no coordinator', async () 
 });
 
 test("a second tab follows the leader: its calls run there, state-changing ones update its mirror, and the others answer the leader's answer", async () => {
-  const browser = new FakeBrowser();
-  const log = [];
-  const a = openTab(browser, 'a', log);
-  const b = openTab(browser, 'b', log);
-  await a.routing.start(a.session);
-  await b.routing.start(b.session);
+  const { log, a, b } = await leaderAndFollower();
   assert.equal(b.session.phase, 'following');
   assert.deepEqual(b.session.mirror, { units: '0', servedBy: 'a' });
 
@@ -84,12 +90,7 @@ test("a second tab follows the leader: its calls run there, state-changing ones 
 });
 
 test('the leader state broadcasts become the follower mirror; a broadcast error does not', async () => {
-  const browser = new FakeBrowser();
-  const log = [];
-  const a = openTab(browser, 'a', log);
-  const b = openTab(browser, 'b', log);
-  await a.routing.start(a.session);
-  await b.routing.start(b.session);
+  const { log, a, b } = await leaderAndFollower();
   a.session.tabs.broadcastState({ units: '9', servedBy: 'a' });
   await flush();
   assert.deepEqual(b.session.mirror, { units: '9', servedBy: 'a' });
@@ -100,12 +101,7 @@ test('the leader state broadcasts become the follower mirror; a broadcast error 
 });
 
 test('when the leading tab dies the follower leads through the delegate', async () => {
-  const browser = new FakeBrowser();
-  const log = [];
-  const a = openTab(browser, 'a', log);
-  const b = openTab(browser, 'b', log);
-  await a.routing.start(a.session);
-  await b.routing.start(b.session);
+  const { log, a, b } = await leaderAndFollower();
   a.kill();
   await flush();
   await flush();
