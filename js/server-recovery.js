@@ -5,10 +5,10 @@
 // (recoverFromServer), nothing local is dropped, and the rebased record is stored before the app
 // hears of the change. No answer in the protocol moves the contact to unreachable / unauthorized
 // and is reported with the endpoint and status; the session's pending recovery stays, so the next
-// sync tries again. A late answer to adopt() (after its timeout) is not applied, since the app may
-// have changed things since, but it counts as contact. REQUIRES: `owner` is the EarningsManager
-// (transport, timers, initialStateTimeoutMs, setContact, syncExchange, persist,
-// forwardEngineEvent, changed).
+// sync tries again. An answer to adopt() that comes after its timeout is applied like a timely one
+// (the catch-up judged, the contact moved, events raised), unless a request sent after it
+// superseded it. REQUIRES: `owner` is the EarningsManager (transport, timers,
+// initialStateTimeoutMs, setContact, syncExchange, persist, forwardEngineEvent, changed).
 import { ClientErrorCode } from './client-errors.js';
 
 // What this page session knows of the sync server (the state's syncStatus until an exchange
@@ -36,22 +36,29 @@ export class ServerRecovery {
 
   // A user new to this device starts from the server's row (total, rate, mining on or off: the
   // server owns them) before the app changes anything. A server that does not answer in time is
-  // not waited for: the first sync answer brings the same row.
+  // not waited for: its answer is applied when it comes, as long as nothing newer superseded it.
   async adopt(session) {
-    const cancel = { cancelled: false };
+    const start = { late: false };
     let timer;
     const timeout = new Promise((resolve) => {
       timer = this.owner.timers.setTimeout(() => resolve(false), this.owner.initialStateTimeoutMs);
     });
-    const recovery = this.recover(session, { cancel }).catch(() => false);
+    const recovery = this.recover(session, { start }).catch(() => false);
     const recovered = await Promise.race([recovery, timeout]);
     this.owner.timers.clearTimeout(timer);
-    cancel.cancelled = true;
+    start.late = true;
     return recovered;
   }
 
-  async recover(session, { cancel = null } = {}) {
+  async recover(session, { start = null } = {}) {
+    const sent = session.requestSent();
+    // A late start answer is superseded once another request went out after it: that request's
+    // answer (applied or still coming) is newer, and the row this one carries may already hold ops
+    // that request sent, which the outbox still counts as owed until its answer: applying the row
+    // now would count them twice. Nothing of a superseded answer is applied or told.
+    const superseded = () => start?.late === true && session.requestsSent !== sent;
     const reply = await this.owner.transport.fetchState(session.clientId, { userId: session.userId });
+    if (superseded()) return false;
     const body = reply.status === 200 ? parseJson(reply.text) : null;
     if (!body?.state) {
       const error = parseJson(reply.text)?.error;
@@ -65,12 +72,9 @@ export class ServerRecovery {
       this.owner.syncExchange.transportFailed(session, reply, failure);
       return false;
     }
-    // A late answer is not applied (the app may have changed things since), but it is an answer.
-    if (cancel?.cancelled) {
-      this.owner.setContact(session, 'online');
-      return false;
-    }
     return session.run(async () => {
+      // The queue may have let a sync go out meanwhile, or the session closed (no engine).
+      if (superseded() || session.engine === null) return false;
       const { events } = session.engine.recoverFromServer(reply.text, this.owner.now());
       session.pendingRecovery = false;
       session.contact = 'online';

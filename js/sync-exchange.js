@@ -41,6 +41,7 @@ export class SyncExchange {
         ? { status: 'synced', state: this.owner.shownState(session), results: [] }
         : { status: 'failed', state: this.owner.shownState(session), results: [] };
     }
+    session.requestSent();
     const reply = await this.owner.transport.sync(request, { keepalive, userId: session.userId });
     return session.run(async () => {
       const now = this.owner.now();

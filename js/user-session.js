@@ -57,6 +57,9 @@ export class UserSession {
     this.pendingRecovery = false;
     this.tabs = null;
     this.contact = 'connecting';
+    // Requests sent to the sync server in this page session (requestSent), so that an answer can
+    // tell whether a request went out after its own (ServerRecovery: a late start answer).
+    this.requestsSent = 0;
     // What calls wait for: initializeUser's start, then a core restart's.
     this.ready = null;
     // The last state shown: what state() answers while no engine runs here.
@@ -74,6 +77,12 @@ export class UserSession {
       throw new Error(`user ${this.userId}'s session cannot move from ${this.phase} to ${phase}`);
     }
     this.phase = phase;
+  }
+
+  // REQUIRES: called just before a request to the sync server is sent; returns its number.
+  requestSent() {
+    this.requestsSent += 1;
+    return this.requestsSent;
   }
 
   // Serializes engine and storage work of this user; a failure is returned to its caller and
