@@ -243,3 +243,50 @@ test('a clock moved forward while the app was closed, reloaded with the server u
   assert.equal(server.sync.creditedUnits(108), units(final.syncedTotal));
   await context.close();
 });
+
+test('the start\'s answer that comes after the 5 s start timeout is applied when it comes: the moved hour refused, no longer connecting, judged once', async () => {
+  const context = await browser.newContext();
+  const { page } = await openPage(context, { userId: 109 });
+  await page.evaluate((rate) => window.teg.mine(109, rate), RATE);
+  await waitForEarnings(page, 109, units('0.1'));
+  const synced = await page.evaluate(() => window.teg.sync(109));
+  const balance = units(synced.state.currentEarnings);
+  // While the app is closed the user moves the device clock an hour forward; after the reload the
+  // sync server answers the start's GET /v1/state only once initializeUser gave up waiting.
+  await context.addInitScript(() => {
+    const realNow = Date.now.bind(Date);
+    Date.now = () => realNow() + 3_600_000;
+  });
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  const asked = [];
+  await context.route('**/v1/**', async (route) => {
+    const { pathname } = new URL(route.request().url());
+    asked.push(pathname);
+    if (pathname === '/v1/state' && asked.filter((path) => path === pathname).length === 1) await held;
+    await route.continue();
+  });
+  const hour = units(synced.state.baseEarningRate);
+  const fewSeconds = hour / 60n;
+  await page.reload();
+  await page.waitForFunction(() => window.tegReady === true);
+  const started = await page.evaluate(({ config }) => window.teg.open({ userId: 109, engineConfig: config }), { config: ENGINE_CONFIG });
+  assert.equal(started.syncStatus, 'connecting');
+  assert.ok(units(started.unconfirmed) >= hour, `unconfirmed ${started.unconfirmed}`);
+
+  release();
+  await page.waitForFunction(() => window.teg.events.some((event) => event.type === 'catch-up'));
+  const judged = await page.evaluate(() => window.teg.state(109));
+  assert.notEqual(judged.syncStatus, 'connecting');
+  assert.equal(judged.unconfirmed, '0.00000000');
+  assert.ok(units(judged.currentEarnings) - balance < fewSeconds, `balance ${judged.currentEarnings} holds the moved hour`);
+  const told = (await page.evaluate(() => window.teg.events)).filter((event) => event.type === 'catch-up');
+  assert.equal(told.length, 1);
+  assert.ok(told[0].refusedMs >= 3_600_000 - 2_000, JSON.stringify(told[0]));
+  // The start's answer judged it: no sync asked for the row again.
+  const final = await page.evaluate(() => window.teg.sync(109));
+  assert.equal(final.status, 'synced');
+  assert.deepEqual(asked.filter((path) => path === '/v1/state'), ['/v1/state'], asked.join(' '));
+  assert.equal(server.sync.creditedUnits(109), units(final.state.syncedTotal));
+  await context.close();
+});
