@@ -121,6 +121,23 @@ const clockJumpLines = (page) =>
   page.$$eval('[data-testid="happenings"] li', (items) =>
     items.map((item) => item.lastChild.textContent).filter((text) => text.startsWith('Clock jump')));
 
+// Mines a minute, moves the device's wall clock an hour with `button`, mines another minute and
+// syncs: the two minutes of real (monotonic) time are credited, here and on the server, the hour
+// the wall clock moved is not, and the feed shows the jump once, as `line`, the sync's detection
+// as the server's confirmation of it.
+async function mineAcrossClockJump(page, userId, button, line) {
+  await startMining(page);
+  await advance(page, MINUTE);
+  await page.click(`[data-testid="${button}"]`);
+  await advance(page, MINUTE);
+  await stopMining(page);
+  assert.equal((await syncNow(page)).status, 'synced');
+  assert.equal((await stateOf(page)).currentEarnings, '0.03333333');
+  assert.equal(await serverTotal(userId), '0.03333333');
+  await waitForText(page, 'happenings', /the server confirmed it at the next sync/);
+  assert.deepEqual(await clockJumpLines(page), [line]);
+}
+
 async function waitForText(page, testId, pattern) {
   try {
     await page.waitForFunction(
@@ -282,21 +299,9 @@ describe('demo page', () => {
   test('a wall-clock jump forward is flagged and not credited', async () => {
     const context = await browser.newContext();
     const page = await openDemo(context, 1003);
-    await startMining(page);
-    await advance(page, MINUTE);
-    await page.click('[data-testid="clock-forward"]');
-    await advance(page, MINUTE);
-    await stopMining(page);
-    assert.equal((await syncNow(page)).status, 'synced');
-    // Two minutes of real (monotonic) time were mined; the hour the wall clock jumped was not.
-    assert.equal((await stateOf(page)).currentEarnings, '0.03333333');
-    assert.equal(await serverTotal(1003), '0.03333333');
-    // The audit keeps both detections (the tick's and the sync's); the feed shows the jump once,
-    // the sync's detection as the server's confirmation of it.
-    await waitForText(page, 'happenings', /the server confirmed it at the next sync/);
-    assert.deepEqual(await clockJumpLines(page), [
-      'Clock jump detected: the device clock moved forward 60 min against real time; the jumped time is not credited; the server confirmed it at the next sync',
-    ]);
+    await mineAcrossClockJump(page, 1003, 'clock-forward',
+      'Clock jump detected: the device clock moved forward 60 min against real time; the jumped time is not credited; the server confirmed it at the next sync');
+    // The audit keeps both detections (the tick's and the sync's); the feed showed the jump once.
     const flagged = await page.$$eval('[data-testid="audit"] tr[data-operation="clock_jump"]', (rows) => rows.length);
     assert.equal(flagged, 2);
     await shot(page, '07-clock-jump');
@@ -305,18 +310,8 @@ describe('demo page', () => {
   test('a wall clock moved back never takes earnings away or pays them twice', async () => {
     const context = await browser.newContext();
     const page = await openDemo(context, 1002);
-    await startMining(page);
-    await advance(page, MINUTE);
-    await page.click('[data-testid="clock-back"]');
-    await advance(page, MINUTE);
-    await stopMining(page);
-    assert.equal((await syncNow(page)).status, 'synced');
-    assert.equal((await stateOf(page)).currentEarnings, '0.03333333');
-    assert.equal(await serverTotal(1002), '0.03333333');
-    await waitForText(page, 'happenings', /the server confirmed it at the next sync/);
-    assert.deepEqual(await clockJumpLines(page), [
-      'Clock jump detected: the device clock moved back 60 min against real time; the jumped time is not credited; the server confirmed it at the next sync',
-    ]);
+    await mineAcrossClockJump(page, 1002, 'clock-back',
+      'Clock jump detected: the device clock moved back 60 min against real time; the jumped time is not credited; the server confirmed it at the next sync');
     await context.close();
   });
 
