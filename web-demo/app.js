@@ -20,6 +20,7 @@ const DEMO_USERS = [
 ];
 const HOUR_MS = 3_600_000;
 const FEED_KEY = 'demo:happenings';
+const OFFLINE_KEY = 'demo:offline';
 const FEED_LIMIT = 60;
 // How far the server's measure of a clock jump may differ from the tick's and still be the same
 // jump: the server's measure includes the sync's round trip; distinct jumps differ by far more.
@@ -124,6 +125,11 @@ async function main() {
   const clock = new ClockFaults(timeSource);
   feed.clock = clock;
   const network = new NetworkFaults({ random: seededRandom(Number(params.get('seed') ?? 7)) });
+  // "Offline" lasts across reloads of this tab, so a start without the server can be tried (the
+  // closed time then shows as Unconfirmed until the server is back); the box says what holds,
+  // whatever the browser restored into it.
+  network.offline = sessionStorage.getItem(OFFLINE_KEY) === 'true';
+  $('fault-offline').checked = network.offline;
   const storage = new StorageFaults({
     quotaError: () => new ClientError(ClientErrorCode.STORAGE_QUOTA, 'demo: the device storage quota is full'),
   });
@@ -507,6 +513,7 @@ function wireControls(view, { network, storage, clock, lifecycle }) {
 
   $('fault-offline').addEventListener('change', (event) => {
     network.offline = event.target.checked;
+    sessionStorage.setItem(OFFLINE_KEY, String(network.offline));
     if (network.offline) {
       feed.add('Network off: mining continues locally, syncs fail and back off', 'warn');
     } else {

@@ -24,6 +24,7 @@ const BOT_TOKEN = '123456789:AAdemo-test-bot-token_0123456789';
 const TELEGRAM_USER_ID = 5_000_000_001;
 const START_WALL = Date.UTC(2026, 0, 15, 9, 0, 0);
 const MINUTE = 60_000;
+const HOUR_MS = 60 * MINUTE;
 
 let server;
 let browser;
@@ -312,6 +313,41 @@ describe('demo page', () => {
     const page = await openDemo(context, 1002);
     await mineAcrossClockJump(page, 1002, 'clock-back',
       'Clock jump detected: the device clock moved back 60 min against real time; the jumped time is not credited; the server confirmed it at the next sync');
+    await context.close();
+  });
+
+  test('reloaded offline after the device clock moved an hour forward: Unconfirmed shows the claim beside the balance, and the server judges it once back', async () => {
+    const context = await browser.newContext();
+    const page = await openDemo(context, 1003);
+    await startMining(page);
+    await advance(page, MINUTE);
+    assert.equal((await syncNow(page)).status, 'synced');
+    await waitForText(page, 'unconfirmed', /^0\.00000000 TON$/);
+
+    // The person turns the network off (the box holds across reloads) and closes the app; a
+    // minute passes while the device clock is moved an hour forward; the app opens again.
+    await page.check('[data-testid="fault-offline"]');
+    serverWall += MINUTE;
+    const reopened = new URL(page.url());
+    reopened.searchParams.set('wall', String(serverWall + HOUR_MS));
+    await page.goto(reopened.href);
+    await waitReady(page);
+    assert.equal(await page.isChecked('[data-testid="fault-offline"]'), true);
+    await waitForText(page, 'sync-status', /server unreachable/);
+    // 61 minutes the device clock claims at 1 TON/h, beside the balance, not in it.
+    await waitForText(page, 'unconfirmed', /^1\.01666666 TON$/);
+    await waitForText(page, 'balance', /^0\.01666666$/);
+    await shot(page, '14-unconfirmed');
+
+    // Network back: the server's clock judges the closed time (a minute counted, the hour refused).
+    await page.uncheck('[data-testid="fault-offline"]');
+    await waitForText(page, 'unconfirmed', /^0\.00000000 TON$/);
+    await waitForText(page, 'balance', /^0\.03333333$/);
+    await waitForText(page, 'happenings', /The server's clock judged the time the app was closed: 60 s counted; 60 min more that the device clock claimed refused/);
+    await page.evaluate(() => window.demo.settled());
+    assert.equal((await syncNow(page)).status, 'synced');
+    await waitForText(page, 'sync-status', /^synced$/);
+    assert.equal(await serverTotal(1003), '0.03333333');
     await context.close();
   });
 
