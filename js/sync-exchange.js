@@ -123,7 +123,11 @@ export class SyncExchange {
   transportFailed(session, reply, error) {
     const endpoint = reply.url ?? null;
     const where = endpoint ?? 'the sync server';
-    const what = reply.status === 0 ? `could not be reached (${error.message})` : `answered HTTP ${reply.status} (${error.code})`;
+    // A 2xx that is not the protocol is a static host or an app's page fallback answering for the
+    // sync server's path: "HTTP 200" alone reads like a success.
+    const what = reply.status === 0 ? `could not be reached (${error.message})`
+      : reply.status >= 200 && reply.status < 300 ? `answered HTTP ${reply.status} with a body that is not the sync protocol's (a static host or a page fallback?)`
+        : `answered HTTP ${reply.status} (${error.code})`;
     this.owner.events.emit('error', {
       userId: session.userId,
       source: 'sync',

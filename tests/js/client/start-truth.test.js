@@ -64,6 +64,32 @@ for (const [name, { fault, status, httpStatus }] of Object.entries(ANSWERS)) {
   }
 }
 
+test('a static host whose page fallback answers 200 with HTML for the sync paths: unreachable, the ops kept, and the error says the answer is not the sync protocol', async () => {
+  const device = await createDevice();
+  const page = '<!doctype html><html><body><div id="app"></div></body></html>';
+  device.fault = () => ({ kind: 'fail', status: 200, body: page });
+  const { manager } = await device.openTab();
+  const events = collect(manager, ['unreachable', 'error']);
+  const state = await manager.initializeUser(14);
+  assert.equal(state.syncStatus, 'unreachable');
+  await manager.setMining(14, { active: true, rate: RATE });
+  await device.time.advance(10_000);
+  const result = await manager.syncToDatabase(14, true);
+  assert.equal(result.status, 'failed');
+  assert.equal(result.state.syncStatus, 'unreachable');
+  assert.equal(result.state.rejectedTotal, '0.00000000');
+  assert.equal(result.state.pending, result.state.currentEarnings);
+  assert.ok(units(result.state.pending) > 0n);
+  const errors = events.filter((event) => event.type === 'error');
+  assert.deepEqual(errors.map((event) => [new URL(event.endpoint).pathname, event.httpStatus]), [['/v1/state', 200], ['/v1/sync', 200]]);
+  for (const { error } of errors) assert.match(error.message, /answered HTTP 200 with a body that is not the sync protocol's/);
+  device.fault = () => null;
+  const synced = await manager.syncToDatabase(14, true);
+  assert.equal(synced.status, 'synced');
+  assert.equal(units(synced.state.syncedTotal), device.server.creditedUnits(14));
+  await manager.dispose();
+});
+
 function units(text) {
   return toUnits(text);
 }
