@@ -10,6 +10,10 @@
 //   BENCH_PREPARE=1     first run README's preparation ("Upgrading a live database": 002's
 //                       columns, then every index the migrations would build (009, 021, 023),
 //                       built CONCURRENTLY while the app runs), each step timed the same way
+//   BENCH_PREBUILD_FAILS=1  with BENCH_PREPARE: the CONCURRENTLY build of idx_user_earnings_failing
+//                       fails, as a cancelled one does, and leaves an INVALID index behind (what
+//                       024 rebuilds): a transaction that holds the table open makes the build
+//                       wait after creating the index, and its statement_timeout cancels it
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +27,8 @@ const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const BASELINE_MS = 2000;
 const PREPARE = process.env.BENCH_PREPARE === '1';
+const PREBUILD_FAILS = PREPARE && process.env.BENCH_PREBUILD_FAILS === '1';
+const FAILING_PREBUILD = 'idx_user_earnings_failing';
 // README, "Upgrading a live database", word for word.
 const PREPARATION = [
   `ALTER TABLE user_earnings
@@ -117,6 +123,28 @@ const longestWait = (ops, from, to) =>
   ops.reduce((longest, op) => (op.start < to && op.end > from ? Math.max(longest, op.end - op.start) : longest), 0);
 const overlapping = (ops, from, to) => ops.filter((op) => op.start < to && op.end > from).length;
 
+// The operator's CONCURRENTLY build of `statement` cancelled midway: the index exists, INVALID.
+// A build waits, after creating the index, for every transaction that could write the table;
+// one that holds ROW EXCLUSIVE (as any writer does, and which the app's writes do not conflict
+// with) keeps it waiting until its statement_timeout cancels it.
+async function failedPrebuild(url, operator, statement) {
+  const holder = new pg.Client({ connectionString: url });
+  await holder.connect();
+  await holder.query('BEGIN');
+  await holder.query('LOCK TABLE user_earnings IN ROW EXCLUSIVE MODE');
+  await operator.query("SET statement_timeout = '1s'");
+  const failed = await operator.query(statement).then(() => null, (error) => error);
+  await operator.query('RESET statement_timeout');
+  await holder.query('ROLLBACK');
+  await holder.end();
+  if (failed?.code !== '57014') throw new Error(`the prebuild of ${FAILING_PREBUILD} was meant to be cancelled: ${failed?.message ?? 'it succeeded'}`);
+  const { rows } = await operator.query(
+    'SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1',
+    [FAILING_PREBUILD],
+  );
+  if (rows.length !== 1 || rows[0].indisvalid) throw new Error(`the cancelled prebuild left no invalid ${FAILING_PREBUILD}`);
+}
+
 const url = await createDatabase('migration_locks');
 await buildLegacyTable(url);
 const db = await openDatabase({ databaseUrl: url, poolSize: 4 });
@@ -134,7 +162,11 @@ if (PREPARE) {
   await operator.connect();
   for (const statement of PREPARATION) {
     const from = performance.now();
-    await operator.query(statement);
+    if (PREBUILD_FAILS && statement.includes(FAILING_PREBUILD)) {
+      await failedPrebuild(url, operator, statement);
+    } else {
+      await operator.query(statement);
+    }
     const words = statement.split(/\s+/);
     steps.push({ name: `prepare: ${words.slice(0, 3).join(' ')} ${words.find((w) => w.startsWith('idx_') || w.startsWith('user_earnings_')) ?? ''}`.slice(0, 34), from, to: performance.now(), batches: '' });
   }
@@ -153,7 +185,8 @@ await db.close();
 const pad = (text, width) => String(text).padStart(width);
 console.log(
   `Upgrade lock times: ${ROWS.toLocaleString('en')} legacy rows, PostgreSQL ${process.env.PGPORT ? 'throwaway cluster' : 'DATABASE_URL'}` +
-    (PREPARE ? ', prepared beforehand (README)' : ''),
+    (PREPARE ? ', prepared beforehand (README)' : '') +
+    (PREBUILD_FAILS ? `, the prebuild of ${FAILING_PREBUILD} cancelled (INVALID)` : ''),
 );
 console.log('');
 console.log(`${'step'.padEnd(34)} ${pad('ms', 8)} ${pad('batches', 8)} ${pad('app read waited ms', 19)} ${pad('app write waited ms', 20)} ${pad('app ops', 8)}`);
