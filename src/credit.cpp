@@ -717,45 +717,66 @@ Bytes credit_plan_to_document(const CreditPlan& plan) {
 
 namespace {
 
-// The user's row every server plan starts from, as the input's "row" member.
-Result<CreditRow> row_member(const Node& in) {
+// What every plan entry point reads first from its input (a JSON object): the user's row and,
+// for a planner that counts time, the server's config and clock before it. The first fault found
+// in that order is the one reported.
+struct PlanInput {
+  Document document;
+  CreditConfig config;
+  std::int64_t now = 0;
+  CreditRow row;
+
+  Node in() const { return document.root(); }
+};
+
+enum class PlanReads { kRow, kClockAndRow };
+
+Result<PlanInput> read_plan_input(const std::string& text, PlanReads reads) {
+  auto parsed = parse_input(text);
+  if (!parsed.ok()) return parsed.status();
+  PlanInput input;
+  input.document = std::move(parsed.value());
+  const Node in = input.in();
+  if (reads == PlanReads::kClockAndRow) {
+    auto config = config_from_document(in);
+    if (!config.ok()) return config.status();
+    input.config = config.value();
+    auto now = server_now_from_document(in);
+    if (!now.ok()) return now.status();
+    input.now = now.value();
+  }
   const Node row_field = in.find("row");
   if (!row_field.exists()) return state_invalid("row is missing");
-  return credit_row_from_document(row_field);
+  auto row = credit_row_from_document(row_field);
+  if (!row.ok()) return row.status();
+  input.row = std::move(row.value());
+  return std::move(input);  // Result(T) takes its value by copy unless told
 }
 
 }  // namespace
 
 Result<std::string> plan_credit_json(const std::string& text) {
-  auto input = parse_input(text);
+  auto input = read_plan_input(text, PlanReads::kClockAndRow);
   if (!input.ok()) return input.status();
-  const Node in = input.value().root();
-  auto config = config_from_document(in);
-  if (!config.ok()) return config.status();
-  auto now = server_now_from_document(in);
-  if (!now.ok()) return now.status();
-  auto row = row_member(in);
-  if (!row.ok()) return row.status();
-  const Node request = in.find("request");
+  const PlanInput& read = input.value();
+  const Node request = read.in().find("request");
   if (!request.exists()) return request_invalid("request is missing");
-  auto ops = parse_sync_request(request, config.value());
+  auto ops = parse_sync_request(request, read.config);
   if (!ops.ok()) return ops.status();
   auto lease = parse_lease_intent(request);
   if (!lease.ok()) return lease.status();
   CreditRequest from;
   from.client_id = request.find("clientId").text();
   from.lease = lease.value();
-  auto plan = plan_credit(row.value(), ops.value(), now.value(), config.value(), from);
+  auto plan = plan_credit(read.row, ops.value(), read.now, read.config, from);
   if (!plan.ok()) return plan.status();
   return json_text(credit_plan_to_document(plan.value()));
 }
 
 Result<std::string> plan_review_decision_json(const std::string& text) {
-  auto input = parse_input(text);
+  auto input = read_plan_input(text, PlanReads::kRow);
   if (!input.ok()) return input.status();
-  const Node in = input.value().root();
-  auto row = row_member(in);
-  if (!row.ok()) return row.status();
+  const Node in = input.value().in();
   const Node item = in.find("item");
   if (!item.is_map()) return request_invalid("item must be an object");
   auto amount = amount_member(item, "amount", "item.amount");
@@ -764,7 +785,8 @@ Result<std::string> plan_review_decision_json(const std::string& text) {
   if (!item_status.is_string()) return request_invalid("item.status must be a string");
   const Node approve = in.find("approve");
   if (!approve.is_boolean()) return request_invalid("approve must be a boolean");
-  auto decision = plan_review_decision(row.value(), amount.value(), item_status.text(), approve.boolean());
+  auto decision = plan_review_decision(input.value().row, amount.value(), item_status.text(),
+                                       approve.boolean());
   if (!decision.ok()) return decision.status();
   CreditAudit audit = decision.value().audit;
   const Node id = item.find("id");
@@ -776,20 +798,14 @@ Result<std::string> plan_review_decision_json(const std::string& text) {
 }
 
 Result<std::string> plan_rate_change_json(const std::string& text) {
-  auto input = parse_input(text);
+  auto input = read_plan_input(text, PlanReads::kClockAndRow);
   if (!input.ok()) return input.status();
-  const Node in = input.value().root();
-  auto config = config_from_document(in);
-  if (!config.ok()) return config.status();
-  auto now = server_now_from_document(in);
-  if (!now.ok()) return now.status();
-  auto row = row_member(in);
-  if (!row.ok()) return row.status();
-  const Node rate_field = in.find("rate");
+  const PlanInput& read = input.value();
+  const Node rate_field = read.in().find("rate");
   if (!rate_field.is_string()) return Status(ErrorCode::kRateInvalid, "rate must be a decimal string");
   auto rate = parse_non_negative_amount(rate_field.text());
   if (!rate.ok()) return Status(ErrorCode::kRateInvalid, "rate: " + rate.status().message());
-  auto change = plan_rate_change(row.value(), rate.value(), now.value(), config.value());
+  auto change = plan_rate_change(read.row, rate.value(), read.now, read.config);
   if (!change.ok()) return change.status();
   Fields out;
   out.add("row", credit_row_to_document(change.value().row))
