@@ -1,7 +1,9 @@
 // Packs the npm package as it is published: `npm pack` of the repository (its `files` list), with
-// js/core.js and js/errors.js replaced by their minified form (scripts/minify-shipped.mjs). Prints the tarball's path. Publish that tarball
-// (`npm publish <path>`), not the repository folder, whose `npm pack` holds the readable sources.
-// REQUIRES: dist/ built (scripts/build-wasm.sh); nothing is rebuilt here.
+// js/core.js and js/errors.js replaced by their minified form (scripts/minify-shipped.mjs). Prints
+// the tarball's path. A plain `npm pack` or `npm publish` at the root ships the same files (its
+// prepack rebuilds the wasm and swaps the minified files in: scripts/pack-minified.mjs); this one
+// rebuilds nothing and never touches the working tree.
+// REQUIRES: dist/ built (scripts/build-wasm.sh).
 // Usage: node scripts/pack-package.mjs [destination folder, default build/package]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
