@@ -71,13 +71,31 @@ export const ErrorCode: Readonly<{ [C in EarningsErrorCode]: C }>;
 export function errorFromCode(code: string, message: string, options?: { cause?: unknown }): EarningsError;
 export function hasErrorClass(code: string): boolean;
 
+// The core also loads in a backend whose TypeScript has no DOM library (lib es2022, with or without
+// @types/node): the DOM's WebAssembly, URL and Response are named only where they exist, so an
+// import of ton-earnings-guard/core type-checks there too.
+/** A compiled `WebAssembly.Module` where the WebAssembly types are present, else nothing. */
+export type CompiledWasm = typeof globalThis extends {
+  WebAssembly: { Module: abstract new (...args: never) => infer M };
+} ? M : never;
+/** A `URL` where the URL type is present (the DOM, @types/node), else nothing. */
+export type WasmUrl = typeof globalThis extends {
+  URL: abstract new (...args: never) => infer U;
+} ? U : never;
+/** What loadCore reads of a `fetch` answer (a browser's or Node's `Response` is one). */
+export interface WasmFetchResponse {
+  readonly ok: boolean;
+  readonly status: number;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
 export interface LoadCoreOptions {
   /** The wasm bytes (or an already compiled module); wins over wasmUrl. */
-  wasmBinary?: Uint8Array | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
+  wasmBinary?: Uint8Array | ArrayBuffer | ArrayBufferView | CompiledWasm;
   /** Where to fetch the wasm; default: dist/earnings-core.wasm next to this package. */
-  wasmUrl?: string | URL;
+  wasmUrl?: string | WasmUrl;
   /** fetch to use for wasmUrl (default: globalThis.fetch). */
-  fetch?: (url: string) => Promise<Response>;
+  fetch?: (url: string) => Promise<WasmFetchResponse>;
   /** Advanced: a different emscripten build's factory (default: dist/earnings-core.mjs). */
   moduleFactory?: (moduleArg: object) => Promise<unknown>;
 }
