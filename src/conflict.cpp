@@ -33,6 +33,18 @@ Result<ServerState> parse_server_state(const Node& value) {
   return s;
 }
 
+ConflictRecord new_conflict(std::int64_t at, const char* kind, const EarningsState& local,
+                            const ServerState& server, Units expected_total) {
+  ConflictRecord record;
+  record.at = at;
+  record.kind = kind;
+  record.local_synced = local.synced_total;
+  record.local_current = local.current_earnings;
+  record.server_total = server.total_earned;
+  record.expected_total = expected_total;
+  return record;
+}
+
 Bytes conflict_to_document(const ConflictRecord& r) {
   return Fields()
       .add("at", r.at)
@@ -107,13 +119,7 @@ Result<Resolution> resolve_conflicts(const EarningsState& local, const ServerSta
   next.under_review = server.pending_review;
   if (server.base_earning_rate > 0) next.base_earning_rate = server.base_earning_rate;
   if (expected_total - server.total_earned > tolerance) {
-    ConflictRecord record;
-    record.at = now;
-    record.kind = "lost_credits";
-    record.local_synced = local.synced_total;
-    record.local_current = local.current_earnings;
-    record.server_total = server.total_earned;
-    record.expected_total = expected_total;
+    ConflictRecord record = new_conflict(now, "lost_credits", local, server, expected_total);
     record.difference = expected_total - server.total_earned;
     record.context = Fields()
                          .add("reason", "the server holds less than it already confirmed to this client")

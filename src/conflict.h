@@ -53,6 +53,12 @@ struct ConflictRecord {
   Bytes context = Fields().bytes();  // the discrepancy report's details, a map
 };
 
+// What every kind of conflict records alike: when, the totals the client held (`local`'s synced
+// and current earnings), the server's total and what the client expected it to hold. The caller
+// adds what is its kind's own: the difference and the context.
+ConflictRecord new_conflict(std::int64_t at, const char* kind, const EarningsState& local,
+                            const ServerState& server, Units expected_total);
+
 Bytes conflict_to_document(const ConflictRecord& record);
 
 constexpr std::size_t kConflictLogCapacity = 50;

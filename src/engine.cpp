@@ -699,13 +699,7 @@ std::string Engine::commit_sync_answer(SyncPlan& plan, std::int64_t wall) {
       events.push_back(Fields().add("type", "review_needed").add("id", r.id).amount("review", r.review));
     }
     if (answer.inconsistent) {
-      ConflictRecord record;
-      record.at = now;
-      record.kind = "inconsistent_answer";
-      record.local_synced = state_.synced_total;
-      record.local_current = before;
-      record.server_total = server.total_earned;
-      record.expected_total = plan.expected;
+      ConflictRecord record = new_conflict(now, "inconsistent_answer", state_, server, plan.expected);
       record.difference = answer.op.amount - r.credited - r.review;
       record.context = Fields()
                            .add("reason", "credited + review does not match the amount sent")
@@ -996,13 +990,7 @@ Result<std::string> Engine::reconcile_with_server(const StateAnswer& answer, con
   // Commit.
   const Units before = state_.current_earnings;
   if (!orphaned.empty()) {
-    ConflictRecord record;
-    record.at = now;
-    record.kind = "orphaned_ops";
-    record.local_synced = state_.synced_total;
-    record.local_current = before;
-    record.server_total = s.total_earned;
-    record.expected_total = state_.synced_total;
+    ConflictRecord record = new_conflict(now, "orphaned_ops", state_, s, state_.synced_total);
     std::vector<Bytes> ops;
     for (const OutboxOp& op : orphaned) {
       record.difference += op.amount;
