@@ -1,9 +1,8 @@
 // Types of ton-earnings-guard/core (js/core.js). Money is always a decimal string with up to 8
 // decimals on input and exactly 8 on output ("12.34567890"); times are safe-integer milliseconds.
 
-import type { Amount, ServerState, SyncStatus } from './sync-protocol.js';
-
-export type { Amount, ServerState, SyncStatus };
+/** A decimal string amount of TON, e.g. "12.5" in, "12.50000000" out. Never a JS number. */
+export type Amount = string;
 
 /** Wall = Date.now(); mono = Math.floor(performance.now()). Both safe integers >= 0. */
 export interface Now {
@@ -103,6 +102,14 @@ export interface LoadCoreOptions {
 /** Memoized per source: the same options give the same core. A failed load is retried next call. */
 export function loadCore(options?: LoadCoreOptions): Promise<EarningsCore>;
 
+/**
+ * The engine's own: 'synced' | 'pending' | 'failed'. The manager's state says what this page
+ * session knows of the server instead until an exchange succeeded: 'connecting' (no answer yet),
+ * 'unreachable' (no answer in the protocol), 'unauthorized' (401/403), 'refused' (the server
+ * refused a request for good).
+ */
+export type SyncStatus = 'synced' | 'pending' | 'failed' | 'connecting' | 'unreachable' | 'unauthorized' | 'refused';
+
 /** One user's earnings (see src/state.h): money as strings, times as ms. */
 export interface EarningsState {
   userId: number;
@@ -186,6 +193,19 @@ export interface OpResult {
   code?: string;
   reason?: string;
   expectedSeq?: number;
+}
+
+export interface ServerState {
+  userId: number;
+  totalEarned: Amount;
+  currentEarnings: Amount;
+  baseEarningRate: Amount;
+  pendingReview: Amount;
+  lastSeq: number;
+  lastUpdate: number;
+  startDate: number;
+  isActive: boolean;
+  syncStatus: SyncStatus;
 }
 
 export interface SyncResponse {

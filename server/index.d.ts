@@ -4,7 +4,7 @@
 // node:http's types are written out as the few members used here, so that a TypeScript app
 // needs no @types/node to use these types.
 
-import type { ServerState } from '../js/sync-protocol.js';
+import type { ServerState } from '../js/core.js';
 
 /** A decimal string amount of TON, e.g. "2.5" in, "2.50000000" out. */
 export type Amount = string;
