@@ -289,6 +289,18 @@ export interface EarningsEngine {
   config(): EngineConfig;
   /** The CRC-checked record to store. */
   serialize(): Uint8Array;
+  /**
+   * The tap journal, one write at a time: store what `checkpoint()` or `journalEntry()` returned,
+   * then call `stored()`. `checkpoint()` is the record as the next checkpoint generation (its
+   * store removes the user's journal entries in the same transaction). `journalEntry()` carries
+   * every tick and earning since the last stored write (`bytes` empty: nothing changed), or is
+   * null when a checkpoint is due instead.
+   */
+  checkpoint(): Uint8Array;
+  journalEntry(): { bytes: Uint8Array; seq: number } | null;
+  stored(): void;
+  /** One stored journal entry after the restored record, in order; RECORD_* when refused. */
+  replayJournal(bytes: Uint8Array): void;
   audit(): Array<Record<string, unknown>>;
   /**
    * Storage pressure: keeps only the newest `keepEntries` audit entries (the rest are counted as

@@ -319,9 +319,33 @@ class EarningsEngine {
   }
 
   serialize() {
-    const bytes = this.#call('_serialize');
+    const bytes = this.#call('_serialize', false);
     if (bytes === null) throw this.#lastError();
     return bytes;
+  }
+
+  // The tap journal (DESIGN.md "The tap journal"), one write at a time: store what checkpoint()
+  // or journalEntry() returned, then call stored() once it is stored.
+  checkpoint() {
+    const bytes = this.#call('_serialize', true);
+    if (bytes === null) throw this.#lastError();
+    return bytes;
+  }
+
+  // { bytes, seq }: bytes empty when nothing changed since the last stored write; null when a
+  // checkpoint is due instead.
+  journalEntry() {
+    const bytes = this.#call('_journalEntry');
+    return bytes === null ? null : { bytes, seq: this.#call('_journalSeq') };
+  }
+
+  stored() {
+    this.#call('_stored');
+  }
+
+  // One stored journal entry after the restored record, in order (RECORD_* when refused).
+  replayJournal(bytes) {
+    unwrap(this.#call('_replayJournal', requireBytes(bytes, 'a journal entry')));
   }
 
   audit() {

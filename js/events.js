@@ -9,12 +9,14 @@
 // `mining-elsewhere` / `mining-resumed` (another device of the user holds the mining lease, so
 // this one stopped accruing; this one holds it again), `catch-up` (the server's time judged the
 // time the app was closed: `confirmedMs` counted, `refusedMs` of the device clock's claim
-// refused).
+// refused), `journal-quarantined` (tap journal entries after the user's record could not be
+// replayed: copied to quarantine with their earnings, not counted, told here; DESIGN.md "The tap
+// journal").
 // A listener that throws is reported on `error` and never breaks the manager or other listeners.
 export const EVENT_TYPES = Object.freeze([
   'sync', 'conflict', 'corruption', 'review-needed', 'rejected', 'recovered', 'storage-degraded', 'quota',
   'clock-jump', 'leader', 'leader-refused', 'rate-changed', 'error', 'unreachable', 'unauthorized', 'refused',
-  'storage-lost', 'mining-elsewhere', 'mining-resumed', 'catch-up',
+  'storage-lost', 'mining-elsewhere', 'mining-resumed', 'catch-up', 'journal-quarantined',
 ]);
 
 // `types`: the core's table (core.contract.eventTypes.client) when a core is at hand; EVENT_TYPES

@@ -30,6 +30,17 @@ export interface RecordStore {
   delete(key: string): Promise<void>;
   list(prefix: string): Promise<Array<{ key: string; bytes: number }>>;
   close(): void;
+  /**
+   * A store that keeps a tap journal (IndexedDB, memory; docs/DESIGN.md "The tap journal") sets
+   * `journal` and has the three methods below; any other store gets the whole record on every tap.
+   */
+  readonly journal?: boolean;
+  /** Stores one journal entry under its own key. */
+  append?(key: string, bytes: Uint8Array): Promise<void>;
+  /** Replaces the record and deletes every key starting with `journalPrefix`, in one transaction. */
+  checkpoint?(key: string, bytes: Uint8Array, journalPrefix: string): Promise<void>;
+  /** The values of the keys starting with `prefix`, in key order, read in one transaction. */
+  readJournal?(prefix: string): Promise<Array<{ key: string; bytes: Uint8Array }>>;
 }
 
 // Each store class merges with an interface of its name that extends RecordStore: the store
@@ -274,6 +285,14 @@ export interface EarningsEventMap {
    * refused, e.g. a clock moved forward while the app was closed.
    */
   'catch-up': { userId: number; type: 'catch_up'; claimedMs: number; confirmedMs: number; refusedMs: number };
+  /**
+   * Tap journal entries stored after the user's record could not be replayed (damaged, another
+   * user's or checkpoint's, a gap or a duplicate, or the record itself was lost or corrupt): the
+   * state holds the record and the `replayed` entries before the first refused one; the refused
+   * ones, with the earnings they carried, are copied to `quarantineKeys` (read them with
+   * `recovery.readQuarantine`) and are not counted. `code`/`message` say why the first was refused.
+   */
+  'journal-quarantined': { userId: number; code: string; message: string; replayed: number; quarantineKeys: string[] };
   /**
    * Something went wrong that the manager handled. source 'sync': a transport failure (the ops
    * stay queued and are retried), with the `endpoint` asked and its `httpStatus` (0: no answer).

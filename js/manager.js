@@ -9,9 +9,10 @@
 // for each session).
 //
 // Durability order, relied on by the exactly-once invariant:
-// - a write (updateEarnings) resolves only after the engine's record (state and outbox in one
-//   value) is stored, by a write that started after its change (calls made while a write is in
-//   flight share the next one: RecordWriter);
+// - a write (updateEarnings) resolves only after its change is stored, by a write that started
+//   after it (calls made while a write is in flight share the next one: RecordWriter): a tap
+//   journal entry after the stored record where the store keeps one, else the engine's record
+//   (state and outbox in one value) (DESIGN.md "The tap journal");
 // - a sync request is stored (its ops frozen with their ids) before it is sent, so a tab killed
 //   mid-request resends the same ids after reload and the server dedups them; sending first could
 //   reuse a sequence number for different earnings after a crash, which the server would drop as
@@ -185,6 +186,7 @@ export class EarningsManager {
   // leader's last stored record.
   async lead(session) {
     const start = await session.run(() => this.restore.open(session));
+    if (start.journal) this.events.emit('journal-quarantined', { userId: session.userId, ...start.journal });
     if (start.corruption) {
       const { error, key } = start.corruption;
       const recovered = await this.serverRecovery.recover(session).catch(() => false);
@@ -307,12 +309,12 @@ export class EarningsManager {
     requireAmount(amount);
     await session.ready;
     if (!session.isLeader) return this.tabRouting.forward(session, 'updateEarnings', [amount]);
-    // The queue is not held while the record is written, so taps made meanwhile are added to the
-    // engine at once and share the next write.
+    // The queue is not held while the earning is stored, so taps made meanwhile are added to the
+    // engine at once and share the next write; a tap stores only its change (a journal entry).
     const { stored } = await session.run(async () => {
       session.engine.addEarnings(amount, this.now());
       this.takeEngineEvents(session);
-      return { stored: this.persist(session) };
+      return { stored: this.persist(session, { journal: true }) };
     });
     await stored;
     this.changed(session);
@@ -433,9 +435,10 @@ export class EarningsManager {
 
   // REQUIRES: running on the session's queue.
   // Stores the session's record by a write that starts after this call; true once stored, false
-  // when storage failed (already reported: quota, storage-degraded).
-  persist(session) {
-    return session.record.flush().catch((error) => {
+  // when storage failed (already reported: quota, storage-degraded). `journal`: a journal entry of
+  // what changed is enough (SessionRecord).
+  persist(session, options) {
+    return session.record.flush(options).catch((error) => {
       if (error?.code === 'CORE_FAULT') this.restartCore();
       throw error;
     });

@@ -6,8 +6,11 @@
 // never an earlier one: it resolves with what `write()` returned, or rejects with what it threw,
 // for exactly the calls that write carried. At most one write runs at a time, so writes reach the
 // store in order and a later one never lands under an earlier one; calls made while a write runs
-// share the next one. REQUIRES: `write()` reads the state to store when it starts (the engine's
-// serialize()), not when it was scheduled.
+// share the next one. A write is a checkpoint (the whole record) unless every call it carries
+// asked only for its change to be stored (`flush({ journal: true })`, a tap): then `write` is told
+// `{ checkpoint: false }` and may store a journal entry instead. REQUIRES: `write()` reads the
+// state to store when it starts (the engine's checkpoint or journal entry), not when it was
+// scheduled.
 export class RecordWriter {
   // `write()`: stores the record, returns a value or a promise; `track(promise)`: lets the owner
   // wait for writes in flight (settled(), dispose()).
@@ -18,15 +21,16 @@ export class RecordWriter {
     this.waiting = null;
   }
 
-  flush() {
-    if (this.running === null) return this.start();
+  flush({ journal = false } = {}) {
+    if (this.running === null) return this.start(!journal);
     // A write is running and serialized before this call's change: the next one carries it.
-    this.waiting ??= resolvers();
+    this.waiting ??= { ...resolvers(), checkpoint: false };
+    if (!journal) this.waiting.checkpoint = true;
     return this.waiting.promise;
   }
 
-  start() {
-    const written = new Promise((resolve) => resolve(this.write()));
+  start(checkpoint) {
+    const written = new Promise((resolve) => resolve(this.write({ checkpoint })));
     this.running = written;
     this.track(written);
     const next = () => {
@@ -34,7 +38,7 @@ export class RecordWriter {
       const waiting = this.waiting;
       if (waiting === null) return;
       this.waiting = null;
-      this.start().then(waiting.resolve, waiting.reject);
+      this.start(waiting.checkpoint).then(waiting.resolve, waiting.reject);
     };
     written.then(next, next);
     return written;

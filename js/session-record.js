@@ -8,17 +8,21 @@
 // the storage cleanup frees space as if half of what is stored were allowed, which never evicts
 // anything unsynced, and the write is tried once more; still full, the last stored record stays as
 // it was and the session carries on from memory and the server. A record that exists but could not
-// be read (`unreadable`) is never overwritten. REQUIRES: flush() runs on the session's queue;
+// be read (`unreadable`) is never overwritten. flush({ journal: true }) (a tap) may store only what
+// changed since the last stored write, as one tap journal entry after the record, where the store
+// keeps a journal (IndexedDB, memory; DESIGN.md "The tap journal") and the engine says no
+// checkpoint is due; every other write is a checkpoint, which removes the user's journal entries
+// in the same transaction. REQUIRES: flush() runs on the session's queue;
 // `owner` is the EarningsManager (store, clock, events, cleanup, track).
 import { ClientErrorCode } from './client-errors.js';
 import { RecordWriter } from './record-writer.js';
-import { recordKey } from './storage/keys.js';
+import { journalKey, journalPrefix, recordKey } from './storage/keys.js';
 
 export class SessionRecord {
   constructor(owner, session) {
     this.owner = owner;
     this.session = session;
-    this.writer = new RecordWriter(() => this.write(), { track: (written) => owner.track(written) });
+    this.writer = new RecordWriter((options) => this.write(options), { track: (written) => owner.track(written) });
     // Monotonic time of the last stored write (ticks checkpoint from it).
     this.lastCheckpoint = 0;
     this.full = false;
@@ -26,19 +30,56 @@ export class SessionRecord {
     this.unreadable = false;
   }
 
-  flush() {
-    return this.writer.flush();
+  flush(options) {
+    return this.writer.flush(options);
   }
 
-  // One write of the record as the engine holds it now (RecordWriter's write).
-  async write() {
-    const { owner, session } = this;
+  // One write (RecordWriter's): a journal entry when only taps asked for it and one fits, else
+  // the record as the engine holds it now.
+  async write({ checkpoint }) {
     if (this.unreadable) return false;
-    const bytes = session.engine.serialize();
+    const { engine } = this.session;
+    if (!checkpoint && this.owner.store.journal) {
+      const entry = engine.journalEntry();
+      if (entry !== null) return this.append(engine, entry);
+    }
+    return this.checkpoint(engine);
+  }
+
+  async append(engine, { bytes, seq }) {
+    // Nothing changed since the last stored write: what the caller asked for is stored already.
+    if (bytes.length === 0) return true;
     try {
-      await owner.store.put(recordKey(session.userId), bytes);
-      this.full = false;
-      this.lastCheckpoint = owner.clock.mono();
+      await this.owner.store.append(journalKey(this.session.userId, seq), bytes);
+    } catch (error) {
+      // A full quota is the checkpoint's to handle (it frees space and retries once).
+      if (error.code === ClientErrorCode.STORAGE_QUOTA) return this.checkpoint(engine);
+      this.failed(error);
+      return false;
+    }
+    this.stored(engine);
+    return true;
+  }
+
+  // The engine learns its write is stored; an engine a core restart replaced meanwhile is gone.
+  stored(engine) {
+    if (!engine.disposed) engine.stored();
+  }
+
+  async put(engine, bytes) {
+    const { store } = this.owner;
+    const key = recordKey(this.session.userId);
+    await (store.journal ? store.checkpoint(key, bytes, journalPrefix(this.session.userId)) : store.put(key, bytes));
+    this.stored(engine);
+    this.full = false;
+    this.lastCheckpoint = this.owner.clock.mono();
+  }
+
+  async checkpoint(engine) {
+    const { owner, session } = this;
+    const bytes = engine.checkpoint();
+    try {
+      await this.put(engine, bytes);
       return true;
     } catch (error) {
       if (error.code !== ClientErrorCode.STORAGE_QUOTA) {
@@ -53,9 +94,8 @@ export class SessionRecord {
       }).catch(() => 0);
       if (freed > 0) {
         try {
-          // Serialized again: the cleanup may have trimmed this session's own audit.
-          await owner.store.put(recordKey(session.userId), session.engine.serialize());
-          this.full = false;
+          // Taken again: the cleanup may have trimmed this session's own audit.
+          await this.put(engine, engine.checkpoint());
           return true;
         } catch (retryError) {
           if (retryError.code !== ClientErrorCode.STORAGE_QUOTA) {

@@ -9,7 +9,7 @@
 // evicted record takes its user's client id with it (that user starts afresh, not storage-lost).
 // REQUIRES: `owner` is the EarningsManager (its store, clock, current core, sessions, track and
 // persist); the core is read at each use because a core restart replaces it.
-import { clientKey, RECORD_PREFIX, QUARANTINE_PREFIX, userIdOfRecordKey } from './storage/keys.js';
+import { clientKey, JOURNAL_PREFIX, RECORD_PREFIX, QUARANTINE_PREFIX, userIdOfJournalKey, userIdOfRecordKey } from './storage/keys.js';
 
 export class StorageCleanup {
   constructor(owner) {
@@ -22,6 +22,13 @@ export class StorageCleanup {
   // (its persist hit the quota): its trimmed record is written by that persist's retry. Returns
   // the bytes freed.
   async run(activeUserId, { budgetBytes = this.owner.storageBudgetBytes, queueOwner = null } = {}) {
+    // A user's tap journal entries count with the user's record and keep it (they hold earnings
+    // the record does not); only that record's checkpoint removes them, never this cleanup.
+    const journalBytes = new Map();
+    for (const { key, bytes } of await this.owner.store.list(JOURNAL_PREFIX)) {
+      const userId = userIdOfJournalKey(key);
+      journalBytes.set(userId, (journalBytes.get(userId) ?? 0) + bytes);
+    }
     const entries = [];
     for (const { key, bytes } of await this.owner.store.list(RECORD_PREFIX)) {
       const userId = userIdOfRecordKey(key);
@@ -32,7 +39,7 @@ export class StorageCleanup {
         bytes,
         live: Boolean(live),
         state: live ? live.state() : this.storedState(stored),
-        ...(userId !== null ? { audit: this.auditSizes(userId, live ? live.serialize() : stored) } : {}),
+        ...(userId !== null ? { audit: this.auditSizes(userId, live ? live.serialize() : stored), journalBytes: journalBytes.get(userId) ?? 0 } : {}),
       });
     }
     for (const { key, bytes } of await this.owner.store.list(QUARANTINE_PREFIX)) entries.push({ key, bytes });

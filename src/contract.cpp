@@ -30,7 +30,7 @@ constexpr const char* kAfterCoreCodes =
     R"("client":["sync","conflict","corruption","review-needed","rejected","recovered",)"
     R"("storage-degraded","quota","clock-jump","leader","leader-refused","rate-changed","error",)"
     R"("unreachable","unauthorized","refused","storage-lost","mining-elsewhere","mining-resumed",)"
-    R"("catch-up"]},)"
+    R"("catch-up","journal-quarantined"]},)"
     R"("clientId":{"pattern":"^[A-Za-z0-9_-]{1,64}$","maxLength":64,)"
     R"("message":"clientId must be 1 to 64 characters of [A-Za-z0-9_-]"}})";
 

@@ -362,6 +362,7 @@ void Engine::flush_accrual_audit() {
 }
 
 std::size_t Engine::trim_audit(std::size_t keep) {
+  close_journal();
   flush_accrual_audit();
   return audit_.trim_to(keep);
 }
@@ -408,6 +409,7 @@ std::string Engine::take_events() {
 std::string Engine::state_json() const { return json_text(state_to_document(state_)); }
 
 Status Engine::set_rate(const std::string& rate) {
+  close_journal();
   auto parsed = parse_amount(rate);
   Status failure;
   if (!parsed.ok()) {
@@ -437,6 +439,7 @@ void Engine::adopt_server_rate(Units rate) {
 }
 
 Status Engine::set_active(bool active, std::int64_t wall, std::int64_t mono) {
+  close_journal();
   auto observed = observe(wall, mono);
   if (!observed.ok()) return observed.status();
   if (state_.is_active == active) return Status::Ok();
@@ -447,14 +450,25 @@ Status Engine::set_active(bool active, std::int64_t wall, std::int64_t mono) {
 }
 
 Result<bool> Engine::tick(std::int64_t wall, std::int64_t mono) {
+  const bool fresh = new_session_;
   const Units current = state_.current_earnings;
   const Units held = state_.held_for_verification;
   auto observed = observe(wall, mono);
+  log_call(observed.ok(), JournalCall{JournalCallKind::kTick, wall, mono, fresh, 0});
   if (!observed.ok()) return observed.status();
   return state_.current_earnings != current || state_.held_for_verification != held;
 }
 
 Status Engine::add_earnings(const std::string& amount_text, std::int64_t wall, std::int64_t mono) {
+  const bool fresh = new_session_;
+  Units amount = 0;
+  Status added = claim_earnings(amount_text, wall, mono, &amount);
+  log_call(added.ok(), JournalCall{JournalCallKind::kEarning, wall, mono, fresh, amount});
+  return added;
+}
+
+Status Engine::claim_earnings(const std::string& amount_text, std::int64_t wall, std::int64_t mono,
+                              Units* claimed) {
   auto parsed = parse_non_negative_amount(amount_text);
   Status failure = parsed.status();
   if (failure.ok() && parsed.value() == 0) {
@@ -498,10 +512,12 @@ Status Engine::add_earnings(const std::string& amount_text, std::int64_t wall, s
             .amount("amount", amount)
             .add("spentMs", spent_ms)
             .add("budgetMs", state_.budget_ms));
+  *claimed = amount;
   return Status::Ok();
 }
 
 Result<std::string> Engine::next_sync_request(std::int64_t wall, std::int64_t mono, bool force) {
+  close_journal();
   auto observed = observe(wall, mono);
   if (!observed.ok()) return observed.status();
   const std::int64_t now = state_.last_update;
@@ -635,6 +651,7 @@ Status Engine::plan_sync_answer(std::int64_t now, SyncPlan* plan) const {
 
 Result<std::string> Engine::apply_sync_response(const std::string& answer_text, std::int64_t wall,
                                                 std::int64_t mono) {
+  close_journal();
   auto observed = observe(wall, mono);
   if (!observed.ok()) return observed.status();
   SyncPlan plan(outbox_);
@@ -753,6 +770,7 @@ void Engine::record_conflict(ConflictRecord record, std::optional<Units> old_val
 
 Result<std::string> Engine::apply_sync_failure(std::int64_t http_status, std::int64_t wall,
                                                std::int64_t mono, const std::string& answer_text) {
+  close_journal();
   if (http_status != 0 && (http_status < 100 || http_status > 599)) {
     Status status(ErrorCode::kRequestInvalid, "http status must be 0 (network) or 100..599");
     audit_error("apply_sync_failure", status, Fields().add("httpStatus", http_status));
@@ -853,6 +871,7 @@ Result<std::int64_t> Engine::sync_due_in_ms(std::int64_t wall, std::int64_t mono
 }
 
 Status Engine::on_online(std::int64_t wall, std::int64_t mono) {
+  close_journal();
   auto observed = observe(wall, mono);
   if (!observed.ok()) return observed.status();
   backoff_.release(state_.last_update);
@@ -888,6 +907,7 @@ Status Engine::read_state_answer(const std::string& answer_text, StateAnswer* an
 Result<std::string> Engine::recover_from_server(const std::string& answer_text,
                                                 const std::string& new_client_id,
                                                 std::int64_t wall, std::int64_t mono) {
+  close_journal();
   StateAnswer answer;
   Status read = read_state_answer(answer_text, &answer);
   if (!read.ok()) return refuse_recovery(read, answer_text.size());
@@ -1025,6 +1045,7 @@ Result<std::string> Engine::reconcile_with_server(const StateAnswer& answer, con
 }
 
 void Engine::report_corruption(const std::string& detail) {
+  close_journal();
   metrics_.record_corruption();
   audit("corruption_detected", AuditSource::kLocal, std::nullopt, std::nullopt,
         Fields().add("detail", detail.substr(0, 256)));
@@ -1033,7 +1054,9 @@ void Engine::report_corruption(const std::string& detail) {
 
 // ---- storage ----
 
-Bytes Engine::to_document() {
+Bytes Engine::to_document() { return record_document(journal_generation_); }
+
+Bytes Engine::record_document(std::int64_t generation) {
   flush_accrual_audit();
   return Fields()
       .add(kRecordUserKey, state_.user_id)
@@ -1046,10 +1069,99 @@ Bytes Engine::to_document() {
       .add("rng", rng_to_text(random_.state()))
       .add("dirtySince", dirty_since_)
       .add("requestAt", request_at_)
-      .add("syncNow", sync_now_);
+      .add("syncNow", sync_now_)
+      .add("journal", generation);
 }
 
 Result<Bytes> Engine::serialize() { return encode_record(to_document()); }
+
+// ---- the tap journal ----
+
+void Engine::log_call(bool replayable, const JournalCall& call) {
+  if (replaying_) return;
+  // A refused call changed only the audit log and metrics (refusals are rare): a checkpoint
+  // stores them.
+  if (!replayable || !journal_calls_.push(call)) close_journal();
+}
+
+void Engine::close_journal() {
+  journal_closed_ = true;
+  closed_since_snapshot_ = true;
+}
+
+std::uint32_t Engine::fingerprint() const {
+  const Bytes state = state_to_document(state_);
+  const std::uint32_t depth = static_cast<std::uint32_t>(outbox_.depth());
+  return crc32(reinterpret_cast<const std::uint8_t*>(&depth), sizeof depth, crc32(state.data(), state.size()));
+}
+
+Result<Bytes> Engine::checkpoint() {
+  const std::int64_t generation = journal_generation_ + 1;
+  auto bytes = encode_record(record_document(generation));
+  if (!bytes.ok()) return bytes;
+  pending_write_ = PendingWrite{true, journal_calls_.size, fingerprint(), generation};
+  closed_since_snapshot_ = false;
+  return bytes;
+}
+
+std::optional<Bytes> Engine::journal_entry() {
+  if (journal_closed_ || journal_generation_ == 0 || journal_seq_ >= kJournalEntriesPerCheckpoint) {
+    return std::nullopt;
+  }
+  if (journal_calls_.size == 0) return Bytes();
+  JournalEntry entry{state_.user_id, journal_generation_, journal_seq_, journal_print_, fingerprint(), {}};
+  auto bytes = encode_journal_entry(entry, journal_calls_);
+  if (!bytes.ok()) return std::nullopt;
+  pending_write_ = PendingWrite{false, journal_calls_.size, entry.after, journal_generation_};
+  return std::move(bytes).value();
+}
+
+void Engine::stored() {
+  if (!pending_write_) return;
+  const PendingWrite& write = *pending_write_;
+  if (write.checkpoint) {
+    journal_generation_ = write.generation;
+    journal_seq_ = 0;
+    journal_closed_ = closed_since_snapshot_;
+  } else {
+    ++journal_seq_;
+  }
+  journal_calls_.drop_front(write.calls);
+  journal_print_ = write.print;
+  pending_write_.reset();
+}
+
+Status Engine::replay_journal_entry(const Bytes& bytes) {
+  auto decoded = decode_journal_entry(bytes, state_.user_id);
+  if (!decoded.ok()) return decoded.status();
+  const JournalEntry& entry = decoded.value();
+  auto refused = [](const std::string& why) {
+    return Status(ErrorCode::kRecordCorrupt, "journal entry " + why);
+  };
+  // Another checkpoint's entry, a gap or a duplicate: never applied (a duplicate would count twice).
+  if (entry.generation != journal_generation_) return refused("follows another checkpoint");
+  if (entry.seq != journal_seq_) return refused(entry.seq < journal_seq_ ? "is a duplicate" : "comes after a gap");
+  if (entry.before != journal_print_) return refused("does not follow the state stored before it");
+  std::vector<Bytes> told = std::move(events_);
+  events_.clear();
+  replaying_ = true;
+  for (std::size_t i = 0; i < entry.calls.size; ++i) {
+    const JournalCall& call = entry.calls.items[i];
+    new_session_ = call.fresh;
+    if (call.kind == JournalCallKind::kTick) {
+      (void)tick(call.wall, call.mono);
+    } else {
+      (void)add_earnings(format_amount(call.amount), call.wall, call.mono);
+    }
+  }
+  replaying_ = false;
+  events_ = std::move(told);
+  new_session_ = true;
+  if (fingerprint() != entry.after) return refused("does not replay to the state it recorded");
+  journal_seq_ = entry.seq + 1;
+  journal_print_ = entry.after;
+  return Status::Ok();
+}
 
 Result<Engine> Engine::restore(const Bytes& bytes, std::int64_t user_id, const EngineConfig& config) {
   if (user_id <= 0 || user_id > kMaxSafeInteger) {
@@ -1094,7 +1206,10 @@ Result<Engine> Engine::restore(const Bytes& bytes, std::int64_t user_id, const E
   read.integer("dirtySince", -1, &dirty_since);
   read.integer("requestAt", -1, &request_at);
   read.boolean("syncNow", &sync_now);
-  if (!read.ok()) return corrupt("dirtySince, requestAt or syncNow is missing or mistyped");
+  // A record stored before the tap journal has no generation: no entry follows it.
+  std::int64_t generation = 0;
+  if (doc.find("journal").exists()) read.integer("journal", 0, &generation);
+  if (!read.ok()) return corrupt("dirtySince, requestAt, syncNow or journal is missing or mistyped");
   const EarningsState& s = state.value();
   if (s.pending != outbox.value().pending_units() || s.held_for_verification != outbox.value().held_units() ||
       s.unsynced_ms != outbox.value().accrued_ms()) {
@@ -1114,6 +1229,8 @@ Result<Engine> Engine::restore(const Bytes& bytes, std::int64_t user_id, const E
   engine.request_at_ = request_at;
   engine.sync_now_ = sync_now;
   engine.new_session_ = true;
+  engine.journal_generation_ = generation;
+  engine.journal_print_ = engine.fingerprint();
   return engine;
 }
 

@@ -16,7 +16,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "amount.h"
 #include "audit.h"
@@ -24,6 +26,7 @@
 #include "clock_guard.h"
 #include "codec.h"
 #include "conflict.h"
+#include "journal.h"
 #include "metrics.h"
 #include "outbox.h"
 #include "state.h"
@@ -133,8 +136,33 @@ class Engine {
   // Returns how many were removed; AuditLog counts them as dropped.
   std::size_t trim_audit(std::size_t keep);
 
+  // The record with the generation of its stored checkpoint (a copy trimmed and written back
+  // keeps its journal).
   Result<Bytes> serialize();
   Bytes to_document();
+
+  // The tap journal (journal.h). One write at a time: the caller stores what checkpoint() or
+  // journal_entry() returned, then calls stored() once it is stored (not when it failed).
+  // checkpoint(): the record as the next checkpoint generation; once stored, the journal starts
+  // over on it (the caller's store removes the user's journal entries in the same transaction).
+  Result<Bytes> checkpoint();
+  // The entry carrying every call since the last stored write: empty when there is none, and
+  // nullopt when a checkpoint is due instead (no checkpoint of this version stored yet, a change
+  // no entry can replay since it (a sync, a rate, a recovery, a trim), kJournalEntriesPerCheckpoint
+  // entries on it, more than kMaxJournalCalls calls).
+  std::optional<Bytes> journal_entry();
+  // The place journal_entry()'s entry takes after its checkpoint (its key, js/storage/keys.js).
+  std::int64_t journal_seq() const { return journal_seq_; }
+  void stored();
+  // On an engine just restored, the stored entries after its record, in order, one call each:
+  // kRecordCorrupt when the entry is damaged, follows another checkpoint, is not the next one
+  // (a gap or a duplicate), or does not replay to the state it recorded; kRecordUserMismatch for
+  // another user's. An entry refused before its calls run changes nothing; one whose replay does
+  // not end at its recorded state leaves the engine part-way (copying the engine to try it would
+  // cost the client module 1 KB gzip): the caller restores the record again and replays the
+  // entries before it. The events its calls raise again were told when they ran, so they are not
+  // raised twice.
+  Status replay_journal_entry(const Bytes& bytes);
   std::string audit_json();        // array of entries, oldest first
   std::string metrics_json() const;  // {"counters":{...},"kpis":{...},...}
   std::string conflicts_json() const;  // array of conflict records, oldest first
@@ -160,6 +188,15 @@ class Engine {
   };
 
   Result<ClockJudgement> observe(std::int64_t wall, std::int64_t mono);
+  Bytes record_document(std::int64_t generation);
+  // add_earnings without its journal bookkeeping; `claimed` the amount added.
+  Status claim_earnings(const std::string& amount_text, std::int64_t wall, std::int64_t mono, Units* claimed);
+  // Journal bookkeeping: a call that succeeded is logged, any other change needs a checkpoint.
+  void log_call(bool replayable, const JournalCall& call);
+  void close_journal();
+  // The state and the outbox's depth, in 32 bits: equal after an exact replay. The audit log is
+  // left out: a stored copy's audit may be trimmed (storage cleanup) under its journal.
+  std::uint32_t fingerprint() const;
   Status accrue(std::int64_t elapsed_ms, std::int64_t from, std::int64_t to);
   void refresh_from_outbox();
   // The row's rate decides what the server credits, so the client accrues at it too.
@@ -245,6 +282,22 @@ class Engine {
   bool sync_now_ = false;           // the network came back: sync at once
   bool invalid_response_ = false;   // the last answer was refused; its failure is that kind
   bool new_session_ = true;         // not stored: every load is a new page session
+
+  // The journal (not stored but as the record's generation and the entries themselves).
+  struct PendingWrite {
+    bool checkpoint = false;
+    std::size_t calls = 0;       // journal_calls_ it carries (the oldest ones)
+    std::uint32_t print = 0;     // fingerprint when it was taken
+    std::int64_t generation = 0;
+  };
+  JournalCalls journal_calls_;              // since the last stored write
+  std::int64_t journal_generation_ = 0;     // the stored checkpoint's; 0: none takes a journal
+  std::int64_t journal_seq_ = 0;            // the next entry's place after it
+  std::uint32_t journal_print_ = 0;         // fingerprint at the last stored write
+  bool journal_closed_ = false;             // a change since the checkpoint no entry replays
+  bool closed_since_snapshot_ = false;      // ... since the last checkpoint() was taken
+  bool replaying_ = false;
+  std::optional<PendingWrite> pending_write_;
 };
 
 }  // namespace earnings

@@ -39,6 +39,7 @@ std::int64_t checked_integer(const Node& object, const char* key) {
 }  // namespace
 
 Status Engine::import_legacy(const std::string& text, std::int64_t wall, std::int64_t mono) {
+  close_journal();
   if (state_.has_clock || !outbox_.empty()) {
     return Status(ErrorCode::kStateInvalid, "a legacy entry is imported into a new engine only");
   }

@@ -98,6 +98,9 @@ Result<StoredEntry> entry_from_document(const Node& item, const std::string& fie
     entry.pending_units = pending;
     entry.held_units = held;
   }
+  auto journal = size_member(item, "journalBytes", field + ".journalBytes", false, 0);
+  if (!journal.ok()) return journal.status();
+  entry.journal_bytes = journal.value();
   const Node audit = item.find("audit");
   if (audit.exists() && !audit.is_null()) {
     FieldReader read(audit, ErrorCode::kConfigInvalid);
@@ -121,7 +124,9 @@ Result<StoredRecord> stored_record_from_entry(const StoredEntry& entry, std::int
     const std::string rest = entry.key.substr(std::char_traits<char>::length(kQuarantineKeyPrefix));
     const std::size_t colon = rest.find(':');
     record.user_id = positive_integer_text(rest.substr(0, colon));
-    record.last_access_ms = colon == std::string::npos ? 0 : positive_integer_text(rest.substr(colon + 1));
+    // A copied journal entry's key goes on after the time (":journal:<seq>").
+    record.last_access_ms =
+        colon == std::string::npos ? 0 : positive_integer_text(rest.substr(colon + 1, rest.find(':', colon + 1) - colon - 1));
     record.quarantined = true;
     record.fully_synced = true;
     return record;
@@ -133,7 +138,10 @@ Result<StoredRecord> stored_record_from_entry(const StoredEntry& entry, std::int
   // A record key without a user id is protected when no user is active either (nothing says it is
   // not that user's).
   record.is_active = entry.live || record.user_id == active_user_id;
-  record.fully_synced = entry.readable && !entry.mining && entry.pending_units == 0 && entry.held_units == 0;
+  // Journal entries after a record hold earnings it does not: they go with it and keep it.
+  record.bytes = clamp_size(record.bytes + clamp_size(entry.journal_bytes));
+  record.fully_synced = entry.readable && !entry.mining && entry.pending_units == 0 && entry.held_units == 0 &&
+                        entry.journal_bytes == 0;
   record.last_access_ms = entry.readable ? entry.last_update_ms : 0;
   if (record.user_id != 0 && entry.serialized_bytes > 0) {
     record.audit_entries = entry.audit_entries;

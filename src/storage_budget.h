@@ -18,14 +18,17 @@
 // client's cleanup (js/storage-cleanup.js) only reads its store and carries the plan out: a key
 // says whose record or quarantined copy it is and, for a copy, when it was quarantined; a record
 // is fully synced when it was read and is neither mining (time not yet accrued is owed) nor owes
-// anything pending or held; its last access is its state's lastUpdate; it is the active user's
+// anything pending or held and has no tap journal entries after it (they hold earnings the record
+// does not; their bytes count as the record's, and only the record's checkpoint removes them);
+// its last access is its state's lastUpdate; it is the active user's
 // when its user is `activeUserId` or a session on the device holds it (`live`); its audit's share
 // of the stored bytes is the share the audit takes of the record serialized with and without it.
 //
 // JSON entry point (for the wasm binding), plan_storage_cleanup_json:
 //   in:  {"entries":[{"key":"teg:record:42","bytes":1234,"live":false,
 //                     "state":{"isActive","pending","heldForVerification","lastUpdate",...}|null,
-//                     "audit":{"entries":120,"serializedBytes":1500,"withoutAuditBytes":600}}],
+//                     "audit":{"entries":120,"serializedBytes":1500,"withoutAuditBytes":600},
+//                     "journalBytes":0}],
 //         "budgetBytes":1048576,"activeUserId":42|null,"now":1700000000000,
 //         "highWaterPermille":800,"activeAuditFloor":50,"expireAfterMs":2592000000}
 //        (a store's listing: live, state and audit are optional, and so are activeUserId and the
@@ -118,6 +121,7 @@ struct StoredEntry {
   std::int64_t audit_entries = 0;
   std::int64_t serialized_bytes = 0;     // the record serialized; 0: unknown
   std::int64_t without_audit_bytes = 0;  // the same with no audit entries
+  std::int64_t journal_bytes = 0;        // the user's tap journal entries after the record
 };
 
 // The record the plan decides on, by the rules above. kConfigInvalid for a key of neither form.

@@ -182,18 +182,35 @@ class EngineHandle {
 
   std::string take_events() { return engine_.take_events(); }
 
-  // A Uint8Array, or null on error (see _lastError).
-  emscripten::val serialize() {
+  // A Uint8Array, or null on error (see _lastError). `checkpoint`: Engine::checkpoint, the record
+  // as the next checkpoint of the tap journal.
+  emscripten::val serialize(bool checkpoint) {
     if (user_id_ == 0) {
       remember(not_initialised());
       return emscripten::val::null();
     }
-    const auto bytes = engine_.serialize();
+    const auto bytes = checkpoint ? engine_.checkpoint() : engine_.serialize();
     if (!bytes.ok()) {
       remember(bytes.status());
       return emscripten::val::null();
     }
     return to_uint8_array(bytes.value());
+  }
+
+  // A Uint8Array (empty: nothing to store), or null when a checkpoint is due instead.
+  emscripten::val journal_entry() {
+    if (user_id_ == 0) return emscripten::val::null();
+    const auto entry = engine_.journal_entry();
+    if (!entry) return emscripten::val::null();
+    return to_uint8_array(*entry);
+  }
+
+  double journal_seq() const { return static_cast<double>(engine_.journal_seq()); }
+  void stored() { engine_.stored(); }
+
+  Reply replay_journal(const std::string& bytes) {
+    if (user_id_ == 0) return failure(not_initialised());
+    return reply_of(engine_.replay_journal_entry(to_bytes(bytes)));
   }
 
   std::string audit() { return engine_.audit_json(); }
@@ -307,6 +324,10 @@ EMSCRIPTEN_BINDINGS(earnings_core) {
       .function("_reportCorruption", &EngineHandle::report_corruption)
       .function("_takeEvents", &EngineHandle::take_events)
       .function("_serialize", &EngineHandle::serialize)
+      .function("_journalEntry", &EngineHandle::journal_entry)
+      .function("_journalSeq", &EngineHandle::journal_seq)
+      .function("_stored", &EngineHandle::stored)
+      .function("_replayJournal", &EngineHandle::replay_journal)
       .function("_audit", &EngineHandle::audit)
       .function("_trimAudit", &EngineHandle::trim_audit)
       .function("_metrics", &EngineHandle::metrics)

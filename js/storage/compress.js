@@ -25,6 +25,14 @@ async function pipe(bytes, transform) {
 export function withCompression(inner, env = globalThis) {
   const { CompressionStream, DecompressionStream } = env;
   if (typeof CompressionStream !== 'function' || typeof DecompressionStream !== 'function') return inner;
+  const deflate = async (bytes) => {
+    const deflated = await pipe(bytes, new CompressionStream('deflate-raw'));
+    if (deflated.length + MARK.length >= bytes.length) return bytes;
+    const value = new Uint8Array(MARK.length + deflated.length);
+    value.set(MARK);
+    value.set(deflated, MARK.length);
+    return value;
+  };
   return {
     kind: inner.kind,
     durable: inner.durable,
@@ -39,16 +47,15 @@ export function withCompression(inner, env = globalThis) {
       }
     },
     async put(key, bytes) {
-      const deflated = await pipe(bytes, new CompressionStream('deflate-raw'));
-      if (deflated.length + MARK.length >= bytes.length) {
-        await inner.put(key, bytes);
-        return;
-      }
-      const value = new Uint8Array(MARK.length + deflated.length);
-      value.set(MARK);
-      value.set(deflated, MARK.length);
-      await inner.put(key, value);
+      await inner.put(key, await deflate(bytes));
     },
+    ...(inner.journal ? {
+      journal: true,
+      // A journal entry is a few hundred bytes: deflating it would cost a tap more than it saves.
+      append: (key, bytes) => inner.append(key, bytes),
+      checkpoint: async (key, bytes, journalPrefix) => inner.checkpoint(key, await deflate(bytes), journalPrefix),
+      readJournal: (prefix) => inner.readJournal(prefix),
+    } : {}),
     delete: (key) => inner.delete(key),
     list: (prefix) => inner.list(prefix),
     close: () => inner.close(),

@@ -1,5 +1,8 @@
 // IndexedDB record store: one object store, one value per key, each put its own transaction, so a
-// user's record (state and outbox serialized together by the core) is replaced atomically.
+// user's record (state and outbox serialized together by the core) is replaced atomically. It
+// keeps a tap journal (`journal`): append() stores one small entry, checkpoint() replaces the record
+// and removes the user's entries in one transaction, so a record and the entries it folded in
+// never both stand, and readJournal() reads a user's entries in key order in one transaction.
 // Connections die in the wild ("connection is closing" after eviction, a version change from
 // another tab, Safari backgrounding): a dead handle is dropped and the operation reopens once,
 // never reusing it.
@@ -29,6 +32,7 @@ export class IndexedDbStore {
   // REQUIRES: `factory` is an IDBFactory (window.indexedDB or fake-indexeddb's).
   constructor(factory, { dbName = DB_NAME, keyRange = globalThis.IDBKeyRange } = {}) {
     this.kind = 'indexeddb';
+    this.journal = true;
     this.keyRange = keyRange;
     this.durable = true;
     this.factory = factory;
@@ -131,9 +135,30 @@ export class IndexedDbStore {
     await this.run('readwrite', (store) => request(store.delete(key)));
   }
 
+  append(key, bytes) {
+    return this.put(key, bytes);
+  }
+
+  async checkpoint(key, bytes, journalPrefix) {
+    await this.run('readwrite', (store) => {
+      store.delete(this.range(journalPrefix));
+      return request(store.put(Uint8Array.from(bytes), key));
+    });
+  }
+
+  readJournal(prefix) {
+    const range = this.range(prefix);
+    return this.run('readonly', (store) => Promise.all([request(store.getAllKeys(range)), request(store.getAll(range))])
+      .then(([keys, values]) => keys.map((key, i) => ({ key, bytes: new Uint8Array(values[i]) }))));
+  }
+
+  // Keys sharing a prefix form the range [prefix, prefix + U+FFFF).
+  range(prefix) {
+    return this.keyRange.bound(prefix, `${prefix}\uffff`, false, true);
+  }
+
   async list(prefix) {
-    // Keys sharing a prefix form the range [prefix, prefix + U+FFFF).
-    const range = this.keyRange.bound(prefix, `${prefix}\uffff`, false, true);
+    const range = this.range(prefix);
     return this.run('readonly', (store) => new Promise((resolve, reject) => {
       const found = [];
       const req = store.openCursor(range);

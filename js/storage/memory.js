@@ -4,6 +4,8 @@ export class MemoryStore {
   constructor() {
     this.kind = 'memory';
     this.durable = false;
+    // The tap journal as IndexedDbStore keeps it (checkpoint() is one step here, so atomic).
+    this.journal = true;
     this.entries = new Map();
   }
 
@@ -18,6 +20,21 @@ export class MemoryStore {
 
   async delete(key) {
     this.entries.delete(key);
+  }
+
+  async append(key, bytes) {
+    this.entries.set(key, Uint8Array.from(bytes));
+  }
+
+  async checkpoint(key, bytes, journalPrefix) {
+    for (const stored of [...this.entries.keys()]) {
+      if (stored.startsWith(journalPrefix)) this.entries.delete(stored);
+    }
+    this.entries.set(key, Uint8Array.from(bytes));
+  }
+
+  async readJournal(prefix) {
+    return (await this.list(prefix)).map(({ key }) => ({ key, bytes: this.entries.get(key).slice() }));
   }
 
   async list(prefix) {

@@ -21,11 +21,22 @@ window.teg = {
       manager.on(type, (detail) => events.push({ type, code: detail?.code ?? detail?.error?.code ?? null }));
     }
     manager.on('catch-up', ({ claimedMs, confirmedMs, refusedMs }) => events.push({ type: 'catch-up', claimedMs, confirmedMs, refusedMs }));
+    manager.on('journal-quarantined', ({ code, replayed, quarantineKeys }) => events.push({ type: 'journal-quarantined', code, replayed, quarantineKeys }));
     return manager.initializeUser(userId);
   },
   storeKind: () => manager.storageKind,
   isLeader: (userId) => manager.isLeader(userId),
   mine: (userId, rate) => manager.setMining(userId, { active: true, rate }),
+  stopMining: (userId) => manager.setMining(userId, { active: false }),
+  // The tap journal's keys as IndexedDB holds them, and one entry damaged in place (a flipped
+  // byte), read and written with the raw API so no part of the package is involved.
+  journalKeys: (userId) => rawStore('readonly', (store) => store.getAllKeys(IDBKeyRange.bound(`teg:journal:${userId}:`, `teg:journal:${userId}:\uffff`))),
+  async damage(key) {
+    const value = await rawStore('readonly', (store) => store.get(key));
+    const bytes = new Uint8Array(value);
+    bytes[bytes.length - 1] ^= 0x5a;
+    await rawStore('readwrite', (store) => store.put(bytes, key));
+  },
   earn: (userId, amount) => manager.updateEarnings(userId, amount),
   async sync(userId) {
     const result = await manager.syncToDatabase(userId, true);
@@ -48,7 +59,8 @@ window.teg = {
     return times;
   },
   // bench/client-tap.js: updateEarnings until stored, `calls` in a row (ms each), then `burst`
-  // calls at once (ms until all resolved), then the parts of one write timed alone.
+  // calls at once (ms until all resolved), then the parts of a record write (a checkpoint) and of
+  // a tap's journal write timed alone.
   async tapTimes({ userId, calls, burst }) {
     const inRow = [];
     for (let call = 0; call < calls; call += 1) {
@@ -85,9 +97,42 @@ window.teg = {
       parts['IndexedDB put'].push(performance.now() - at);
     }
     await store.delete('teg:bench');
+    // What a tap stores instead (the tap journal): its entry, then one small put.
+    parts['journal entry (addEarnings + journalEntry)'] = [];
+    parts['IndexedDB put of the entry'] = [];
+    engine.checkpoint();
+    engine.stored();
+    let entry = null;
+    for (let run = 0; run < 50; run += 1) {
+      let at = performance.now();
+      engine.addEarnings('0.00000001', { wall: Date.now(), mono: Math.floor(performance.now()) });
+      entry = engine.journalEntry().bytes;
+      engine.stored();
+      parts['journal entry (addEarnings + journalEntry)'].push(performance.now() - at);
+      at = performance.now();
+      await store.append('teg:bench', entry);
+      parts['IndexedDB put of the entry'].push(performance.now() - at);
+    }
+    await store.delete('teg:bench');
     engine.dispose();
-    return { inRow, burstMs, burstWrites, parts, recordBytes: record.length, storedBytes: stored.length };
+    return { inRow, burstMs, burstWrites, parts, recordBytes: record.length, storedBytes: stored.length, entryBytes: entry.length };
   },
   dispose: () => manager.dispose(),
 };
+function rawStore(mode, body) {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open('ton-earnings-guard', 1);
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const request = body(db.transaction('records', mode).objectStore('records'));
+      request.onerror = () => reject(request.error);
+      request.onsuccess = () => {
+        db.close();
+        resolve(request.result);
+      };
+    };
+  });
+}
+
 window.tegReady = true;

@@ -147,6 +147,60 @@ test('a tab killed between an earning and its sync loses nothing: the next tab s
   await context.close();
 });
 
+// Page.crash kills the renderer with no unload, pagehide or pending task run; the CDP call itself
+// never answers, so the crash event is what is awaited.
+async function crash(context, page) {
+  const cdp = await context.newCDPSession(page);
+  const crashed = page.waitForEvent('crash');
+  cdp.send('Page.crash').catch(() => {});
+  await crashed;
+  await page.close().catch(() => {});
+}
+
+// Taps awaited one by one with mining off (each tap is exactly what the balance gains), then the
+// page crashes before any checkpoint: what is stored is the record and a journal entry per tap.
+async function tapThenCrash(context, userId, taps) {
+  const { page } = await openPage(context, { userId });
+  await page.evaluate((userId) => window.teg.stopMining(userId), userId);
+  const before = units((await page.evaluate((userId) => window.teg.state(userId), userId)).currentEarnings);
+  for (let tap = 0; tap < taps; tap += 1) await page.evaluate((userId) => window.teg.earn(userId, '0.00000001'), userId);
+  const keys = await page.evaluate((userId) => window.teg.journalKeys(userId), userId);
+  await crash(context, page);
+  return { before, keys };
+}
+
+test('taps stored as journal entries survive a renderer crash before any checkpoint, each restored and sent once', async () => {
+  const context = await browser.newContext();
+  const { before, keys } = await tapThenCrash(context, 111, 20);
+  assert.ok(keys.length >= 19, `a tap stores a journal entry, not the record (${keys.length} entries)`);
+  const { page, state } = await openPage(context, { userId: 111 });
+  assert.equal(units(state.currentEarnings) - before, 20n, 'every tap restored, none twice');
+  const synced = await page.evaluate(() => window.teg.sync(111));
+  const earned = server.sync.users.get(111).applied.filter((op) => op.type === 'earnings_update');
+  assert.equal(earned.reduce((sum, op) => sum + units(op.amount), 0n), 20n, 'and sent once');
+  assert.equal(server.sync.creditedUnits(111), units(synced.state.syncedTotal));
+  assert.deepEqual(await page.evaluate(() => window.teg.journalKeys(111)), [], 'the sync\'s checkpoint folded the entries in');
+  await context.close();
+});
+
+test('a damaged journal entry after a crash is refused and quarantined, the app is told, and the taps before it count once', async () => {
+  const context = await browser.newContext();
+  const { before, keys } = await tapThenCrash(context, 112, 6);
+  assert.ok(keys.length >= 5);
+  const { page: probe } = await openPage(context, { userId: 113 });
+  await probe.evaluate((key) => window.teg.damage(key), keys.at(-1));
+  await probe.close();
+  const { page, state } = await openPage(context, { userId: 112 });
+  assert.equal(units(state.currentEarnings) - before, 5n, 'the last tap\'s entry is refused; the five before it count once');
+  const told = (await page.evaluate(() => window.teg.events)).filter((event) => event.type === 'journal-quarantined');
+  assert.equal(told.length, 1);
+  assert.equal(told[0].code, 'RECORD_CORRUPT');
+  assert.equal(told[0].replayed, keys.length - 1);
+  assert.equal(told[0].quarantineKeys.length, 1, 'the refused entry is kept in quarantine');
+  assert.deepEqual(await page.evaluate(() => window.teg.journalKeys(112)), []);
+  await context.close();
+});
+
 test('the leader tab crashes: the follower takes over from the stored record, nothing lost, nothing twice', async () => {
   const context = await browser.newContext();
   const a = await openPage(context, { userId: 107 });

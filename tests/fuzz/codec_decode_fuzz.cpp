@@ -1,6 +1,7 @@
 // Any bytes handed to the record decoders must end in a whole document or a RECORD_* error:
 // never a crash, never a document that cannot be stored and read back the same, never JSON text
-// that does not parse.
+// that does not parse. The same bytes as a tap journal entry: a whole entry that writes back to
+// the same entry, or a RECORD_* error.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -8,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "codec.h"
+#include "journal.h"
 
 namespace {
 
@@ -48,12 +50,35 @@ void check_record(const earnings::Bytes& bytes) {
   }
 }
 
+// The owner the seed corpus's entries name (make_fuzz_corpus.cpp).
+constexpr std::int64_t kEntryUser = 42;
+
+void check_journal_entry(const earnings::Bytes& bytes) {
+  using earnings::ErrorCode;
+  const auto entry = earnings::decode_journal_entry(bytes, kEntryUser);
+  if (!entry.ok()) {
+    const ErrorCode code = entry.status().code();
+    require(code == ErrorCode::kRecordCorrupt || code == ErrorCode::kRecordVersion ||
+            code == ErrorCode::kRecordUserMismatch);
+    return;
+  }
+  require(entry.value().calls.size >= 1 && entry.value().calls.size <= earnings::kMaxJournalCalls);
+  const auto again = earnings::encode_journal_entry(entry.value(), entry.value().calls);
+  require(again.ok());
+  const auto back = earnings::decode_journal_entry(again.value(), kEntryUser);
+  require(back.ok() && back.value().seq == entry.value().seq && back.value().after == entry.value().after &&
+          back.value().calls.size == entry.value().calls.size);
+  require(earnings::encode_journal_entry(back.value(), back.value().calls).value() == again.value());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using earnings::ErrorCode;
   check_record(earnings::Bytes(data, data + size));
   check_record(sealed(data, size));
+  check_journal_entry(earnings::Bytes(data, data + size));
+  check_journal_entry(sealed(data, size));
 
   const auto legacy = earnings::decode_legacy_v1(std::string(reinterpret_cast<const char*>(data), size));
   if (legacy.ok()) {

@@ -1,5 +1,6 @@
 // Writes seed inputs for the fuzz targets into the folder named by argv[1]: encoded records of a
-// few shapes, legacy localStorage entries, and the JSON entry points' documented inputs.
+// few shapes, a tap journal entry, legacy localStorage entries, and the JSON entry points'
+// documented inputs.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -7,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "codec.h"
+#include "journal.h"
 
 namespace {
 
@@ -43,6 +45,18 @@ int main(int argc, char** argv) {
     const std::string path = folder + "/record-" + std::to_string(written++);
     if (!write_file(path, std::string(bytes.value().begin(), bytes.value().end()))) return 1;
   }
+  // A tap journal entry: a tick and an earning after checkpoint 3.
+  earnings::JournalEntry entry;
+  entry.user_id = 42;
+  entry.generation = 3;
+  entry.seq = 1;
+  entry.before = 0x12345678;
+  entry.after = 0x9abcdef0;
+  entry.calls.push({earnings::JournalCallKind::kTick, 1700000000000, 1000, true, 0});
+  entry.calls.push({earnings::JournalCallKind::kEarning, 1700000001000, 2000, false, 10000});
+  const auto journal = earnings::encode_journal_entry(entry, entry.calls);
+  if (!journal.ok()) return 1;
+  if (!write_file(folder + "/journal-" + std::to_string(written++), std::string(journal.value().begin(), journal.value().end()))) return 1;
   const std::vector<std::string> texts = {
       R"({"state":{"userId":42,"currentEarnings":0.1,"baseEarningRate":1.5,"lastUpdate":1700000000000,)"
       R"("startDate":1699990000000,"isActive":true,"syncStatus":"pending"},"pendingOperations":[)"

@@ -162,6 +162,17 @@ TEST_CASE("storage cleanup JSON entry point", "[storage_budget]") {
     CHECK(out["trimAudit"][0]["keepEntries"] == 0);
     CHECK(out["trimAudit"][0]["freedBytes"] == 300);
   }
+  SECTION("a synced record with tap journal entries after it is kept, and weighs them too") {
+    json listing = input;
+    listing["entries"][1]["journalBytes"] = 150;
+    // A copied journal entry in quarantine is read by its time like any quarantined copy.
+    listing["entries"].push_back({{"key", "teg:quarantine:1:" + std::to_string(kNow) + ":journal:000002"}, {"bytes", 80}});
+    json out = json::parse(plan_storage_cleanup_json(listing.dump()).value());
+    CHECK(out["evict"] == json::array({"teg:quarantine:3:5", "teg:quarantine:1:" + std::to_string(kNow) + ":journal:000002"}));
+    CHECK(out["usageBefore"] == 1210 + 150 + 80);
+    listing["entries"][1]["journalBytes"] = -1;
+    CHECK(plan_storage_cleanup_json(listing.dump()).status().message().find("entries[1].journalBytes") != std::string::npos);
+  }
   SECTION("bad fields are named") {
     json bad = input;
     bad["entries"][1]["bytes"] = -1;

@@ -11,7 +11,7 @@ import { IDBKeyRange } from 'fake-indexeddb';
 import { createDevice } from '../support/harness.js';
 import { toUnits } from '../support/fake-server.js';
 import { IndexedDbStore } from '../../../js/storage/indexeddb.js';
-import { recordKey, QUARANTINE_PREFIX } from '../../../js/storage/keys.js';
+import { journalPrefix, recordKey, QUARANTINE_PREFIX } from '../../../js/storage/keys.js';
 
 // Fixed seed: every run explores the same 100 cases (FC_SEED=n explores others).
 const RUNS = { numRuns: 100, seed: Number(process.env.FC_SEED ?? 20260124), includeErrorInReport: true };
@@ -292,6 +292,82 @@ test('Property 8: Local Storage Recovery - any damage to a stored record is dete
       const quarantined = await second.manager.recovery.listQuarantine(USER);
       assert.ok(quarantined.every((entry) => entry.key.startsWith(`${QUARANTINE_PREFIX}${USER}:`)));
       await second.manager.dispose();
+    },
+  ), RUNS);
+});
+
+// A user with earning time banked (mining off, so every tap is exactly what the balance gains) and
+// no network, so nothing but taps writes: each awaited tap is one journal entry.
+async function tapsWithoutCheckpoint(device, amounts) {
+  const tab = await device.openTab();
+  await tab.manager.initializeUser(USER);
+  await tab.manager.setMining(USER, { active: false, rate: RATE });
+  device.lifecycle.emit('offline');
+  await device.time.advance(8 * 3_600_000);
+  const before = units(tab.manager.state(USER).currentEarnings);
+  for (const amount of amounts) await tab.manager.updateEarnings(USER, amount);
+  return { tab, before };
+}
+
+async function storedJournal(device) {
+  const store = await IndexedDbStore.open(device.idb, { keyRange: IDBKeyRange });
+  try {
+    return await store.readJournal(journalPrefix(USER));
+  } finally {
+    store.close();
+  }
+}
+
+const tapAmount = fc.constantFrom('0.00000001', '0.0001', '0.25', '1.5');
+
+test('Property 8: taps stored as journal entries survive a tab kill before any checkpoint, each counted once', async () => {
+  await fc.assert(fc.asyncProperty(fc.array(tapAmount, { minLength: 1, maxLength: 12 }), async (amounts) => {
+    const device = await createDevice();
+    const { tab, before } = await tapsWithoutCheckpoint(device, amounts);
+    const sum = amounts.reduce((total, amount) => total + units(amount), 0n);
+    assert.equal((await storedJournal(device)).length, amounts.length, 'each tap stored one journal entry, no checkpoint');
+    tab.kill();
+    const next = await device.openTab();
+    const state = await next.manager.initializeUser(USER);
+    assert.equal(units(state.currentEarnings) - before, sum, 'every tap restored exactly once');
+    // Sent and credited once, too.
+    device.lifecycle.emit('online');
+    await drain(device, USER);
+    assert.equal(serverUnits(device, USER), units(next.manager.state(USER).currentEarnings));
+    assert.deepEqual(await storedJournal(device), [], 'the next checkpoint folded the entries in');
+    await next.manager.dispose();
+  }), RUNS);
+});
+
+test('Property 8: a damaged tap journal entry is detected, quarantined with the entries after it and told; the ones before count once', async () => {
+  await fc.assert(fc.asyncProperty(
+    fc.array(tapAmount, { minLength: 2, maxLength: 8 }), fc.nat(), fc.nat(), fc.integer({ min: 1, max: 255 }),
+    async (amounts, which, at, xor) => {
+      const device = await createDevice();
+      const { tab, before } = await tapsWithoutCheckpoint(device, amounts);
+      tab.kill();
+      const entries = await storedJournal(device);
+      const bad = which % entries.length;
+      const damaged = entries[bad].bytes.slice();
+      damaged[at % damaged.length] ^= xor;
+      const store = await IndexedDbStore.open(device.idb, { keyRange: IDBKeyRange });
+      await store.put(entries[bad].key, damaged);
+      store.close();
+
+      const next = await device.openTab();
+      const told = [];
+      next.manager.on('journal-quarantined', (event) => told.push(event));
+      const state = await next.manager.initializeUser(USER);
+      const counted = amounts.slice(0, bad).reduce((total, amount) => total + units(amount), 0n);
+      assert.equal(units(state.currentEarnings) - before, counted, 'the entries before the damaged one, once each');
+      assert.equal(told.length, 1);
+      assert.equal(told[0].code, 'RECORD_CORRUPT');
+      assert.equal(told[0].replayed, bad);
+      assert.equal(told[0].quarantineKeys.length, entries.length - bad, 'nothing after it is lost: every refused entry is kept');
+      const kept = await Promise.all(told[0].quarantineKeys.map((key) => next.manager.recovery.readQuarantine(key)));
+      assert.deepEqual(kept, [damaged, ...entries.slice(bad + 1).map((entry) => entry.bytes)]);
+      assert.deepEqual(await storedJournal(device), [], 'a checkpoint removed the refused entries at once');
+      await next.manager.dispose();
     },
   ), RUNS);
 });

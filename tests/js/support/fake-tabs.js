@@ -120,6 +120,7 @@ export function killable() {
       return {
         kind: inner.kind, durable: inner.durable,
         get: guard('get'), put: guard('put'), delete: guard('delete'), list: guard('list'), close: () => {},
+        ...(inner.journal ? { journal: true, append: guard('append'), checkpoint: guard('checkpoint'), readJournal: guard('readJournal') } : {}),
       };
     },
     fetch(inner) {
