@@ -31,10 +31,12 @@ export class RecordRestore {
     const { store } = this.owner;
     let bytes = null;
     let journal = [];
+    // The record and its journal entries in two read transactions run side by side (only this
+    // tab, which leads the user, writes them). Entries that cannot be read are as a record that
+    // cannot be: nothing may be stored over them.
+    const read = () => Promise.all([store.get(recordKey(userId)), store.journal ? store.readJournal(journalPrefix(userId)) : []]);
     try {
-      bytes = await store.get(recordKey(userId)).catch(() => store.get(recordKey(userId)));
-      // Entries that cannot be read are as a record that cannot be: nothing may be stored over them.
-      if (store.journal) journal = await store.readJournal(journalPrefix(userId)).catch(() => store.readJournal(journalPrefix(userId)));
+      [bytes, journal] = await read().catch(read);
     } catch (error) {
       // A record that exists but cannot be read must not be overwritten by a fresh one: this
       // session keeps its earnings in memory and on the server only.
