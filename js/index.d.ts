@@ -101,7 +101,18 @@ export interface Transport {
 /** Returns the Authorization header value for the user of a request, e.g. "tma <initData>" or "dev 42". */
 export type AuthProvider = (context: { userId?: number }) => string | null | Promise<string | null>;
 
-export function createFetchTransport(options: { endpoint: string; auth?: AuthProvider | null; fetch?: typeof fetch }): Transport;
+/**
+ * The default transport. A request not answered within `timeoutMs` (default REQUEST_TIMEOUT_MS,
+ * 35 s) is given up as one that got no answer (status 0: kept, retried with the same op ids).
+ */
+export function createFetchTransport(options: {
+  endpoint: string;
+  auth?: AuthProvider | null;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+  timers?: Pick<Timers, 'setTimeout' | 'clearTimeout'>;
+}): Transport;
+export const REQUEST_TIMEOUT_MS: number;
 /** `dev <userId>` of each request (or always `fixedUserId`); only for servers started with development identity. */
 export function devAuth(fixedUserId?: number): AuthProvider;
 export function telegramAuth(initData: string): AuthProvider;

@@ -16,7 +16,7 @@ export { EarningsManager } from './manager.js';
 export { ClientError, ClientErrorCode } from './client-errors.js';
 export * from './errors.js';
 export { loadCore } from './core.js';
-export { createFetchTransport, devAuth, telegramAuth } from './transport.js';
+export { createFetchTransport, devAuth, REQUEST_TIMEOUT_MS, telegramAuth } from './transport.js';
 export { readTelegram, userIdFromInitData } from './telegram.js';
 export { detectStore } from './storage/detect.js';
 export { IndexedDbStore } from './storage/indexeddb.js';

@@ -3,9 +3,17 @@
 // retryAfterMs }, with status 0 for a request that never got an HTTP answer, which the core treats
 // as retryable, `url` the address asked, so a misconfigured endpoint can be named, and
 // retryAfterMs the server's Retry-After (429, 503) or null.
+import { systemTimers } from './scheduler.js';
 
 // Browsers refuse keepalive bodies over 64 KiB in flight per page; stay clearly below.
 const KEEPALIVE_LIMIT_BYTES = 60 * 1024;
+// A request not answered within this long is given up as one that got no answer (status 0: the
+// ops stay queued and are resent with the same ids, so one the server did commit is answered
+// `duplicate`). A browser's fetch has no time limit of its own: an endpoint that accepts the
+// connection and never answers (a hung proxy) would hold the sync loop, and the status at
+// `connecting`, for as long as the page stays open. The sync server itself ends a request after
+// 30 s (REQUEST_TIMEOUT_MS), so its slow answers still come in time.
+export const REQUEST_TIMEOUT_MS = 35_000;
 // A Retry-After longer than this is read as this: a misconfigured proxy must not silence the
 // client's syncs for days.
 export const MAX_RETRY_AFTER_MS = 3_600_000;
@@ -27,8 +35,15 @@ export function telegramAuth(initData) {
   return () => `tma ${initData}`;
 }
 
-// `auth({ userId })` (sync or async) returns the Authorization header value, or null.
-export function createFetchTransport({ endpoint, auth = null, fetch = globalThis.fetch?.bind(globalThis) } = {}) {
+// `auth({ userId })` (sync or async) returns the Authorization header value, or null. `timers`
+// ({ setTimeout, clearTimeout }) time the requests out after `timeoutMs`.
+export function createFetchTransport({
+  endpoint,
+  auth = null,
+  fetch = globalThis.fetch?.bind(globalThis),
+  timeoutMs = REQUEST_TIMEOUT_MS,
+  timers = systemTimers,
+} = {}) {
   const base = String(endpoint ?? '').replace(/\/+$/, '');
 
   async function send(path, init, userId) {
@@ -36,21 +51,37 @@ export function createFetchTransport({ endpoint, auth = null, fetch = globalThis
     const authorization = auth ? await auth({ userId }) : null;
     if (authorization) headers.Authorization = authorization;
     const url = `${base}${path}`;
-    let response;
+    const abort = typeof AbortController === 'function' ? new AbortController() : null;
+    let timer;
+    // Resolves with null when the time is up; the fetch (and a body still arriving) is cancelled.
+    const expired = new Promise((resolve) => {
+      timer = timers.setTimeout(() => {
+        abort?.abort();
+        resolve(null);
+      }, timeoutMs);
+    });
+    const unanswered = { status: 0, text: '', url, error: `no answer within ${timeoutMs} ms` };
     try {
-      response = await fetch(url, { ...init, headers });
-    } catch (error) {
-      return { status: 0, text: '', url, error: error?.message ?? String(error) };
+      let response;
+      try {
+        response = await Promise.race([fetch(url, { ...init, headers, signal: abort?.signal }), expired]);
+      } catch (error) {
+        return { status: 0, text: '', url, error: error?.message ?? String(error) };
+      }
+      if (response === null) return unanswered;
+      let text;
+      try {
+        text = await Promise.race([response.text(), expired]);
+      } catch (error) {
+        // The server answered but the body was cut: whether it committed is unknown, so this is a
+        // network failure and the frozen ops are resent with the same ids.
+        return { status: 0, text: '', url, error: error?.message ?? String(error) };
+      }
+      if (text === null) return unanswered;
+      return { status: response.status, text, url, retryAfterMs: retryAfterMs(response.headers?.get?.('Retry-After') ?? null) };
+    } finally {
+      timers.clearTimeout(timer);
     }
-    let text = '';
-    try {
-      text = await response.text();
-    } catch (error) {
-      // The server answered but the body was cut: whether it committed is unknown, so this is a
-      // network failure and the frozen ops are resent with the same ids.
-      return { status: 0, text: '', url, error: error?.message ?? String(error) };
-    }
-    return { status: response.status, text, url, retryAfterMs: retryAfterMs(response.headers?.get?.('Retry-After') ?? null) };
   }
 
   return {

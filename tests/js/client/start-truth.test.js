@@ -90,6 +90,47 @@ test('a static host whose page fallback answers 200 with HTML for the sync paths
   await manager.dispose();
 });
 
+test('an endpoint that accepts and never answers: connecting at the start timeout, then unreachable with the endpoint named once a request times out; the sync asked meanwhile fails instead of hanging; nothing lost', async () => {
+  const device = await createDevice();
+  const never = new Promise(() => {});
+  device.fault = () => ({ kind: 'hold', during: () => never });
+  const { manager } = await device.openTab();
+  const events = collect(manager, ['unreachable', 'error']);
+  const starting = manager.initializeUser(15);
+  while (!device.server.log.some((request) => request.path === '/v1/state')) await new Promise((resolve) => setImmediate(resolve));
+  await device.time.advance(5_000);
+  const started = await starting;
+  assert.equal(started.syncStatus, 'connecting');
+  assert.deepEqual(events, []);
+  // No sync timer (the browser says offline): the one sync is the app's, sent at 5 s.
+  device.lifecycle.emit('offline');
+  await manager.setMining(15, { active: true, rate: RATE });
+  const syncing = manager.syncToDatabase(15, true);
+  while (!device.server.log.some((request) => request.path === '/v1/sync')) await new Promise((resolve) => setImmediate(resolve));
+  // At 35 s the start's request is given up: the sync sent after it is newer and tells the status.
+  await device.time.advance(30_000);
+  assert.equal(manager.state(15).syncStatus, 'connecting');
+  assert.deepEqual(events, []);
+  // At 40 s the sync's own request is given up: a failure, told with the endpoint.
+  await device.time.advance(5_000);
+  const failed = await syncing;
+  assert.equal(failed.status, 'failed');
+  assert.equal(failed.state.syncStatus, 'unreachable');
+  assert.equal(failed.state.rejectedTotal, '0.00000000');
+  assert.equal(units(failed.state.pending), 35_000n * 100n);
+  const told = events.find((event) => event.type === 'unreachable');
+  assert.equal(new URL(told.endpoint).pathname, '/v1/sync');
+  assert.equal(told.httpStatus, 0);
+  assert.match(told.message, /no answer within 35000 ms/);
+  assert.ok(events.some((event) => event.type === 'error' && event.source === 'sync' && event.httpStatus === 0));
+  device.fault = () => null;
+  const synced = await manager.syncToDatabase(15, true);
+  assert.equal(synced.status, 'synced');
+  assert.equal(units(synced.state.syncedTotal), device.server.creditedUnits(15));
+  assert.equal(units(synced.state.syncedTotal), 35_000n * 100n);
+  await manager.dispose();
+});
+
 function units(text) {
   return toUnits(text);
 }

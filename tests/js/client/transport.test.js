@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createFetchTransport, devAuth, telegramAuth } from '../../../js/transport.js';
 import { readTelegram, userIdFromInitData } from '../../../js/telegram.js';
 import { FakeServer } from '../support/fake-server.js';
+import { FakeTime } from '../support/fake-time.js';
 
 const request = {
   clientId: 'c-1',
@@ -86,4 +87,44 @@ test('Telegram: deactivated listeners are wired and removable', () => {
   off();
   assert.equal(fired, 1);
   assert.equal(listeners.has('deactivated'), false);
+});
+
+test('a request with no answer within the time limit is given up as status 0 and its fetch is cancelled; an answer in time leaves no timer behind', async () => {
+  const time = new FakeTime();
+  const timers = time.group();
+  const signals = [];
+  const hung = createFetchTransport({
+    endpoint: 'http://hung.example',
+    timeoutMs: 35_000,
+    timers,
+    fetch: (url, init) => {
+      signals.push(init.signal);
+      return new Promise(() => {});
+    },
+  });
+  const replies = [];
+  hung.sync(request).then((reply) => replies.push(reply));
+  await new Promise((resolve) => setImmediate(resolve));
+  await time.advance(34_999);
+  assert.deepEqual(replies, []);
+  assert.equal(signals[0].aborted, false);
+  await time.advance(1);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(replies, [{ status: 0, text: '', url: 'http://hung.example/v1/sync', error: 'no answer within 35000 ms' }]);
+  assert.equal(signals[0].aborted, true);
+
+  // Headers came, the body never finishes: the same.
+  const stalled = createFetchTransport({
+    endpoint: 'http://stalled.example', timeoutMs: 1_000, timers,
+    fetch: async () => ({ status: 200, headers: new Headers(), text: () => new Promise(() => {}) }),
+  });
+  const stalledReply = stalled.fetchState('c-1');
+  await new Promise((resolve) => setImmediate(resolve));
+  await time.advance(1_000);
+  assert.equal((await stalledReply).error, 'no answer within 1000 ms');
+
+  const server = new FakeServer({ now: () => 5000 });
+  const prompt = createFetchTransport({ endpoint: 'https://api.example', auth: devAuth(), timers, fetch: server.fetch });
+  assert.equal((await prompt.sync(request, { userId: 42 })).status, 200);
+  assert.equal(timers.pending(), 0, 'the answered request\'s timer is cleared');
 });

@@ -55,7 +55,8 @@ export async function createDevice({ seed = 1, fault = () => null, storeFor, eng
       const manager = await createEarningsManager({
         core,
         storage: life.store(inner),
-        transport: createFetchTransport({ endpoint: ENDPOINT, auth: devAuth(), fetch: life.fetch(server.fetch) }),
+        // Requests time out on the tab's virtual timers, like everything else it waits for.
+        transport: createFetchTransport({ endpoint: ENDPOINT, auth: devAuth(), fetch: life.fetch(server.fetch), timers }),
         clock: time.clock,
         timers,
         lifecycle,
