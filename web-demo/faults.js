@@ -149,7 +149,8 @@ function flipMiddleByte(bytes) {
   return copy;
 }
 
-// Storage faults over the client's record store (get/put/delete/list of bytes). `corrupt(key)`
+// Storage faults over the client's record store (get/put/delete/list of bytes, and the tap
+// journal's append/checkpoint). `corrupt(key)`
 // flips a byte of what is stored, as a bad flash sector or a torn write would. `fillQuota()` makes
 // the device full: a write that needs more room than has been freed since throws the store's quota
 // error, so only evicting something (other users' synced records) gets writes through again.
@@ -191,16 +192,25 @@ export class StorageFaults {
       get(target, property, receiver) {
         const value = Reflect.get(target, property, receiver);
         if (typeof value !== 'function') return value;
-        if (property === 'put') {
-          return async (key, bytes) => {
+        // Every write of bytes: a record (put), a tap journal entry (append), a checkpoint (the
+        // record, and the user's journal entries removed with it).
+        if (property === 'put' || property === 'append' || property === 'checkpoint') {
+          return async (key, bytes, journalPrefix) => {
             const needed = bytes.length - (faults.sizes.get(key) ?? 0);
             if (faults.full && needed > faults.freedBytes) {
               faults.counts.quotaErrors += 1;
               faults.emit('quota-exceeded', { key, needed });
               throw faults.quotaError();
             }
-            await value.call(target, key, bytes);
+            await value.call(target, key, bytes, journalPrefix);
             faults.sizes.set(key, bytes.length);
+            if (property === 'checkpoint') {
+              for (const [stored, size] of [...faults.sizes]) {
+                if (!stored.startsWith(journalPrefix)) continue;
+                faults.sizes.delete(stored);
+                if (faults.full) faults.freedBytes += size;
+              }
+            }
             if (faults.full) {
               faults.freedBytes -= needed;
               faults.emit('stored-while-full', { key });
