@@ -180,6 +180,14 @@ export interface SyncOp {
 export interface SyncRequest {
   clientId: string;
   ops: SyncOp[];
+  /** What this device asks of the user's mining lease (the client runtime adds it). */
+  lease?: 'hold' | 'take' | 'release';
+  /**
+   * The answer shape the client reads (2 today; the client runtime adds it). Absent: 1, whose
+   * answers never carry `refused` (an op partly counted on another device is answered
+   * `duplicate` with what was credited).
+   */
+  protocol?: number;
 }
 
 export type OpStatus = 'applied' | 'duplicate' | 'review' | 'rejected' | 'gap';
@@ -190,6 +198,8 @@ export interface OpResult {
   status: OpStatus;
   credited?: Amount;
   review?: Amount;
+  /** Protocol 2: the part another device of the user was already paid for (code COUNTED_ON_ANOTHER_DEVICE). */
+  refused?: Amount;
   code?: string;
   reason?: string;
   expectedSeq?: number;
@@ -208,10 +218,18 @@ export interface ServerState {
   syncStatus: SyncStatus;
 }
 
+/** The user's mining lease after a sync (or as GET /v1/state reads it): who holds it until when (server ms). */
+export interface MiningLeaseAnswer {
+  held: boolean;
+  clientId: string | null;
+  until: number | null;
+}
+
 export interface SyncResponse {
   results: OpResult[];
   state: ServerState;
   serverTime: number;
+  lease?: MiningLeaseAnswer;
 }
 
 export interface EngineEvent {

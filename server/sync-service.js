@@ -72,6 +72,28 @@ const failedOp = (result) => result.status === 'rejected' && result.code !== COU
 
 const FRESH = new Set(['applied', 'review', 'rejected']);
 
+// The sync protocol a request declares in `protocol` (checked by the core's request parser;
+// today's client sends js/sync-exchange.js's SYNC_PROTOCOL); absent, it is 1: clients from
+// before per-op `refused` (issue 12 part 7).
+const REFUSED_SINCE_PROTOCOL = 2;
+
+// The results in the shape a client of `protocol` reads; what is stored and counted is never
+// reshaped. Protocol 1 knows no per-op `refused`: an op partly counted on another device would
+// read there as credited + review short of its amount, a conflict. It is answered `duplicate` with
+// what was credited and queued, protocol 1's one answer that settles an op for less than its
+// amount without a conflict: that client's balance is the server's row, which holds the other
+// device's credit for the time, so nothing is lost or counted twice, and the time was indeed
+// counted already. An op wholly counted elsewhere stays `rejected` with its code, which protocol 1
+// reads as a rejection.
+function resultsFor(protocol, results) {
+  if (protocol >= REFUSED_SINCE_PROTOCOL) return results;
+  return results.map((result) =>
+    result.refused === undefined || result.status === 'rejected'
+      ? result
+      : { id: result.id, seq: result.seq, status: 'duplicate', credited: result.credited, review: result.review },
+  );
+}
+
 // How long a client refused by a per-user cap waits before trying again: a pending review waits
 // for an operator, and a client id slot for an operator too, so retrying sooner only adds load.
 const CAP_RETRY_AFTER_S = 300;
@@ -398,7 +420,7 @@ export function createSyncService({ db, core, config, metrics }) {
       if (result.status === 'rejected' || result.refused !== undefined) metrics.rejections.inc({ code: result.code ?? 'UNKNOWN' });
     }
     if (queued > 0) metrics.reviews.inc({ event: 'queued' }, queued);
-    return response;
+    return { ...response, results: resultsFor(body.protocol ?? 1, response.results) };
   }
 
   async function state(userId, clientId) {

@@ -2,8 +2,10 @@
 // refused to another client id as COUNTED_ON_ANOTHER_DEVICE (audited, never queued for review),
 // a claim beyond what the rate allows one device still goes to review, and the user's mining
 // lease is granted, renewed, lapses and is taken over by the server's clock, by one server
-// process at a time. Property 28 (two devices' random interleavings): bound, no review, every
-// refusal visible with its reason.
+// process at a time. A client of the first protocol (no `protocol` in its requests, before
+// per-op `refused`) is answered in a shape it reads without a conflict. Property 28 (two
+// devices' random interleavings, either protocol): bound, no review, every refusal visible with
+// its reason.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
@@ -15,6 +17,7 @@ import {
   START_MS,
   accrualOp,
   call,
+  clientCore,
   dev,
   formatUnits,
   ledger,
@@ -27,7 +30,11 @@ import {
 
 const LEASE_MS = 150_000;
 const fixture = serverFixture({ config: { miningLeaseMs: LEASE_MS } });
-const { sync, state } = fixture;
+const { state } = fixture;
+// A client of today's protocol declares it (`protocol` 2: it reads per-op `refused`); the first
+// protocol's clients declare nothing (oldSync).
+const sync = (userId, body) => fixture.sync(userId, { protocol: 2, ...body });
+const oldSync = (userId, body) => fixture.sync(userId, body);
 let nextUser = 70_000;
 const newUser = () => (nextUser += 1);
 
@@ -149,6 +156,115 @@ describe('time counted on another device', () => {
   });
 });
 
+// A client of the first protocol (before per-op `refused`: it sends no `protocol`) reads an op's
+// answer as applied (credited + review = the amount), review, rejected (all of it) or duplicate
+// (credited + review at most the amount); anything else is a conflict to it. The engine below
+// stands for it: its request is the core's own {clientId, ops}, as the first protocol's clients
+// sent it, and an answer without `refused` goes through the same checks in today's core as in
+// theirs (src/outbox.cpp reads `refused` only when it is there).
+describe('a client of the first protocol', () => {
+  const desk = async (userId, wall) => {
+    const core = await clientCore();
+    const engine = core.createEngine({ userId, clientId: 'desk', seed: 1 });
+    const read = await state(userId, 'desk');
+    engine.recoverFromServer(read.text, { wall, mono: 0 });
+    engine.setActive(true, { wall, mono: 0 });
+    return engine;
+  };
+
+  test('an op partly counted on another device is answered duplicate with what was credited: no conflict, the balance is the server\'s, nothing lost or counted twice', async () => {
+    const userId = newUser();
+    fixture.server.clock.set(START_MS);
+    const engine = await desk(userId, START_MS);
+    try {
+      // The phone was paid for the first two minutes; the desktop mined all four.
+      fixture.server.clock.set(START_MS + 2 * MINUTE);
+      await sync(userId, { clientId: 'phone', ops: [accrualOp('phone', 1, worth(2 * MINUTE), { to: START_MS + 2 * MINUTE })] });
+      fixture.server.clock.set(START_MS + 4 * MINUTE);
+      const now = { wall: START_MS + 4 * MINUTE, mono: 4 * MINUTE };
+      const request = engine.nextSyncRequest(now, { force: true });
+      assert.deepEqual(Object.keys(request).sort(), ['clientId', 'ops'], 'the request of a first-protocol client');
+      const [op] = request.ops;
+      assert.equal(op.amount, worth(4 * MINUTE));
+      const answer = await oldSync(userId, request);
+      assert.equal(answer.status, 200);
+      const [result] = answer.json.results;
+      assert.deepEqual(Object.keys(result).sort(), ['credited', 'id', 'review', 'seq', 'status']);
+      assert.equal(result.status, 'duplicate');
+      assert.equal(result.review, '0.00000000');
+      assert.ok(units(result.credited) > 0n && units(result.credited) < units(op.amount));
+
+      // The server keeps the truth: applied, the rest refused as counted on the phone, audited.
+      const [stored] = await fixture.database.db.query(
+        "SELECT status, credited::text, refused::text, code FROM sync_op_results WHERE user_id = $1 AND client_id = 'desk'",
+        [userId],
+      );
+      assert.deepEqual(stored, {
+        status: 'applied',
+        credited: result.credited,
+        refused: formatUnits(units(op.amount) - units(result.credited)),
+        code: 'COUNTED_ON_ANOTHER_DEVICE',
+      });
+      const audit = await refusalAudit(userId);
+      assert.equal(audit.length, 1);
+      assert.equal(audit[0].metadata.amount, stored.refused);
+      const money = await conserved(userId);
+      assert.equal(money.total_earned, formatUnits(units(worth(2 * MINUTE)) + units(result.credited)));
+      assert.equal(await pendingReviews(userId), 0);
+
+      const { events } = engine.applySyncResponse(answer.text, now);
+      assert.deepEqual(events.filter((event) => event.type === 'conflict'), [], 'no conflict');
+      const after = engine.state();
+      assert.equal(after.reviewFlag, false);
+      assert.deepEqual(engine.conflicts(), []);
+      assert.equal(after.syncedTotal, money.total_earned, 'the balance is the server\'s');
+      assert.equal(after.currentEarnings, money.total_earned, 'nothing left pending, nothing counted twice');
+      assert.equal(after.underReview, '0.00000000');
+
+      // Its answer lost, the client resends the op: the same answer, nothing written twice.
+      const again = await oldSync(userId, request);
+      assert.deepEqual(again.json.results, answer.json.results);
+      assert.equal((await refusalAudit(userId)).length, 1);
+      // A client of today's protocol resending it reads the refused part.
+      const today = await sync(userId, request);
+      assert.equal(today.json.results[0].refused, stored.refused);
+    } finally {
+      engine.dispose();
+    }
+  });
+
+  test('an op wholly counted on another device is rejected with its code, which the first protocol reads as a rejection', async () => {
+    const userId = newUser();
+    fixture.server.clock.set(START_MS);
+    const engine = await desk(userId, START_MS);
+    try {
+      fixture.server.clock.set(START_MS + MINUTE);
+      await sync(userId, { clientId: 'phone', ops: [accrualOp('phone', 1, worth(MINUTE))] });
+      const now = { wall: START_MS + MINUTE, mono: MINUTE };
+      const request = engine.nextSyncRequest(now, { force: true });
+      const answer = await oldSync(userId, request);
+      const [result] = answer.json.results;
+      assert.equal(result.status, 'rejected');
+      assert.equal(result.code, 'COUNTED_ON_ANOTHER_DEVICE');
+      const { events } = engine.applySyncResponse(answer.text, now);
+      assert.deepEqual(events.filter((event) => event.type === 'conflict'), []);
+      assert.equal(engine.state().rejectedTotal, request.ops[0].amount);
+      assert.equal(engine.state().currentEarnings, worth(MINUTE));
+    } finally {
+      engine.dispose();
+    }
+  });
+
+  test('a protocol that is not a positive integer is refused', async () => {
+    const userId = newUser();
+    for (const protocol of [0, -1, 1.5, '2', null]) {
+      const refused = await fixture.sync(userId, { clientId: 'desk', ops: [], protocol });
+      assert.equal(refused.status, 400, `protocol ${JSON.stringify(protocol)}`);
+      assert.equal(refused.json.error.code, 'REQUEST_INVALID');
+    }
+  });
+});
+
 describe('the mining lease', () => {
   const hold = (userId, clientId, lease, ops = []) => sync(userId, { clientId, ops, lease });
 
@@ -246,13 +362,31 @@ describe('the mining lease', () => {
 const interleaving = fc.array(
   fc.record({
     device: fc.constantFrom('phone', 'desk'),
+    // The protocol the syncing client speaks: 2 reads per-op `refused`, 1 predates it.
+    protocol: fc.constantFrom(1, 2),
     advanceMs: fc.integer({ min: 1, max: 5 * MINUTE }),
     lagMs: fc.integer({ min: 0, max: 2000 }),
   }),
   { minLength: 1, maxLength: 8 },
 );
 
-test('Property 28: two devices syncing in any interleaving: credited never exceeds rate x wall time, nothing reviewed, every refusal shown with its reason', async () => {
+// What a client of `protocol` reads as refused of `amount` in `result`, checking that the result
+// is one that protocol reads without a conflict (see 'a client of the first protocol').
+function refusedAsRead(protocol, result, amount) {
+  if (protocol >= 2) {
+    const refused = units(result.refused ?? '0');
+    if (refused > 0n) assert.equal(result.code, 'COUNTED_ON_ANOTHER_DEVICE');
+    return refused;
+  }
+  assert.equal(result.refused, undefined, 'the first protocol has no per-op refused');
+  const settled = units(result.credited) + units(result.review);
+  if (result.status === 'applied') assert.equal(settled, units(amount));
+  else if (result.status === 'duplicate') assert.ok(settled <= units(amount));
+  else assert.deepEqual([result.status, result.code], ['rejected', 'COUNTED_ON_ANOTHER_DEVICE']);
+  return units(amount) - settled;
+}
+
+test('Property 28: two devices syncing in any interleaving, in either protocol: credited never exceeds rate x wall time, nothing reviewed, every refusal shown with its reason, no answer a client reads as a conflict', async () => {
   await fc.assert(
     fc.asyncProperty(interleaving, async (steps) => {
       const userId = newUser();
@@ -264,7 +398,7 @@ test('Property 28: two devices syncing in any interleaving: credited never excee
       let claimed = 0n;
       let credited = 0n;
       let refused = 0n;
-      for (const { device, advanceMs, lagMs } of steps) {
+      for (const { device, protocol, advanceMs, lagMs } of steps) {
         now += advanceMs;
         fixture.server.clock.set(now);
         const to = Math.max(claimedTo[device], now - lagMs);
@@ -274,12 +408,11 @@ test('Property 28: two devices syncing in any interleaving: credited never excee
         seq[device] += 1;
         const op = accrualOp(device, seq[device], amount, { from: claimedTo[device], to });
         claimedTo[device] = to;
-        const answer = await sync(userId, { clientId: device, ops: [op] });
+        const answer = await fixture.sync(userId, { clientId: device, ops: [op], ...(protocol === 1 ? {} : { protocol }) });
         assert.equal(answer.status, 200);
         const [result] = answer.json.results;
         assert.equal(result.review, '0.00000000', 'honest two-device use queues nothing for review');
-        const refusedHere = units(result.refused ?? '0');
-        if (refusedHere > 0n) assert.equal(result.code, 'COUNTED_ON_ANOTHER_DEVICE');
+        const refusedHere = refusedAsRead(protocol, result, amount);
         assert.equal(units(result.credited) + refusedHere, units(amount), 'every claimed unit is credited or refused');
         claimed += units(amount);
         credited += units(result.credited);
