@@ -3,7 +3,7 @@
 // earnings decision is the package's; this file only wires it up and draws.
 import {
   browserLifecycle, createEarningsManager, createFetchTransport, detectStore, devAuth, loadCore,
-  ClientError, ClientErrorCode, recordKey,
+  ClientError, ClientErrorCode, IndexedDbStore, MemoryStore, recordKey,
 } from 'ton-earnings-guard';
 
 import { Sparkline } from './charts.js';
@@ -21,6 +21,8 @@ const DEMO_USERS = [
 const HOUR_MS = 3_600_000;
 const FEED_KEY = 'demo:happenings';
 const OFFLINE_KEY = 'demo:offline';
+// Whether the second device was open, so a reload opens it again.
+const SECOND_DEVICE_KEY = 'demo:second-device';
 const FEED_LIMIT = 60;
 // How far the server's measure of a clock jump may differ from the tick's and still be the same
 // jump: the server's measure includes the sync's round trip; distinct jumps differ by far more.
@@ -164,7 +166,7 @@ async function main() {
   for (const { kind, reason } of degraded) feed.add(`Storage ${kind} unavailable (${reason}); using ${store.kind}`, 'warn');
   if (!store.durable) showAlert('No durable storage in this browser: earnings live in memory until synced', 'bad');
 
-  const view = { userId, manager, lastSyncAt: null };
+  const view = { userId, manager, lastSyncAt: null, waiting: null };
   wireEvents(view, core, network, storage, clock);
   await manager.initializeUser(userId);
   view.initialized = true;
@@ -173,6 +175,7 @@ async function main() {
 
   wireControls(view, { network, storage, clock, lifecycle });
   wireAdmin();
+  const second = wireSecondDevice(view, { core, timeSource, telegram, lifecycle });
 
   // Clocks, countdowns and charts move once a second whatever the balance does.
   setInterval(() => {
@@ -192,9 +195,15 @@ async function main() {
     // The last state the page rendered (what the subscriber delivered): tests wait on this, not on
     // state(), so they see what the user sees.
     shown: () => view.state,
+    // The other device of the user holds the mining lease and this one waits: { clientId, until } or null.
+    waiting: () => view.waiting,
     syncNow: () => manager.syncToDatabase(userId, true),
     settled: () => manager.settled(),
+    // The second device of the same user (null until opened): the same verbs on its manager.
+    second: null,
   };
+  second.expose();
+  if (localStorage.getItem(SECOND_DEVICE_KEY) === 'open') await second.open();
   document.body.dataset.ready = 'true';
 }
 
@@ -375,10 +384,13 @@ function wireEvents(view, core, network, storage, clock) {
     feed.add(`${formatTon(event.amount)} TON refused by the server (${event.code}): ${event.reason ?? ''}`, 'bad');
   });
   manager.on('mining-elsewhere', (event) => {
+    view.waiting = { clientId: event.clientId, until: event.until };
+    queueMicrotask(() => renderState(view, manager.state(view.userId)));
     const until = new Date(event.until).toLocaleTimeString();
     feed.add(`Mining on your other device (${event.clientId}): this one paused, it takes over if that stops (lease until ${until}) or when you start mining here`, 'warn');
   });
   manager.on('mining-resumed', () => {
+    view.waiting = null;
     feed.add('Mining here again: the other device stopped', 'good');
   });
   manager.on('catch-up', (event) => {
@@ -417,8 +429,142 @@ function renderState(view, state) {
   status.dataset.status = state.syncStatus;
   const toggle = $('mining-toggle');
   toggle.disabled = false;
+  renderMining(state, view.waiting, $('mining-status'), toggle);
+}
+
+// What a device's card says about its mining: mining here, waiting while the user's other device
+// mines (the server's mining lease: `waiting`, from the mining-elsewhere event until
+// mining-resumed or the user's own start or stop), or not mining; and what its button does.
+function renderMining(state, waiting, line, toggle) {
+  const elsewhere = waiting !== null && waiting !== undefined && !state.isActive;
+  if (elsewhere) {
+    line.textContent = 'Mining on your other device: paused here, showing the balance the server counts. ' +
+      'It mines here again when that device stops, or when you press the button.';
+    line.dataset.tone = 'warn';
+  } else {
+    line.textContent = state.isActive ? 'Mining on this device' : 'Not mining';
+    line.dataset.tone = state.isActive ? 'good' : '';
+  }
   toggle.setAttribute('aria-pressed', String(state.isActive));
-  toggle.textContent = state.isActive ? 'Stop mining' : 'Start mining';
+  toggle.textContent = state.isActive ? 'Stop mining' : elsewhere ? 'Mine on this device instead' : 'Start mining';
+}
+
+// The same user's second device, in this page: a manager of its own with its own store (another
+// IndexedDB database, so another record and client id, as a phone has), its own leader among the
+// tabs (its lock and channel names apart from the first device's, so a second tab of this page
+// follows each device's leader instead of making this device a follower of the first), its own
+// connection to the same server, and the page's time source without the first device's clock
+// faults. Only the package's public API, as any app.
+function wireSecondDevice(view, { core, timeSource, telegram, lifecycle }) {
+  const { userId } = view;
+  const device = { manager: null, state: null, opening: null, waiting: null };
+  const expose = () => {
+    window.demo.second = device.manager && {
+      manager: device.manager,
+      state: () => device.manager.state(userId),
+      shown: () => device.state,
+      waiting: () => device.waiting,
+      syncNow: () => device.manager.syncToDatabase(userId, true),
+      settled: () => device.manager.settled(),
+    };
+  };
+  const say = (text, tone) => feed.add(`Second device: ${text}`, tone);
+
+  async function open() {
+    const store = await IndexedDbStore.open(indexedDB, { dbName: 'ton-earnings-guard-second-device' })
+      .catch(() => new MemoryStore());
+    const apart = (name) => `second-device:${name}`;
+    const tabs = navigator.locks && typeof BroadcastChannel === 'function'
+      ? {
+        locks: { request: (name, ...rest) => navigator.locks.request(apart(name), ...rest) },
+        openChannel: (name) => new BroadcastChannel(apart(name)),
+      }
+      : null;
+    const manager = await createEarningsManager({
+      storage: store,
+      transport: createFetchTransport({ endpoint: location.origin, auth: telegram ? telegram.authorization : devAuth() }),
+      clock: timeSource,
+      lifecycle,
+      telegram,
+      tabs,
+      core,
+      seed: (Number(params.get('seed') ?? 7) + 1) >>> 0,
+    });
+    manager.on('mining-elsewhere', (event) => {
+      device.waiting = { clientId: event.clientId, until: event.until };
+      say('paused: your user mines on the first device', 'warn');
+      queueMicrotask(() => render(manager.state(userId)));
+    });
+    manager.on('mining-resumed', () => {
+      device.waiting = null;
+      say('mining again: the first device stopped', 'good');
+    });
+    manager.on('rejected', (event) => say(`${formatTon(event.amount)} TON refused (${event.code})`, 'warn'));
+    manager.on('conflict', (event) => say(`conflict with the server (${event.kind ?? 'state'})`, 'warn'));
+    await manager.initializeUser(userId);
+    device.manager = manager;
+    manager.subscribe(userId, (state) => render(state));
+    render(manager.state(userId));
+    $('second-open').hidden = true;
+    $('second-body').hidden = false;
+    localStorage.setItem(SECOND_DEVICE_KEY, 'open');
+    expose();
+  }
+
+  function render(state) {
+    if (!state) return;
+    device.state = state;
+    $('second-balance').textContent = formatTon(state.currentEarnings);
+    renderMining(state, device.waiting, $('second-status'), $('second-toggle'));
+  }
+
+  $('second-open').addEventListener('click', async (event) => {
+    const button = event.currentTarget;
+    button.disabled = true;
+    try {
+      device.opening ??= open();
+      await device.opening;
+      say('opened for the same user: its own record and client id, the same server');
+    } catch (error) {
+      device.opening = null;
+      feed.add(`The second device could not start: ${describeError(error)}`, 'bad');
+    } finally {
+      button.disabled = false;
+    }
+  });
+  $('second-toggle').addEventListener('click', async (event) => {
+    const button = event.currentTarget;
+    button.disabled = true;
+    try {
+      const state = device.manager.state(userId);
+      const active = !state.isActive;
+      const rate = isZeroAmount(state.baseEarningRate) ? '1' : state.baseEarningRate;
+      device.waiting = null;
+      await device.manager.setMining(userId, { active, rate });
+      // Told at once, so the first device hears of it at its next sync.
+      await device.manager.syncToDatabase(userId, true);
+      say(active
+        ? "mining started here: it takes the user's mining lease (a first device that mines pauses at its next sync)"
+        : 'mining stopped: the lease is free for the first device');
+    } catch (error) {
+      feed.add(describeError(error), 'bad');
+    } finally {
+      button.disabled = false;
+    }
+  });
+  $('second-close').addEventListener('click', async () => {
+    localStorage.removeItem(SECOND_DEVICE_KEY);
+    await device.manager?.dispose();
+    device.manager = null;
+    device.opening = null;
+    device.state = null;
+    device.waiting = null;
+    $('second-body').hidden = true;
+    $('second-open').hidden = false;
+    expose();
+    say('closed (its record stays in its own storage)');
+  });
+  return { open: () => (device.opening ??= open()), expose };
 }
 
 function renderSyncDetails(view, clock) {
@@ -504,6 +650,7 @@ function wireControls(view, { network, storage, clock, lifecycle }) {
     // The rate is the server's for this user (recovered on first open); the demo never makes
     // one up unless the server could not be reached yet.
     const rate = isZeroAmount(state.baseEarningRate) ? '1' : state.baseEarningRate;
+    view.waiting = null;
     await manager.setMining(userId, { active, rate });
     feed.add(active ? `Mining started at ${formatTon(manager.state(userId).baseEarningRate)} TON/h` : 'Mining stopped');
   }));
