@@ -180,14 +180,13 @@ export interface SyncOp {
 export interface SyncRequest {
   clientId: string;
   ops: SyncOp[];
-  /** What this device asks of the user's mining lease (the client runtime adds it). */
-  lease?: 'hold' | 'take' | 'release';
   /**
-   * The answer shape the client reads (2 today; the client runtime adds it). Absent: 1, whose
-   * answers never carry `refused` (an op partly counted on another device is answered
-   * `duplicate` with what was credited).
+   * What this device asks of the user's mining lease (the client runtime adds it). It also tells
+   * the server the client reads per-op `refused`: a request without it is answered as clients
+   * from before the lease read it (no `refused`; an op partly counted on another device is
+   * answered `duplicate` with what was credited).
    */
-  protocol?: number;
+  lease?: 'hold' | 'take' | 'release';
 }
 
 export type OpStatus = 'applied' | 'duplicate' | 'review' | 'rejected' | 'gap';
@@ -198,7 +197,7 @@ export interface OpResult {
   status: OpStatus;
   credited?: Amount;
   review?: Amount;
-  /** Protocol 2: the part another device of the user was already paid for (code COUNTED_ON_ANOTHER_DEVICE). */
+  /** Answered to requests with `lease`: the part another device of the user was already paid for (code COUNTED_ON_ANOTHER_DEVICE). */
   refused?: Amount;
   code?: string;
   reason?: string;

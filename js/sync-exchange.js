@@ -14,11 +14,6 @@
 import { ClientError, ClientErrorCode } from './client-errors.js';
 import { contactAfterFailure, parseJson } from './server-recovery.js';
 
-// The sync protocol this client reads (docs/DESIGN.md, "Sync protocol"): 2 reads an op's
-// `refused` part and the mining lease. The server shapes its answers by it
-// (server/sync-service.js, REFUSED_SINCE_PROTOCOL).
-export const SYNC_PROTOCOL = 2;
-
 export class SyncExchange {
   constructor(owner) {
     this.owner = owner;
@@ -35,11 +30,12 @@ export class SyncExchange {
       // What this device asks of the user's mining lease rides on every sync; with no ops owed,
       // a sync is still sent when the lease needs one (a start or stop to tell, or waiting while
       // another device mines: the answer brings its balance and whether the lease lapsed).
-      // Every request declares the answer shape this client reads: a request without it is
-      // answered as the first protocol, which has no per-op `refused`.
+      // The `lease` member also tells the server this client reads per-op `refused`
+      // (server/sync-service.js, resultsFor); no member beyond those a server since the lease
+      // accepts, so a client upgraded before its server keeps syncing.
       const lease = session.lease.intent(session.engine.state().isActive);
-      if (next) return { ...next, lease, protocol: SYNC_PROTOCOL };
-      return session.lease.needsSync() ? { clientId: session.engine.clientId(), ops: [], lease, protocol: SYNC_PROTOCOL } : null;
+      if (next) return { ...next, lease };
+      return session.lease.needsSync() ? { clientId: session.engine.clientId(), ops: [], lease } : null;
     });
     if (!request) {
       // Nothing owed: still, a status is only true once the server answered this session.

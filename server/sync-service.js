@@ -72,26 +72,29 @@ const failedOp = (result) => result.status === 'rejected' && result.code !== COU
 
 const FRESH = new Set(['applied', 'review', 'rejected']);
 
-// The sync protocol a request declares in `protocol` (checked by the core's request parser;
-// today's client sends js/sync-exchange.js's SYNC_PROTOCOL); absent, it is 1: clients from
-// before per-op `refused` (issue 12 part 7).
-const REFUSED_SINCE_PROTOCOL = 2;
-
-// The results in the shape a client of `protocol` reads; what is stored and counted is never
-// reshaped. Protocol 1 knows no per-op `refused`: an op partly counted on another device would
-// read there as credited + review short of its amount, a conflict. It is answered `duplicate` with
-// what was credited and queued, protocol 1's one answer that settles an op for less than its
-// amount without a conflict: that client's balance is the server's row, which holds the other
-// device's credit for the time, so nothing is lost or counted twice, and the time was indeed
-// counted already. An op wholly counted elsewhere stays `rejected` with its code, which protocol 1
-// reads as a rejection.
-function resultsFor(protocol, results) {
-  if (protocol >= REFUSED_SINCE_PROTOCOL) return results;
-  return results.map((result) =>
-    result.refused === undefined || result.status === 'rejected'
-      ? result
-      : { id: result.id, seq: result.seq, status: 'duplicate', credited: result.credited, review: result.review },
-  );
+// The results in the shape the requesting client reads; what is stored and counted is never
+// reshaped. Whether it reads per-op `refused` is told by the request's `lease` member (checked by
+// the core's request parser): every client since the mining lease sends it on every sync and reads
+// `refused` (both came in one release), and clients before it send neither. A version member of its
+// own was dropped: a server from before it refuses unknown members, so a client upgraded before
+// its server would have had every op refused for good. A client without `lease` knows no per-op
+// `refused`: an op partly counted on another device would read there as credited + review short of
+// its amount, a conflict. It is answered `duplicate` with what was credited and queued, that
+// client's one answer that settles an op for less than its amount without a conflict: its balance
+// is the server's row, which holds the other device's credit for the time, so nothing is lost or
+// counted twice, and the time was indeed counted already. An op wholly counted elsewhere stays
+// `rejected` with its code, which that client reads as a rejection (without the `refused` member
+// it does not know).
+function resultsFor(readsRefused, results) {
+  if (readsRefused) return results;
+  return results.map((result) => {
+    if (result.refused === undefined) return result;
+    if (result.status === 'rejected') {
+      const { refused, ...rejected } = result;
+      return rejected;
+    }
+    return { id: result.id, seq: result.seq, status: 'duplicate', credited: result.credited, review: result.review };
+  });
 }
 
 // How long a client refused by a per-user cap waits before trying again: a pending review waits
@@ -420,7 +423,7 @@ export function createSyncService({ db, core, config, metrics }) {
       if (result.status === 'rejected' || result.refused !== undefined) metrics.rejections.inc({ code: result.code ?? 'UNKNOWN' });
     }
     if (queued > 0) metrics.reviews.inc({ event: 'queued' }, queued);
-    return { ...response, results: resultsFor(body.protocol ?? 1, response.results) };
+    return { ...response, results: resultsFor(body.lease !== undefined, response.results) };
   }
 
   async function state(userId, clientId) {

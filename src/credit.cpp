@@ -307,15 +307,9 @@ Status validate_credit_config(const CreditConfig& config) {
 Result<std::vector<SyncOp>> parse_sync_request(const Node& request, const CreditConfig& config) {
   if (!request.is_map()) return request_invalid("request must be an object");
   for (const Member& member : request.members()) {
-    if (member.key != "clientId" && member.key != "ops" && member.key != "lease" &&
-        member.key != "protocol") {
+    if (member.key != "clientId" && member.key != "ops" && member.key != "lease") {
       return request_invalid("request has an unknown member \"" + member.key.substr(0, 40) + "\"");
     }
-  }
-  // The answer shape the client reads (the server shapes the answer, credit.h); absent: 1.
-  const Node protocol = request.find("protocol");
-  if (protocol.exists() && !json_fields::safe_integer_value(protocol, "protocol", 1).ok()) {
-    return request_invalid("protocol must be a positive integer");
   }
   const Node client = request.find("clientId");
   const std::string client_id = client.text();

@@ -53,9 +53,7 @@
 //         "config":{"offlineCapMs":28800000,"toleranceMs":60000,"maxRatePerHour":"1000",
 //                   "maxBatch":100,"leaseMs":150000}}    (config and each of its members optional)
 //   the row may also hold "budgetSpentBy", "leaseClientId" (client ids or null) and "leaseUntil"
-//   (server ms or null); the request may hold "lease": "hold"|"take"|"release" and "protocol"
-//   (a positive integer: the answer shape the client reads, which the server applies to the
-//   results: server/sync-service.js; checked here, not used by the plan).
+//   (server ms or null); the request may hold "lease": "hold"|"take"|"release".
 //   out: {"results":[{"id","seq","status":"applied|duplicate|review|rejected|gap",
 //                     "credited":"..","review":"..","refused"?, "code"?,"reason"?,
 //                     "expectedSeq"?}],

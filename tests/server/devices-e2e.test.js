@@ -17,11 +17,25 @@ const fixture = databaseFixture();
 const MINUTE = 60_000;
 const LEASE_MS = 150_000;
 
+// What a server of the previous release (main at 7d6af1b) accepts in a sync request; its core's
+// parse_sync_request (src/credit.cpp) refuses any other member as REQUEST_INVALID, for good, so a
+// client upgraded before its server must send nothing else. Copied from that commit's parser:
+// the request's members, an op's members (parse_op's kKeys) and the lease intents.
+const PREVIOUS_RELEASE_REQUEST_MEMBERS = ['clientId', 'ops', 'lease'];
+const PREVIOUS_RELEASE_OP_MEMBERS = ['id', 'seq', 'type', 'amount', 'from', 'to', 'rate'];
+const PREVIOUS_RELEASE_LEASE_INTENTS = ['hold', 'take', 'release'];
+
 async function openDevice(time, server, name) {
+  // Every sync request the device sends, as sent.
+  const syncRequests = [];
+  const recordingFetch = (url, init) => {
+    if (new URL(url).pathname === '/v1/sync') syncRequests.push(JSON.parse(init.body));
+    return fetch(url, init);
+  };
   const manager = await createEarningsManager({
     core: await clientCore(),
     storage: new MemoryStore(),
-    transport: createFetchTransport({ endpoint: server.url, auth: devAuth() }),
+    transport: createFetchTransport({ endpoint: server.url, auth: devAuth(), fetch: recordingFetch }),
     clock: time.clock,
     timers: time.group(),
     lifecycle: { isOnline: () => true, on: () => () => {} },
@@ -33,10 +47,24 @@ async function openDevice(time, server, name) {
   for (const type of ['mining-elsewhere', 'mining-resumed', 'rejected', 'review-needed', 'conflict']) {
     manager.on(type, (event) => events.push({ type, ...event }));
   }
-  return { manager, events, of: (type) => events.filter((event) => event.type === type) };
+  return { manager, events, syncRequests, of: (type) => events.filter((event) => event.type === type) };
 }
 
-test('two devices of one user: the non-holder stops accruing, time counted twice is refused not reviewed, both show the server balance', async () => {
+// Each request holds only what the previous release's server accepts, and `lease`, which tells
+// this server the client reads per-op `refused` (server/sync-service.js, resultsFor).
+function assertPreviousReleaseAccepts(requests) {
+  for (const request of requests) {
+    const members = Object.keys(request);
+    assert.ok(members.every((member) => PREVIOUS_RELEASE_REQUEST_MEMBERS.includes(member)), JSON.stringify(members));
+    assert.ok(PREVIOUS_RELEASE_LEASE_INTENTS.includes(request.lease), `lease ${JSON.stringify(request.lease)}`);
+    for (const op of request.ops) {
+      const opMembers = Object.keys(op);
+      assert.ok(opMembers.every((member) => PREVIOUS_RELEASE_OP_MEMBERS.includes(member)), JSON.stringify(opMembers));
+    }
+  }
+}
+
+test('two devices of one user: the non-holder stops accruing, time counted twice is refused not reviewed, both show the server balance, every sync request one a server of the previous release accepts', async () => {
   const time = new FakeTime({ wall: START_MS });
   const server = await startTestServer(fixture.database.db, {
     clock: { now: () => time.clock.wall() },
@@ -102,6 +130,14 @@ test('two devices of one user: the non-holder stops accruing, time counted twice
     const resumedAt = units(desk.manager.state(userId).currentEarnings);
     await time.advance(MINUTE);
     assert.ok(units(desk.manager.state(userId).currentEarnings) > resumedAt, 'the desktop accrues again');
+
+    // Every request both devices sent (ops or none; take, hold and release) is one a server of the
+    // previous release accepts: a frontend may upgrade before its server.
+    const requests = [...desk.syncRequests, ...phone.syncRequests];
+    const intents = new Set(requests.map((request) => request.lease));
+    assert.deepEqual([...intents].sort(), ['hold', 'release', 'take'], 'each intent was sent');
+    assert.ok(requests.some((request) => request.ops.length > 0) && requests.some((request) => request.ops.length === 0));
+    assertPreviousReleaseAccepts(requests);
   } finally {
     await desk.manager.dispose();
     await phone.manager.dispose();

@@ -2,10 +2,10 @@
 // refused to another client id as COUNTED_ON_ANOTHER_DEVICE (audited, never queued for review),
 // a claim beyond what the rate allows one device still goes to review, and the user's mining
 // lease is granted, renewed, lapses and is taken over by the server's clock, by one server
-// process at a time. A client of the first protocol (no `protocol` in its requests, before
-// per-op `refused`) is answered in a shape it reads without a conflict. Property 28 (two
-// devices' random interleavings, either protocol): bound, no review, every refusal visible with
-// its reason.
+// process at a time. A client from before the lease (no `lease` in its requests, which it shares
+// with per-op `refused`) is answered in a shape it reads without a conflict. Property 28 (two
+// devices' random interleavings, clients of either kind): bound, no review, every refusal visible
+// with its reason.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
@@ -31,9 +31,9 @@ import {
 const LEASE_MS = 150_000;
 const fixture = serverFixture({ config: { miningLeaseMs: LEASE_MS } });
 const { state } = fixture;
-// A client of today's protocol declares it (`protocol` 2: it reads per-op `refused`); the first
-// protocol's clients declare nothing (oldSync).
-const sync = (userId, body) => fixture.sync(userId, { protocol: 2, ...body });
+// Today's client sends `lease` on every sync, which tells the server it reads per-op `refused`;
+// clients from before the lease send {clientId, ops} (oldSync).
+const sync = (userId, body) => fixture.sync(userId, { lease: 'hold', ...body });
 const oldSync = (userId, body) => fixture.sync(userId, body);
 let nextUser = 70_000;
 const newUser = () => (nextUser += 1);
@@ -156,13 +156,13 @@ describe('time counted on another device', () => {
   });
 });
 
-// A client of the first protocol (before per-op `refused`: it sends no `protocol`) reads an op's
+// A client from before the lease and per-op `refused` (it sends no `lease`) reads an op's
 // answer as applied (credited + review = the amount), review, rejected (all of it) or duplicate
 // (credited + review at most the amount); anything else is a conflict to it. The engine below
-// stands for it: its request is the core's own {clientId, ops}, as the first protocol's clients
-// sent it, and an answer without `refused` goes through the same checks in today's core as in
+// stands for it: its request is the core's own {clientId, ops}, as clients before the lease sent
+// it, and an answer without `refused` goes through the same checks in today's core as in
 // theirs (src/outbox.cpp reads `refused` only when it is there).
-describe('a client of the first protocol', () => {
+describe('a client from before the lease', () => {
   const desk = async (userId, wall) => {
     const core = await clientCore();
     const engine = core.createEngine({ userId, clientId: 'desk', seed: 1 });
@@ -183,7 +183,7 @@ describe('a client of the first protocol', () => {
       fixture.server.clock.set(START_MS + 4 * MINUTE);
       const now = { wall: START_MS + 4 * MINUTE, mono: 4 * MINUTE };
       const request = engine.nextSyncRequest(now, { force: true });
-      assert.deepEqual(Object.keys(request).sort(), ['clientId', 'ops'], 'the request of a first-protocol client');
+      assert.deepEqual(Object.keys(request).sort(), ['clientId', 'ops'], 'the request of a client from before the lease');
       const [op] = request.ops;
       assert.equal(op.amount, worth(4 * MINUTE));
       const answer = await oldSync(userId, request);
@@ -225,7 +225,7 @@ describe('a client of the first protocol', () => {
       const again = await oldSync(userId, request);
       assert.deepEqual(again.json.results, answer.json.results);
       assert.equal((await refusalAudit(userId)).length, 1);
-      // A client of today's protocol resending it reads the refused part.
+      // Today's client resending it (with `lease`) reads the refused part.
       const today = await sync(userId, request);
       assert.equal(today.json.results[0].refused, stored.refused);
     } finally {
@@ -233,7 +233,7 @@ describe('a client of the first protocol', () => {
     }
   });
 
-  test('an op wholly counted on another device is rejected with its code, which the first protocol reads as a rejection', async () => {
+  test('an op wholly counted on another device is rejected with its code, which a client from before the lease reads as a rejection', async () => {
     const userId = newUser();
     fixture.server.clock.set(START_MS);
     const engine = await desk(userId, START_MS);
@@ -246,6 +246,7 @@ describe('a client of the first protocol', () => {
       const [result] = answer.json.results;
       assert.equal(result.status, 'rejected');
       assert.equal(result.code, 'COUNTED_ON_ANOTHER_DEVICE');
+      assert.equal(result.refused, undefined, 'a member that client does not know');
       const { events } = engine.applySyncResponse(answer.text, now);
       assert.deepEqual(events.filter((event) => event.type === 'conflict'), []);
       assert.equal(engine.state().rejectedTotal, request.ops[0].amount);
@@ -255,14 +256,6 @@ describe('a client of the first protocol', () => {
     }
   });
 
-  test('a protocol that is not a positive integer is refused', async () => {
-    const userId = newUser();
-    for (const protocol of [0, -1, 1.5, '2', null]) {
-      const refused = await fixture.sync(userId, { clientId: 'desk', ops: [], protocol });
-      assert.equal(refused.status, 400, `protocol ${JSON.stringify(protocol)}`);
-      assert.equal(refused.json.error.code, 'REQUEST_INVALID');
-    }
-  });
 });
 
 describe('the mining lease', () => {
@@ -314,7 +307,7 @@ describe('the mining lease', () => {
     fixture.server.clock.set(START_MS);
     await state(userId, 'old');
     fixture.server.clock.advance(MINUTE);
-    const old = await sync(userId, { clientId: 'old', ops: [accrualOp('old', 1, worth(MINUTE))] });
+    const old = await oldSync(userId, { clientId: 'old', ops: [accrualOp('old', 1, worth(MINUTE))] });
     assert.equal(old.json.results[0].status, 'applied');
     assert.equal(old.json.lease.clientId, 'old');
     // A read-only sync of an old client (nothing new) neither takes nor gives up the lease.
@@ -362,23 +355,23 @@ describe('the mining lease', () => {
 const interleaving = fc.array(
   fc.record({
     device: fc.constantFrom('phone', 'desk'),
-    // The protocol the syncing client speaks: 2 reads per-op `refused`, 1 predates it.
-    protocol: fc.constantFrom(1, 2),
+    // Whether the syncing client is today's (sends `lease`, reads per-op `refused`) or predates both.
+    beforeLease: fc.boolean(),
     advanceMs: fc.integer({ min: 1, max: 5 * MINUTE }),
     lagMs: fc.integer({ min: 0, max: 2000 }),
   }),
   { minLength: 1, maxLength: 8 },
 );
 
-// What a client of `protocol` reads as refused of `amount` in `result`, checking that the result
-// is one that protocol reads without a conflict (see 'a client of the first protocol').
-function refusedAsRead(protocol, result, amount) {
-  if (protocol >= 2) {
+// What the client reads as refused of `amount` in `result`, checking that the result is one it
+// reads without a conflict (see 'a client from before the lease').
+function refusedAsRead(beforeLease, result, amount) {
+  if (!beforeLease) {
     const refused = units(result.refused ?? '0');
     if (refused > 0n) assert.equal(result.code, 'COUNTED_ON_ANOTHER_DEVICE');
     return refused;
   }
-  assert.equal(result.refused, undefined, 'the first protocol has no per-op refused');
+  assert.equal(result.refused, undefined, 'a client from before the lease reads no per-op refused');
   const settled = units(result.credited) + units(result.review);
   if (result.status === 'applied') assert.equal(settled, units(amount));
   else if (result.status === 'duplicate') assert.ok(settled <= units(amount));
@@ -386,7 +379,7 @@ function refusedAsRead(protocol, result, amount) {
   return units(amount) - settled;
 }
 
-test('Property 28: two devices syncing in any interleaving, in either protocol: credited never exceeds rate x wall time, nothing reviewed, every refusal shown with its reason, no answer a client reads as a conflict', async () => {
+test('Property 28: two devices syncing in any interleaving, clients from before the lease or of today: credited never exceeds rate x wall time, nothing reviewed, every refusal shown with its reason, no answer a client reads as a conflict', async () => {
   await fc.assert(
     fc.asyncProperty(interleaving, async (steps) => {
       const userId = newUser();
@@ -398,7 +391,7 @@ test('Property 28: two devices syncing in any interleaving, in either protocol: 
       let claimed = 0n;
       let credited = 0n;
       let refused = 0n;
-      for (const { device, protocol, advanceMs, lagMs } of steps) {
+      for (const { device, beforeLease, advanceMs, lagMs } of steps) {
         now += advanceMs;
         fixture.server.clock.set(now);
         const to = Math.max(claimedTo[device], now - lagMs);
@@ -408,11 +401,11 @@ test('Property 28: two devices syncing in any interleaving, in either protocol: 
         seq[device] += 1;
         const op = accrualOp(device, seq[device], amount, { from: claimedTo[device], to });
         claimedTo[device] = to;
-        const answer = await fixture.sync(userId, { clientId: device, ops: [op], ...(protocol === 1 ? {} : { protocol }) });
+        const answer = await (beforeLease ? oldSync : sync)(userId, { clientId: device, ops: [op] });
         assert.equal(answer.status, 200);
         const [result] = answer.json.results;
         assert.equal(result.review, '0.00000000', 'honest two-device use queues nothing for review');
-        const refusedHere = refusedAsRead(protocol, result, amount);
+        const refusedHere = refusedAsRead(beforeLease, result, amount);
         assert.equal(units(result.credited) + refusedHere, units(amount), 'every claimed unit is credited or refused');
         claimed += units(amount);
         credited += units(result.credited);

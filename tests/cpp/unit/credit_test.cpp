@@ -213,18 +213,6 @@ TEST_CASE("sync request validation", "[credit]") {
     }
     CHECK(code_of(too_many).message().find("more than the 100") != std::string::npos);
   }
-  SECTION("the protocol a client declares: a positive integer, or absent") {
-    json declared = request_with(valid_op_json());
-    declared["protocol"] = 2;
-    CHECK(parse_sync_request(declared, config).ok());
-    for (const json& bad : {json(0), json(-1), json(1.5), json("2"), json(nullptr), json(9007199254740992.0)}) {
-      declared["protocol"] = bad;
-      INFO("protocol = " << bad.dump());
-      const Status status = code_of(declared);
-      CHECK(status.code() == ErrorCode::kRequestInvalid);
-      CHECK(status.message().find("protocol") != std::string::npos);
-    }
-  }
 }
 
 TEST_CASE("review decisions", "[credit]") {
