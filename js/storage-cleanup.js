@@ -5,10 +5,12 @@
 //
 // Contract: nothing unsynced and nothing of the active user or of a live session is ever evicted;
 // a live session's audit is trimmed in its engine and stored by its own queue, a stored record's
-// audit is trimmed in a throwaway engine and written back only while no session owns it. An
-// evicted record takes its user's client id with it (that user starts afresh, not storage-lost).
+// audit is trimmed in a throwaway engine and written back only while no session owns it and no
+// tab leads its user (unlessLed), and only such a record is evicted. An evicted record takes its
+// user's client id with it (that user starts afresh, not storage-lost).
 // REQUIRES: `owner` is the EarningsManager (its store, clock, current core, sessions, track and
 // persist); the core is read at each use because a core restart replaces it.
+import { leaderLockName } from './tabs.js';
 import { clientKey, JOURNAL_PREFIX, RECORD_PREFIX, QUARANTINE_PREFIX, userIdOfJournalKey, userIdOfRecordKey } from './storage/keys.js';
 
 export class StorageCleanup {
@@ -49,11 +51,19 @@ export class StorageCleanup {
     });
     let freed = 0;
     for (const eviction of plan.evictions ?? []) {
-      await this.owner.store.delete(eviction.key);
-      // An evicted record was fully synced: its user starts afresh here, not as storage-lost.
       const evictedUser = userIdOfRecordKey(eviction.key);
-      if (evictedUser !== null) await this.owner.store.delete(clientKey(evictedUser));
-      freed += eviction.bytes;
+      if (evictedUser === null) {
+        await this.owner.store.delete(eviction.key);
+        freed += eviction.bytes;
+        continue;
+      }
+      // An evicted record was fully synced: its user starts afresh here, not as storage-lost.
+      const evicted = await this.unlessLed(evictedUser, async () => {
+        await this.owner.store.delete(eviction.key);
+        await this.owner.store.delete(clientKey(evictedUser));
+        return true;
+      });
+      if (evicted) freed += eviction.bytes;
     }
     // Step 3/4 of the plan: the planner only trims audit entries, never earnings or the outbox.
     for (const trim of plan.trimAudit ?? []) {
@@ -67,20 +77,40 @@ export class StorageCleanup {
         continue;
       }
       if (session) continue;  // another tab leads this user and owns its record
-      const engine = this.restoredCopy(trim.userId, await this.owner.store.get(trim.key));
-      try {
-        engine.trimAudit(trim.keepEntries);
-        const bytes = engine.serialize();
-        // A session started while the record was read now owns it: an older copy must not
-        // overwrite what it stores.
-        if (this.owner.sessions.has(trim.userId)) continue;
-        await this.owner.store.put(trim.key, bytes);
-        freed += trim.freedBytes;
-      } finally {
-        engine.dispose();
-      }
+      const trimmed = await this.unlessLed(trim.userId, async () => {
+        const engine = this.restoredCopy(trim.userId, await this.owner.store.get(trim.key));
+        try {
+          engine.trimAudit(trim.keepEntries);
+          const bytes = engine.serialize();
+          // A session started while the record was read now owns it: an older copy must not
+          // overwrite what it stores.
+          if (this.owner.sessions.has(trim.userId)) return false;
+          await this.owner.store.put(trim.key, bytes);
+          return true;
+        } finally {
+          engine.dispose();
+        }
+      });
+      if (trimmed) freed += trim.freedBytes;
     }
     return freed;
+  }
+
+  // Runs `work` (a read-and-rewrite or a delete of a stored record no session of this tab
+  // holds) only while no tab leads the record's user, and answers what it answered, or false
+  // when it did not run. The leading tab alone writes a user's record and tap journal (DESIGN.md
+  // "The tap journal"): a copy this tab read and rewrote could overwrite the leader's newer
+  // checkpoint, after which the leader's journal entries follow a generation that is not stored
+  // and are quarantined on the next restore (earnings not counted); a delete would orphan them.
+  // This tab's sessions say nothing of other tabs, so the work runs holding the user's leader
+  // lock, asked `ifAvailable` (never waits: a held lock means a tab leads, and the user is
+  // skipped). While it is held no tab can take the lead; one that opens meanwhile follows and
+  // leads when the work ends. Without Web Locks but with a channel another tab may lead unseen,
+  // so other users' records are left alone; without tab services this is the only tab.
+  async unlessLed(userId, work) {
+    const services = this.owner.tabRouting.services;
+    if (!services?.locks) return services?.openChannel ? false : work();
+    return services.locks.request(leaderLockName(userId), { ifAvailable: true }, (lock) => (lock ? work() : false));
   }
 
   // A throwaway engine holding `bytes`; the caller disposes it. The record's own client id
