@@ -6,12 +6,13 @@
 // Contract: nothing unsynced and nothing of the active user or of a live session is ever evicted;
 // a live session's audit is trimmed in its engine and stored by its own queue, a stored record's
 // audit is trimmed in a throwaway engine and written back only while no session owns it and no
-// tab leads its user (unlessLed), and only such a record is evicted. An evicted record takes its
+// tab leads its user (unlessLed) and it is still the bytes the plan was made from, and only such
+// a record is evicted, and only while it has no tap journal entry. An evicted record takes its
 // user's client id with it (that user starts afresh, not storage-lost).
 // REQUIRES: `owner` is the EarningsManager (its store, clock, current core, sessions, track and
 // persist); the core is read at each use because a core restart replaces it.
 import { leaderLockName } from './tabs.js';
-import { clientKey, JOURNAL_PREFIX, RECORD_PREFIX, QUARANTINE_PREFIX, userIdOfJournalKey, userIdOfRecordKey } from './storage/keys.js';
+import { clientKey, JOURNAL_PREFIX, journalPrefix, RECORD_PREFIX, QUARANTINE_PREFIX, userIdOfJournalKey, userIdOfRecordKey } from './storage/keys.js';
 
 export class StorageCleanup {
   constructor(owner) {
@@ -32,10 +33,13 @@ export class StorageCleanup {
       journalBytes.set(userId, (journalBytes.get(userId) ?? 0) + bytes);
     }
     const entries = [];
+    // The stored bytes each decision below is made from: it is carried out only on these.
+    const readBytes = new Map();
     for (const { key, bytes } of await this.owner.store.list(RECORD_PREFIX)) {
       const userId = userIdOfRecordKey(key);
       const live = userId !== null ? this.owner.sessions.get(userId)?.engine : null;
       const stored = live ? null : await this.owner.store.get(key).catch(() => null);
+      if (!live) readBytes.set(key, stored);
       entries.push({
         key,
         bytes,
@@ -59,6 +63,9 @@ export class StorageCleanup {
       }
       // An evicted record was fully synced: its user starts afresh here, not as storage-lost.
       const evicted = await this.unlessLed(evictedUser, async () => {
+        if (!(await this.storedAsRead(eviction.key, readBytes))) return false;
+        // A tab that led the user after the read may have left entries that follow this record.
+        if ((await this.owner.store.list(journalPrefix(evictedUser))).length > 0) return false;
         await this.owner.store.delete(eviction.key);
         await this.owner.store.delete(clientKey(evictedUser));
         return true;
@@ -78,7 +85,9 @@ export class StorageCleanup {
       }
       if (session) continue;  // another tab leads this user and owns its record
       const trimmed = await this.unlessLed(trim.userId, async () => {
-        const engine = this.restoredCopy(trim.userId, await this.owner.store.get(trim.key));
+        const stored = await this.storedAsRead(trim.key, readBytes);
+        if (!stored) return false;
+        const engine = this.restoredCopy(trim.userId, stored);
         try {
           engine.trimAudit(trim.keepEntries);
           const bytes = engine.serialize();
@@ -111,6 +120,17 @@ export class StorageCleanup {
     const services = this.owner.tabRouting.services;
     if (!services?.locks) return services?.openChannel ? false : work();
     return services.locks.request(leaderLockName(userId), { ifAvailable: true }, (lock) => (lock ? work() : false));
+  }
+
+  // The record at `key` if it is still the bytes the plan read, else null. Run holding the user's
+  // leader lock: a tab that led the user between the read and the lock (and has closed, or the
+  // lock would not be free) may have stored a newer checkpoint, which the plan did not weigh: an
+  // eviction would delete its unsynced earnings, and a trim is planned from the older audit.
+  async storedAsRead(key, readBytes) {
+    const read = readBytes.get(key);
+    const stored = await this.owner.store.get(key).catch(() => null);
+    if (!read || !stored || read.length !== stored.length) return null;
+    return read.every((byte, i) => byte === stored[i]) ? stored : null;
   }
 
   // A throwaway engine holding `bytes`; the caller disposes it. The record's own client id

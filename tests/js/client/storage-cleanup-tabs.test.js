@@ -1,19 +1,21 @@
 // The storage cleanup of a tab that does not lead a user never rewrites or deletes that user's
-// record: the leading tab alone writes it and its tap journal (DESIGN.md "The tap journal").
+// record: the leading tab alone writes it and its tap journal (DESIGN.md "The tap journal"); nor
+// does it act on a copy a leader changed, or added journal entries after, since it read it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IDBKeyRange } from 'fake-indexeddb';
 import { createDevice } from '../support/harness.js';
 import { IndexedDbStore } from '../../../js/storage/indexeddb.js';
 import { withCompression } from '../../../js/storage/compress.js';
-import { recordKey } from '../../../js/storage/keys.js';
+import { journalPrefix, recordKey } from '../../../js/storage/keys.js';
 import { createEarningsManager } from '../../../js/index.js';
 
 const RATE = '3.6';
 
-// A tab of `device` on its own store handle whose reads of `key` after the first run `between`
-// (once) before they answer: another tab's writes land after this tab read its copy and before it acts.
-async function tabReadingLate(device, key, between) {
+// A tab of `device` on its own store handle whose reads of `key` after the first `afterReads` run
+// `between` before they answer: another tab's writes land after this tab read its copy and before
+// it acts.
+async function tabReadingLate(device, key, between, { afterReads = 1 } = {}) {
   const inner = await IndexedDbStore.open(device.idb, { keyRange: IDBKeyRange });
   let reads = 0;
   const storage = new Proxy(inner, {
@@ -21,7 +23,7 @@ async function tabReadingLate(device, key, between) {
       if (name === 'get') {
         return async (asked) => {
           const bytes = await target.get(asked);
-          if (asked === key && ++reads > 1) await between();
+          if (asked === key && ++reads > afterReads) await between();
           return bytes;
         };
       }
@@ -82,4 +84,73 @@ test('a tab\'s storage cleanup never rewrites the record of a user another tab l
   assert.equal(next.manager.state(2).currentEarnings, expected, 'every earning of the leader is counted');
   await other.dispose();
   await next.manager.dispose();
+});
+
+const sameBytes = (a, b) => a.length === b.length && a.every((byte, i) => byte === b[i]);
+
+// User 2's record is fully synced, so a cleanup plans to evict it. After the cleanup read it and
+// before it asks for the user's leader lock, the tab leading user 2 runs `writes` and closes (so
+// the lock is free). Answers what that tab left stored and what the next tab to lead user 2
+// restores.
+async function cleanupRacingAClosingLeader(writes) {
+  const device = await createDevice();
+  const leader = await device.openTab();
+  await leader.manager.initializeUser(2);
+  await leader.manager.setMining(2, { active: true, rate: RATE });
+  await device.time.advance(2_000);
+  await leader.manager.syncToDatabase(2, true);
+  await leader.manager.setMining(2, { active: false });
+  await leader.manager.syncToDatabase(2, true);
+  await leader.manager.settled();
+  const records = withCompression(await IndexedDbStore.open(device.idb, { keyRange: IDBKeyRange }));
+  const synced = await records.get(recordKey(2));
+  assert.equal(device.core.decodeRecord(synced).state.pending, '0.00000000');
+  assert.deepEqual(await records.list(journalPrefix(2)), []);
+
+  let left = null;
+  const leaderWritesAndCloses = async () => {
+    if (left) return;
+    await writes(leader.manager);
+    await leader.manager.settled();
+    left = {
+      earnings: leader.manager.state(2).currentEarnings,
+      recordChanged: !sameBytes(await records.get(recordKey(2)), synced),
+      journalEntries: (await records.list(journalPrefix(2))).length,
+    };
+    leader.kill();
+  };
+  const other = await tabReadingLate(device, recordKey(2), leaderWritesAndCloses, { afterReads: 0 });
+  await other.initializeUser(1);  // leading user 1 runs a cleanup over a budget of one byte
+  await other.settled();
+  assert.ok(left, 'the cleanup read user 2\'s record');
+  assert.ok(await records.get(recordKey(2)), 'user 2\'s record is not evicted');
+
+  const next = await device.openTab();
+  const quarantined = [];
+  next.manager.on('journal-quarantined', (event) => quarantined.push(event));
+  await next.manager.initializeUser(2);
+  const restored = { quarantined, earnings: next.manager.state(2).currentEarnings };
+  await other.dispose();
+  await next.manager.dispose();
+  return { left, restored };
+}
+
+test('a tab\'s storage cleanup never evicts a record whose leading tab tapped (journal entries) and closed between the cleanup\'s read and its lock', async () => {
+  const { left, restored } = await cleanupRacingAClosingLeader(async (manager) => {
+    await manager.updateEarnings(2, '0.00003');
+  });
+  assert.deepEqual({ recordChanged: left.recordChanged, journalEntries: left.journalEntries }, { recordChanged: false, journalEntries: 1 });
+  assert.deepEqual(restored.quarantined, [], 'the journal entries still follow the stored record');
+  assert.equal(restored.earnings, left.earnings, 'the tap is counted');
+});
+
+test('a tab\'s storage cleanup never evicts a record whose leading tab stored a newer checkpoint and closed between the cleanup\'s read and its lock', async () => {
+  const { left, restored } = await cleanupRacingAClosingLeader(async (manager) => {
+    await manager.setMining(2, { active: true, rate: RATE });
+    await manager.updateEarnings(2, '0.00003');
+    await manager.setMining(2, { active: false });
+  });
+  assert.ok(left.recordChanged && left.journalEntries === 0, 'the tab left a newer checkpoint and no journal entry');
+  assert.deepEqual(restored.quarantined, []);
+  assert.equal(restored.earnings, left.earnings, 'the newer checkpoint\'s earnings are counted');
 });
