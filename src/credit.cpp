@@ -750,7 +750,7 @@ Result<PlanInput> read_plan_input(const std::string& text, PlanReads reads) {
   auto row = credit_row_from_document(row_field);
   if (!row.ok()) return row.status();
   input.row = std::move(row.value());
-  return std::move(input);  // Result(T) takes its value by copy unless told
+  return input;
 }
 
 }  // namespace
