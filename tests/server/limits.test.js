@@ -94,7 +94,9 @@ test('client ids per user: a new client past the cap is refused (429 TOO_MANY_CL
   await state(userId, 'c-a');
   fixture.server.clock.advance(60_000);
   for (const clientId of ['c-a', 'c-b']) {
-    const answer = await sync(userId, { clientId, ops: [accrualOp(clientId, 1, '0.00000100')] });
+    // Today's clients send `lease`; a pre-lease client would get c-b's partly refused op (its time
+    // already counted for c-a) as `duplicate`.
+    const answer = await sync(userId, { clientId, ops: [accrualOp(clientId, 1, '0.00000100')], lease: 'hold' });
     assert.equal(answer.json.results[0].status, 'applied', answer.text);
   }
   const before = await tableCounts(fixture.database.db);
@@ -107,7 +109,7 @@ test('client ids per user: a new client past the cap is refused (429 TOO_MANY_CL
   const gap = await sync(userId, { clientId: 'c-c', ops: [accrualOp('c-c', 5, '0.00000100')] });
   assert.equal(gap.json.results?.[0].status, 'gap', gap.text);
   fixture.server.clock.advance(60_000);
-  const known = await sync(userId, { clientId: 'c-a', ops: [accrualOp('c-a', 2, '0.00000100')] });
+  const known = await sync(userId, { clientId: 'c-a', ops: [accrualOp('c-a', 2, '0.00000100')], lease: 'hold' });
   assert.equal(known.json.results[0].status, 'applied');
 });
 
