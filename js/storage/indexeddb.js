@@ -82,7 +82,10 @@ export class IndexedDbStore {
     return opened;
   }
 
-  async run(mode, body) {
+  // `commit`: the body issues all its requests at once, so the transaction is told to commit
+  // with them instead of after their answers come back (one round trip to the browser's
+  // IndexedDB less per write; the tail of a tap's write).
+  async run(mode, body, { commit = false } = {}) {
     for (let attempt = 0; ; attempt += 1) {
       const opened = this.db();
       let db;
@@ -118,6 +121,7 @@ export class IndexedDbStore {
             reject(toStorageError(error));
           },
         );
+        if (commit) tx.commit?.();
       });
     }
   }
@@ -128,7 +132,7 @@ export class IndexedDbStore {
   }
 
   async put(key, bytes) {
-    await this.run('readwrite', (store) => request(store.put(Uint8Array.from(bytes), key)));
+    await this.run('readwrite', (store) => request(store.put(Uint8Array.from(bytes), key)), { commit: true });
   }
 
   async delete(key) {
@@ -143,7 +147,7 @@ export class IndexedDbStore {
     await this.run('readwrite', (store) => {
       store.delete(this.range(journalPrefix));
       return request(store.put(Uint8Array.from(bytes), key));
-    });
+    }, { commit: true });
   }
 
   readJournal(prefix) {

@@ -117,6 +117,31 @@ window.teg = {
     engine.dispose();
     return { inRow, burstMs, burstWrites, parts, recordBytes: record.length, storedBytes: stored.length, entryBytes: entry.length };
   },
+  // bench/client-tap.js's baseline: `calls` puts of a 77-byte value in a row, each its own
+  // transaction committed as the package commits its writes, in a database of its own; no package
+  // code runs.
+  async barePutTimes(calls) {
+    const db = await new Promise((resolve, reject) => {
+      const open = indexedDB.open('teg-bench-bare', 1);
+      open.onupgradeneeded = () => open.result.createObjectStore('values');
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error);
+    });
+    const times = [];
+    for (let call = 0; call < calls; call += 1) {
+      const started = performance.now();
+      await new Promise((resolve, reject) => {
+        const tx = db.transaction('values', 'readwrite');
+        tx.objectStore('values').put(new Uint8Array(77), call);
+        tx.commit();
+        tx.oncomplete = resolve;
+        tx.onabort = () => reject(tx.error);
+      });
+      times.push(performance.now() - started);
+    }
+    db.close();
+    return times;
+  },
   dispose: () => manager.dispose(),
 };
 function rawStore(mode, body) {
