@@ -14,16 +14,13 @@
 //                       fails, as a cancelled one does, and leaves an INVALID index behind (what
 //                       024 rebuilds): a transaction that holds the table open makes the build
 //                       wait after creating the index, and its statement_timeout cancels it
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import pg from 'pg';
 
 import { openDatabase } from '../server/db.js';
 import { migrate } from '../server/migrate.js';
+import { createDatabase, requirePostgres } from './support/postgres.js';
 
-const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const BASELINE_MS = 2000;
 const PREPARE = process.env.BENCH_PREPARE === '1';
@@ -42,23 +39,7 @@ ADD COLUMN IF NOT EXISTS retry_count INTEGER DEFAULT 0`,
   `CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_user_earnings_failing ON user_earnings (retry_count) WHERE sync_status = 'failed'`,
 ];
 
-if (!process.env.DATABASE_URL) {
-  const run = spawnSync('bash', [path.join(ROOT, 'scripts/pg-throwaway.sh'), process.execPath, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-  });
-  process.exit(run.status ?? 1);
-}
-
-async function createDatabase(name) {
-  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(process.env.DATABASE_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
+requirePostgres();
 
 // The app's table and rows, values spread by a hash so that the run is the same every time.
 async function buildLegacyTable(url) {

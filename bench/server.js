@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 import { freePort, startBalancer } from './balancer.js';
+import { createDatabase, requirePostgres } from './support/postgres.js';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
@@ -30,23 +31,7 @@ const PEAK_P99_MS = 100;
 const TOPOLOGY_PROCESSES = [1, 2, 4];
 const TOPOLOGY_USERS = 64;
 
-if (!process.env.DATABASE_URL) {
-  const run = spawnSync('bash', [path.join(ROOT, 'scripts/pg-throwaway.sh'), process.execPath, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-  });
-  process.exit(run.status ?? 1);
-}
-
-async function createDatabase(name) {
-  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(process.env.DATABASE_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
+requirePostgres();
 
 function pgbench(clients, { initialise = false } = {}) {
   const url = new URL(process.env.DATABASE_URL);

@@ -6,9 +6,6 @@
 //
 //   node bench/storage.js        (npm run bench:storage)
 //   BENCH_USERS=2000 BENCH_ROUNDS=10
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import pg from 'pg';
 import pino from 'pino';
@@ -16,18 +13,15 @@ import pino from 'pino';
 import { createServer } from '../server/app.js';
 import { loadServerCore } from '../server/core.js';
 import { openDatabase } from '../server/db.js';
+import { createDatabase, requirePostgres } from './support/postgres.js';
 
-const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const USERS = Number(process.env.BENCH_USERS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const CONCURRENCY = 32;
 const START_MS = Date.parse('2026-01-05T00:00:00Z');
 const ROUND_MS = 10 * 60_000;
 
-if (!process.env.DATABASE_URL) {
-  const run = spawnSync('bash', [path.join(ROOT, 'scripts/pg-throwaway.sh'), process.execPath, ...process.argv.slice(1)], { stdio: 'inherit' });
-  process.exit(run.status ?? 1);
-}
+requirePostgres();
 
 const TABLES = ['user_earnings', 'sync_client_sequences', 'sync_op_results', 'earnings_audit_log', 'earnings_review_queue', 'earnings_checkpoints'];
 
@@ -49,16 +43,9 @@ async function sizes(client) {
 }
 
 async function main() {
-  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await admin.connect();
-  await admin.query('DROP DATABASE IF EXISTS earnings_storage WITH (FORCE)');
-  await admin.query('CREATE DATABASE earnings_storage');
-  await admin.end();
-  const url = new URL(process.env.DATABASE_URL);
-  url.pathname = '/earnings_storage';
-
+  const url = await createDatabase('earnings_storage');
   let now = START_MS;
-  const db = await openDatabase({ databaseUrl: url.toString(), poolSize: 16 });
+  const db = await openDatabase({ databaseUrl: url, poolSize: 16 });
   const app = await createServer({
     db,
     core: await loadServerCore(),
@@ -68,7 +55,7 @@ async function main() {
     defaultRatePerHour: '1.00000000',
   });
   await app.listen(0, '127.0.0.1');
-  const client = new pg.Client({ connectionString: url.toString() });
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
 
   const users = Array.from({ length: USERS }, (_, i) => 8_000_000 + i);

@@ -5,23 +5,18 @@
 // DATABASE_URL is set.
 //
 //   node bench/upgrade-volume.js        BENCH_ROWS=1000000
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { openDatabase } from '../server/db.js';
 import { MIGRATIONS_DIR, migrate } from '../server/migrate.js';
+import { requirePostgres } from './support/postgres.js';
 
-const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const USERS = Math.max(1, Math.floor(ROWS / 10));
 
-if (!process.env.DATABASE_URL) {
-  const run = spawnSync('bash', [path.join(ROOT, 'scripts/pg-throwaway.sh'), process.execPath, ...process.argv.slice(1)], { stdio: 'inherit' });
-  process.exit(run.status ?? 1);
-}
+requirePostgres();
 
 // Seeding a million rows can outlast the server's statement timeout on a busy machine.
 const db = await openDatabase({ databaseUrl: process.env.DATABASE_URL, poolSize: 2, statementTimeoutMs: 600_000 });
