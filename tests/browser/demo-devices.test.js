@@ -3,51 +3,19 @@
 // record and client id. One mines, the other shows "Mining on your other device" with the same
 // balance, nothing goes to review, and the paused one mines again when the other stops. Time is
 // manual on both sides, as in demo.test.js. Screenshots go to test-results/demo/.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-import pino from 'pino';
+import { DEMO_SHOTS as SHOTS, demoServerAndChromium, waitForText } from './demo-support.js';
 
-import { createServer } from '../../server/app.js';
-import { demoServerOptions } from '../../web-demo/launch.js';
-import { launchChromium } from '../js/support/chromium.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SHOTS = path.join(ROOT, 'test-results', 'demo');
 const START_WALL = Date.UTC(2026, 0, 15, 9, 0, 0);
 const MINUTE = 60_000;
 const USER = 1001;
 
-let server;
-let browser;
-let dataDir;
 let serverWall = START_WALL;
-
-before(async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-devices-pglite-'));
-  server = await createServer({
-    ...demoServerOptions({}),
-    port: 0,
-    host: '127.0.0.1',
-    dataDir,
-    devIdentity: true,
-    adminToken: 'demo-devices-admin-token-0123456789',
-    now: () => serverWall,
-    logger: pino({ level: 'error' }),
-  });
-  await server.listen();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+const demo = demoServerAndChromium({
+  dataDirPrefix: 'demo-devices-pglite-', now: () => serverWall, adminToken: 'demo-devices-admin-token-0123456789',
 });
 
 // Moves the server's clock and the page's (both devices share it) by `ms`. What the devices show
@@ -70,32 +38,20 @@ async function shownAt(page, total) {
 }
 const text = (page, testId) => page.textContent(`[data-testid="${testId}"]`);
 
-async function waitForText(page, testId, pattern) {
-  try {
-    await page.waitForFunction(
-      ([id, source]) => new RegExp(source).test(document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ''),
-      [testId, pattern.source],
-      { timeout: 10_000 },
-    );
-  } catch (error) {
-    throw new Error(`${testId} never matched ${pattern}; it shows: ${await text(page, testId)}`, { cause: error });
-  }
-}
-
 async function serverRow() {
-  const [row] = await server.db.query(
+  const [row] = await demo.server.db.query(
     'SELECT total_earned::text AS total, pending_review::text AS review FROM user_earnings WHERE user_id = $1',
     [USER],
   );
-  const [{ n }] = await server.db.query('SELECT COUNT(*)::int AS n FROM earnings_review_queue WHERE user_id = $1', [USER]);
+  const [{ n }] = await demo.server.db.query('SELECT COUNT(*)::int AS n FROM earnings_review_queue WHERE user_id = $1', [USER]);
   return { ...row, reviewItems: n };
 }
 
 test('two devices of one user: one mines, the other shows "Mining on your other device" with the same balance; nothing is reviewed; the paused one mines when the other stops', async () => {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const context = await demo.browser.newContext({ viewport: { width: 1100, height: 900 } });
   const page = await context.newPage();
   page.on('pageerror', (error) => process.stderr.write(`page error: ${error.message}\n`));
-  await page.goto(`${server.url}/?clock=manual&wall=${serverWall}&user=${USER}`);
+  await page.goto(`${demo.server.url}/?clock=manual&wall=${serverWall}&user=${USER}`);
   await page.waitForFunction(() => document.body.dataset.ready !== undefined);
   assert.equal(await page.evaluate(() => document.body.dataset.ready), 'true', await text(page, 'happenings'));
   await page.evaluate(() => window.demo.settled());

@@ -2,22 +2,13 @@
 // loopback. Time is manual on both sides: the page runs with ?clock=manual and the server with an
 // injected `now`, and the test moves both together, so every expected amount is exact.
 // Screenshots of each state go to test-results/demo/.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-import pino from 'pino';
-
-import { createServer } from '../../server/app.js';
 import { signInitData } from '../../server/auth.js';
-import { demoServerOptions } from '../../web-demo/launch.js';
-import { launchChromium } from '../js/support/chromium.js';
+import { DEMO_SHOTS as SHOTS, demoServerAndChromium, waitForText } from './demo-support.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SHOTS = path.join(ROOT, 'test-results', 'demo');
 const ADMIN_TOKEN = 'demo-test-admin-token-0123456789';
 const BOT_TOKEN = '123456789:AAdemo-test-bot-token_0123456789';
 // Beyond 32 bits, as real Telegram ids are.
@@ -26,47 +17,23 @@ const START_WALL = Date.UTC(2026, 0, 15, 9, 0, 0);
 const MINUTE = 60_000;
 const HOUR_MS = 60 * MINUTE;
 
-let server;
-let browser;
-let dataDir;
 let serverWall = START_WALL;
-
-before(async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-test-pglite-'));
-  server = await createServer({
-    ...demoServerOptions({}),
-    port: 0,
-    host: '127.0.0.1',
-    dataDir,
-    devIdentity: true,
-    adminToken: ADMIN_TOKEN,
-    botToken: BOT_TOKEN,
-    now: () => serverWall,
-    logger: pino({ level: 'error' }),
-  });
-  await server.listen();
-  browser = await launchChromium();
+const demo = demoServerAndChromium({
+  dataDirPrefix: 'demo-test-pglite-', now: () => serverWall, adminToken: ADMIN_TOKEN, botToken: BOT_TOKEN,
 });
 
 // Every test starts from an empty server, as every browser context starts from empty storage, so
 // each can use the demo's own users.
 beforeEach(async () => {
-  await server.db.query(
+  await demo.server.db.query(
     'TRUNCATE user_earnings, earnings_audit_log, sync_client_sequences, sync_op_results, earnings_review_queue',
   );
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function openDemo(context, userId) {
   const page = await context.newPage();
   page.on('pageerror', (error) => process.stderr.write(`page error: ${error.message}\n`));
-  await page.goto(`${server.url}/?clock=manual&wall=${serverWall}&user=${userId}`);
+  await page.goto(`${demo.server.url}/?clock=manual&wall=${serverWall}&user=${userId}`);
   await waitReady(page);
   return page;
 }
@@ -113,7 +80,7 @@ async function syncNow(page) {
 }
 
 async function serverTotal(userId) {
-  const rows = await server.db.query('SELECT total_earned::text AS total FROM user_earnings WHERE user_id = $1', [userId]);
+  const rows = await demo.server.db.query('SELECT total_earned::text AS total FROM user_earnings WHERE user_id = $1', [userId]);
   return rows.length === 0 ? null : rows[0].total;
 }
 
@@ -139,26 +106,13 @@ async function mineAcrossClockJump(page, userId, button, line) {
   assert.deepEqual(await clockJumpLines(page), [line]);
 }
 
-async function waitForText(page, testId, pattern) {
-  try {
-    await page.waitForFunction(
-      ([id, source]) => new RegExp(source).test(document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ''),
-      [testId, pattern.source],
-      { timeout: 10_000 },
-    );
-  } catch (error) {
-    const text = await page.textContent(`[data-testid="${testId}"]`);
-    throw new Error(`${testId} never matched ${pattern}; it shows: ${text}`, { cause: error });
-  }
-}
-
 async function shot(page, name) {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
 
 describe('demo page', () => {
   test('mining persists across a reload', async () => {
-    const context = await browser.newContext();
+    const context = await demo.browser.newContext();
     const page = await openDemo(context, 1001);
     await startMining(page);
     await advance(page, MINUTE);
@@ -180,7 +134,7 @@ describe('demo page', () => {
   });
 
   test('offline, then online with the first response lost: the server credits the earned amount exactly once', async () => {
-    const context = await browser.newContext();
+    const context = await demo.browser.newContext();
     const page = await openDemo(context, 1002);
     await startMining(page);
     await page.check('[data-testid="fault-offline"]');
@@ -211,7 +165,7 @@ describe('demo page', () => {
     assert.equal(state.currentEarnings, '0.16666666');
     assert.equal(state.syncedTotal, '0.16666666');
     // Conservation: what the per-op answers credited adds up to the row's total.
-    const [credited] = await server.db.query(
+    const [credited] = await demo.server.db.query(
       'SELECT sum(credited)::text AS sum FROM sync_op_results WHERE user_id = $1', [1002],
     );
     assert.equal(credited.sum, '0.16666666');
@@ -222,7 +176,7 @@ describe('demo page', () => {
   });
 
   test('flaky network: dropped requests fail with a retry countdown; latency shows on the chart; nothing lost', async () => {
-    const context = await browser.newContext();
+    const context = await demo.browser.newContext();
     const page = await openDemo(context, 1001);
     await startMining(page);
     await page.selectOption('[data-testid="fault-drop-requests"]', '1');
@@ -249,7 +203,7 @@ describe('demo page', () => {
   });
 
   test('a corrupted local record is detected, quarantined, recovered from the server and shown', async () => {
-    const context = await browser.newContext();
+    const context = await demo.browser.newContext();
     const page = await openDemo(context, 1003);
     await startMining(page);
     await advance(page, 2 * MINUTE);
@@ -271,7 +225,7 @@ describe('demo page', () => {
   });
 
   test('two users on one device stay isolated, locally and on the server', async () => {
-    const context = await browser.newContext();
+    const context = await demo.browser.newContext();
     const page = await openDemo(context, 1001);
     await startMining(page);
     await advance(page, MINUTE);
@@ -298,7 +252,7 @@ describe('demo page', () => {
   });
 
   test('a wall-clock jump forward is flagged and not credited', async () => {
-    const context = await browser.newContext();
+    const context = await demo.browser.newContext();
     const page = await openDemo(context, 1003);
     await mineAcrossClockJump(page, 1003, 'clock-forward',
       'Clock jump detected: the device clock moved forward 60 min against real time; the jumped time is not credited; the server confirmed it at the next sync');
@@ -309,7 +263,7 @@ describe('demo page', () => {
     await context.close();
   });
   test('a wall clock moved back never takes earnings away or pays them twice', async () => {
-    const context = await browser.newContext();
+    const context = await demo.browser.newContext();
     const page = await openDemo(context, 1002);
     await mineAcrossClockJump(page, 1002, 'clock-back',
       'Clock jump detected: the device clock moved back 60 min against real time; the jumped time is not credited; the server confirmed it at the next sync');
@@ -317,7 +271,7 @@ describe('demo page', () => {
   });
 
   test('reloaded offline after the device clock moved an hour forward: Unconfirmed shows the claim beside the balance, and the server judges it once back', async () => {
-    const context = await browser.newContext();
+    const context = await demo.browser.newContext();
     const page = await openDemo(context, 1003);
     await startMining(page);
     await advance(page, MINUTE);
@@ -352,7 +306,7 @@ describe('demo page', () => {
   });
 
   test('beyond the offline cap the excess is queued for review; the operator approves it from the page', async () => {
-    const context = await browser.newContext();
+    const context = await demo.browser.newContext();
     const page = await openDemo(context, 1001);
     await startMining(page);
     await page.check('[data-testid="fault-offline"]');
@@ -378,13 +332,13 @@ describe('demo page', () => {
     await row.first().locator('button[data-action="approve"]').click();
     await waitForText(page, 'admin-message', /No reviews pending/);
     assert.equal(await serverTotal(1001), '9.00000000');
-    const [review] = await server.db.query('SELECT status, amount::text AS amount FROM earnings_review_queue');
+    const [review] = await demo.server.db.query('SELECT status, amount::text AS amount FROM earnings_review_queue');
     assert.deepEqual({ ...review }, { status: 'approved', amount: '1.00000000' });
     await context.close();
   });
 
   test('the review queue refuses a wrong admin token and says so', async () => {
-    const context = await browser.newContext();
+    const context = await demo.browser.newContext();
     const page = await openDemo(context, 1001);
     await page.fill('[data-testid="admin-token"]', 'not-the-token-at-all');
     await page.click('[data-testid="admin-load"]');
@@ -394,7 +348,7 @@ describe('demo page', () => {
   });
 
   test('a second tab of the same user follows the leader, and takes over when the leader closes', async () => {
-    const context = await browser.newContext();
+    const context = await demo.browser.newContext();
     const first = await openDemo(context, 1001);
     await waitForText(first, 'leader', /^leader/);
     const second = await openDemo(context, 1001);
@@ -416,7 +370,7 @@ describe('demo page', () => {
   });
 
   test('storage full: another user\'s synced record is evicted, the active user\'s record is kept', async () => {
-    const context = await browser.newContext();
+    const context = await demo.browser.newContext();
     const page = await openDemo(context, 1002);
     await startMining(page);
     await advance(page, MINUTE);
@@ -444,7 +398,7 @@ describe('demo page', () => {
 
   test('layout: readable on a phone and on a desktop, nothing wider than the screen', async () => {
     for (const [name, viewport] of [['phone', { width: 390, height: 844 }], ['desktop', { width: 1280, height: 900 }]]) {
-      const context = await browser.newContext({ viewport });
+      const context = await demo.browser.newContext({ viewport });
       const page = await openDemo(context, 1001);
       await startMining(page);
       await advance(page, MINUTE);
@@ -473,7 +427,7 @@ describe('demo page', () => {
       `,
     }));
     const launch = new URLSearchParams({ tgWebAppData: initData, tgWebAppVersion: '8.0', tgWebAppPlatform: 'android' });
-    await page.goto(`${server.url}/?clock=manual&wall=${serverWall}#${launch}`);
+    await page.goto(`${demo.server.url}/?clock=manual&wall=${serverWall}#${launch}`);
     return page;
   }
 
@@ -486,7 +440,7 @@ describe('demo page', () => {
   }
 
   test('inside Telegram: the user comes from signed initData, the server validates it and credits that user', async () => {
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const context = await demo.browser.newContext({ viewport: { width: 390, height: 844 } });
     const page = await openInTelegram(context, telegramInitData(BOT_TOKEN));
     await waitReady(page);
     assert.equal(await page.evaluate(() => window.demo.userId), TELEGRAM_USER_ID);
@@ -505,13 +459,13 @@ describe('demo page', () => {
   });
 
   test('a wrong endpoint (a static host answering 404) shows "server unreachable", names it, and loses nothing once fixed', async () => {
-    const context = await browser.newContext();
+    const context = await demo.browser.newContext();
     // What a proxy that is not routing yet, or a static host, answers for the sync API.
     await context.route('**/v1/**', (route) => route.fulfill({ status: 404, contentType: 'text/html', body: '<html><h1>404 Not Found</h1></html>' }));
     const page = await openDemo(context, 1002);
     await waitForText(page, 'sync-status', /server unreachable/);
     assert.equal(await page.getAttribute('[data-testid="sync-status"]', 'data-status'), 'unreachable');
-    await waitForText(page, 'happenings', new RegExp(`unreachable at ${server.url}/v1/state.*HTTP 404`));
+    await waitForText(page, 'happenings', new RegExp(`unreachable at ${demo.server.url}/v1/state.*HTTP 404`));
     await startMining(page);
     await advance(page, MINUTE);
     assert.equal((await syncNow(page)).status, 'failed');
@@ -534,7 +488,7 @@ describe('demo page', () => {
   });
 
   test('inside Telegram with initData signed by another bot: refused, nothing credited, the page says why', async () => {
-    const context = await browser.newContext();
+    const context = await demo.browser.newContext();
     const page = await openInTelegram(context, telegramInitData('987654321:AAsome-other-bot-token_98765432'));
     await waitReady(page);
     // Never a green "synced" for a user the server refused, from the first answer on.

@@ -6,7 +6,7 @@
 // held requests are released by the test, never by a timer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createDevice } from '../support/harness.js';
+import { createDevice, deviceThatMinedAndSynced } from '../support/harness.js';
 import { toUnits } from '../support/fake-server.js';
 
 const RATE = '3.60000000'; // 0.001 TON per second: exactly 100 units per ms
@@ -89,14 +89,8 @@ async function startTimedOut(device, manager, userId, control) {
 // A device that mined 10 s and synced, then was closed `closedMs` while its clock moved an hour
 // forward (the server's clock did not).
 async function reopenedAfterClockMoved(userId, closedMs) {
-  const device = await createDevice();
-  const first = await device.openTab();
-  await first.manager.initializeUser(userId);
-  await first.manager.setMining(userId, { active: true, rate: RATE });
-  await device.time.advance(10_000);
-  await first.manager.syncToDatabase(userId, true);
-  const balance = counted(first.manager.state(userId));
-  await first.manager.dispose();
+  const { device, closedState } = await deviceThatMinedAndSynced(userId, RATE);
+  const balance = counted(closedState);
   device.time.wallMs += closedMs + HOUR;
   const server = device.server.now;
   device.server.now = () => server() - HOUR;

@@ -2,7 +2,7 @@
 // client id taken from the restored engine, and the package entry's exports.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createDevice } from '../support/harness.js';
+import { createDevice, deviceThatMinedAndSynced } from '../support/harness.js';
 import * as entry from '../../../js/index.js';
 import { clientKey, recordKey } from '../../../js/storage/keys.js';
 import { SingleTimer } from '../../../js/scheduler.js';
@@ -74,13 +74,7 @@ test('the leader event: a tab that leads from the start says so, a follower says
 });
 
 test('after a restore the session uses the record\'s client id (from the engine), even when the stored client id says otherwise', async () => {
-  const device = await createDevice();
-  const first = await device.openTab({ withTabs: false });
-  await first.manager.initializeUser(USER);
-  await first.manager.setMining(USER, { active: true, rate: RATE });
-  await device.time.advance(10_000);
-  await first.manager.syncToDatabase(USER, true);
-  await first.manager.dispose();
+  const { device } = await deviceThatMinedAndSynced(USER, RATE, { withTabs: false });
   const [recordClientId] = device.server.user(USER).lastSeq.keys();
   // The separately stored client id is replaced; the record still carries the original one. The
   // core cannot decode records here, so only the restored engine can say which id the record has.

@@ -4,7 +4,7 @@
 // a device clock moved forward while the app was closed is judged by the server's clock.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createDevice, ENDPOINT } from '../support/harness.js';
+import { createDevice, deviceThatMinedAndSynced, ENDPOINT } from '../support/harness.js';
 import { toUnits } from '../support/fake-server.js';
 import { clientKey, recordKey } from '../../../js/storage/keys.js';
 
@@ -14,18 +14,6 @@ function collect(manager, types) {
   const seen = [];
   for (const type of types) manager.on(type, (event) => seen.push({ ...event, type }));
   return seen;
-}
-
-// A device that mined 10 s, synced, and closed: the next tab restores that record.
-async function deviceWithRecord(userId) {
-  const device = await createDevice();
-  const first = await device.openTab();
-  await first.manager.initializeUser(userId);
-  await first.manager.setMining(userId, { active: true, rate: RATE });
-  await device.time.advance(10_000);
-  await first.manager.syncToDatabase(userId, true);
-  await first.manager.dispose();
-  return device;
 }
 
 const ANSWERS = {
@@ -38,7 +26,7 @@ const ANSWERS = {
 for (const [name, { fault, status, httpStatus }] of Object.entries(ANSWERS)) {
   for (const restored of [false, true]) {
     test(`${name}, ${restored ? 'restored record' : 'new user'}: initializeUser says ${status}, never synced, and raises ${status}`, async () => {
-      const device = restored ? await deviceWithRecord(7) : await createDevice();
+      const device = restored ? (await deviceThatMinedAndSynced(7, RATE)).device : await createDevice();
       device.fault = () => fault;
       const { manager } = await device.openTab();
       const events = collect(manager, ['unreachable', 'unauthorized', 'refused', 'error']);
@@ -136,7 +124,7 @@ function units(text) {
 }
 
 test('a restored record says connecting, not synced, until the server answered, however late', async () => {
-  const device = await deviceWithRecord(8);
+  const { device } = await deviceThatMinedAndSynced(8, RATE);
   let release;
   const held = new Promise((resolve) => { release = resolve; });
   device.fault = (request) => (request.path === '/v1/state' ? { kind: 'hold', during: () => held } : null);
@@ -181,7 +169,7 @@ test('a permanent refusal by the sync server says refused and raises refused wit
 });
 
 test('a record deleted while the client id stays is storage-lost: rebuilt from the server under a new client id', async () => {
-  const device = await deviceWithRecord(10);
+  const { device } = await deviceThatMinedAndSynced(10, RATE);
   const credited = device.server.creditedUnits(10);
   assert.ok(credited > 0n);
   const { manager: cleaner } = await device.openTab();
@@ -211,7 +199,7 @@ test('a new user (no record, no client id) is not storage-lost', async () => {
 });
 
 test('a device clock moved forward while the app was closed is judged by the server: only the real closed time counts', async () => {
-  const device = await deviceWithRecord(12);
+  const { device } = await deviceThatMinedAndSynced(12, RATE);
   const { manager: before } = await device.openTab();
   await before.initializeUser(12);
   const balance = units(before.state(12).currentEarnings);

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 
 import { loadCore } from '../../../js/core.js';
+import { EngineStepPlayer } from '../support/engine-steps.js';
 
 const T0 = 1_700_000_000_000;
 const USER = 41;
@@ -28,13 +29,11 @@ const step = fc.oneof(
 // each stored write, the engine's own record right after it (what a restore must reproduce).
 function run(core, steps) {
   const create = () => core.createEngine({ userId: USER, clientId: 'c-jour', seed: 9, config: CONFIG });
-  let engine = create();
-  let wall = T0;
-  let mono = 1_000;
-  const now = () => ({ wall, mono });
+  const player = new EngineStepPlayer(create(), T0);
   const store = { record: null, entries: [] };
   const history = [];
   const write = (checkpoint) => {
+    const { engine } = player;
     const entry = checkpoint ? null : engine.journalEntry();
     if (entry === null) {
       store.record = engine.checkpoint();
@@ -48,46 +47,30 @@ function run(core, steps) {
     engine.stored();
     history.push({ entries: store.entries.length, record: store.record, entry: entry?.bytes ?? null, expected: engine.serialize() });
   };
-  engine.setRate('3600');
-  engine.setActive(true, now());
+  player.engine.setRate('3600');
+  player.engine.setActive(true, player.now());
   write(true);
   try {
     for (const s of steps) {
-      if (s.kind === 'tick' || s.kind === 'earn') {
-        wall += s.ms;
-        mono += s.ms;
-        if (s.kind === 'tick') engine.tick(now());
-        else {
-          try {
-            engine.addEarnings(s.amount, now());
-          } catch (error) {
-            if (error.code !== 'AMOUNT_EXCEEDS_BUDGET') throw error;
-          }
-        }
-      } else if (s.kind === 'write') {
+      if (player.play(s)) continue;
+      if (s.kind === 'write') {
         write(s.checkpoint);
-      } else if (s.kind === 'mining') {
-        engine.setActive(s.active, now());
-      } else if (s.kind === 'sync-fails') {
-        if (engine.nextSyncRequest(now(), { force: true })) engine.applySyncFailure({ status: s.status, body: '' }, now());
       } else if (s.kind === 'read') {
-        if (s.what === 'audit') engine.audit();
-        else engine.serialize();
+        if (s.what === 'audit') player.engine.audit();
+        else player.engine.serialize();
       } else {
         // The tab is killed: what the store holds is all that is left, and a new page goes on.
         const restored = create();
         restored.restore(store.record);
         for (const bytes of store.entries) restored.replayJournal(bytes);
-        engine.dispose();
-        engine = restored;
-        wall += s.ms;
-        mono = 1_000;
-        restored.tick(now());
+        player.engine.dispose();
+        player.reloaded(restored, s.ms);
+        restored.tick(player.now());
       }
     }
     write(false);
   } finally {
-    engine.dispose();
+    player.engine.dispose();
   }
   return { store, history, create };
 }

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 
 import { loadCore } from '../../../js/core.js';
+import { EngineStepPlayer } from '../support/engine-steps.js';
 
 const T0 = 1_700_000_000_000;
 const USER = 31;
@@ -16,7 +17,7 @@ const CONFIG = { maxRatePerHour: '100000', auditCapacity: 20 };
 
 const step = fc.oneof(
   fc.record({ kind: fc.constant('tick'), ms: fc.integer({ min: 0, max: 120_000 }) }),
-  fc.record({ kind: fc.constant('earn'), ms: fc.integer({ min: 0, max: 5_000 }) }),
+  fc.record({ kind: fc.constant('earn'), ms: fc.integer({ min: 0, max: 5_000 }), amount: fc.constant('0.00000001') }),
   fc.record({ kind: fc.constant('mining'), active: fc.boolean() }),
   fc.record({ kind: fc.constant('sync-fails'), status: fc.constantFrom(0, 404, 503) }),
   fc.record({ kind: fc.constant('reload'), ms: fc.integer({ min: 0, max: 60_000 }) }),
@@ -27,31 +28,19 @@ test('Property 22: a record written from the audit entries\' kept forms is byte 
   const create = () => core.createEngine({ userId: USER, clientId: 'c-rec', seed: 5, config: CONFIG });
   fc.assert(
     fc.property(fc.array(step, { minLength: 1, maxLength: 60 }), (steps) => {
-      let engine = create();
-      let wall = T0;
-      let mono = 1_000;
-      const now = () => ({ wall, mono });
-      engine.setRate('3600');
-      engine.setActive(true, now());
+      const player = new EngineStepPlayer(create(), T0);
+      player.engine.setRate('3600');
+      player.engine.setActive(true, player.now());
       try {
         for (const s of steps) {
-          if (s.kind === 'tick' || s.kind === 'earn') {
-            wall += s.ms;
-            mono += s.ms;
-            if (s.kind === 'tick') engine.tick(now());
-            else if (s.ms > 0) engine.addEarnings('0.00000001', now());
-          } else if (s.kind === 'mining') {
-            engine.setActive(s.active, now());
-          } else if (s.kind === 'sync-fails') {
-            if (engine.nextSyncRequest(now(), { force: true })) engine.applySyncFailure({ status: s.status, body: '' }, now());
-          } else {
-            const bytes = engine.serialize();
-            engine.dispose();
-            engine = create();
-            engine.restore(bytes);
-            wall += s.ms;
-            mono = 1_000;
+          if (!player.play(s)) {
+            const bytes = player.engine.serialize();
+            player.engine.dispose();
+            const restored = create();
+            restored.restore(bytes);
+            player.reloaded(restored, s.ms);
           }
+          const { engine } = player;
           const written = engine.serialize();
           const fresh = create();
           try {
@@ -63,7 +52,7 @@ test('Property 22: a record written from the audit entries\' kept forms is byte 
           }
         }
       } finally {
-        engine.dispose();
+        player.engine.dispose();
       }
     }),
     { numRuns: 150, seed: 2212 },

@@ -84,3 +84,17 @@ export async function createDevice({ seed = 1, fault = () => null, storeFor, eng
   };
   return device;
 }
+
+// A device on which one tab mined `userId` for 10 s at `rate`, synced it all and closed, so the
+// next tab restores a synced record. `closedState` is what that tab showed last.
+export async function deviceThatMinedAndSynced(userId, rate, tabOptions) {
+  const device = await createDevice();
+  const first = await device.openTab(tabOptions);
+  await first.manager.initializeUser(userId);
+  await first.manager.setMining(userId, { active: true, rate });
+  await device.time.advance(10_000);
+  await first.manager.syncToDatabase(userId, true);
+  const closedState = first.manager.state(userId);
+  await first.manager.dispose();
+  return { device, closedState };
+}
