@@ -14,8 +14,8 @@ const RATE = '3.6';
 
 // A tab of `device` on its own store handle whose reads of `key` after the first `afterReads` run
 // `between` before they answer: another tab's writes land after this tab read its copy and before
-// it acts.
-async function tabReadingLate(device, key, between, { afterReads = 1 } = {}) {
+// it acts. `core` is the tab's core (device.core unless a test watches it).
+async function tabReadingLate(device, key, between, { afterReads = 1, core = device.core } = {}) {
   const inner = await IndexedDbStore.open(device.idb, { keyRange: IDBKeyRange });
   let reads = 0;
   const storage = new Proxy(inner, {
@@ -32,7 +32,7 @@ async function tabReadingLate(device, key, between, { afterReads = 1 } = {}) {
     },
   });
   return createEarningsManager({
-    core: device.core, storage, transport: device.transport, clock: device.time.clock, timers: device.time.group(),
+    core, storage, transport: device.transport, clock: device.time.clock, timers: device.time.group(),
     lifecycle: device.lifecycle, telegram: null, tabs: device.browser.tab().services, seed: 7,
     randomBytes: device.randomBytes, storageBudgetBytes: 1, env: {},
   });
@@ -153,4 +153,62 @@ test('a tab\'s storage cleanup never evicts a record whose leading tab stored a 
   assert.ok(left.recordChanged && left.journalEntries === 0, 'the tab left a newer checkpoint and no journal entry');
   assert.deepEqual(restored.quarantined, []);
   assert.equal(restored.earnings, left.earnings, 'the newer checkpoint\'s earnings are counted');
+});
+
+test('a tab\'s storage cleanup never trims a record whose leading tab stored a newer checkpoint and closed between the cleanup\'s read and its lock', async () => {
+  const device = await createDevice();
+  const leader = await device.openTab();
+  await leader.manager.initializeUser(2);
+  await leader.manager.setMining(2, { active: true, rate: RATE });
+  for (let i = 0; i < 20; i += 1) {
+    await device.time.advance(1_000);
+    await leader.manager.updateEarnings(2, '0.00001');
+  }
+  await leader.manager.settled();
+  // Taps stored as journal entries keep user 2's record from eviction: the cleanup plans a trim.
+  const records = withCompression(await IndexedDbStore.open(device.idb, { keyRange: IDBKeyRange }));
+  assert.ok((await records.list(journalPrefix(2))).length > 0);
+  const read = await records.get(recordKey(2));
+
+  // After the cleanup read user 2's record, its leading tab taps, stores a newer checkpoint (with
+  // more audit entries than the plan weighed) and closes, so the user's leader lock is free.
+  let left = null;
+  const leaderWritesAndCloses = async () => {
+    if (left) return;
+    await leader.manager.updateEarnings(2, '0.00003');
+    await leader.manager.setMining(2, { active: false });
+    await leader.manager.settled();
+    left = { earnings: leader.manager.state(2).currentEarnings, record: await records.get(recordKey(2)) };
+    left.journalEntries = (await records.list(journalPrefix(2))).length;
+    leader.kill();
+  };
+  const plans = [];
+  const watched = new Proxy(device.core, {
+    get: (target, name) => {
+      if (name === 'planStorageCleanup') return (input) => { const plan = target.planStorageCleanup(input); plans.push(plan); return plan; };
+      const value = target[name];
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const other = await tabReadingLate(device, recordKey(2), leaderWritesAndCloses, { afterReads: 0, core: watched });
+  await other.initializeUser(1);  // leading user 1 runs a cleanup over a budget of one byte
+  await other.settled();
+  assert.ok(left, 'the cleanup read user 2\'s record');
+  assert.ok(!sameBytes(left.record, read) && left.journalEntries === 0, 'the tab left a newer checkpoint and no journal entry');
+  assert.ok(device.core.decodeRecord(left.record).audit.entries.length > device.core.decodeRecord(read).audit.entries.length);
+  assert.ok(plans.some((plan) => (plan.trimAudit ?? []).some((trim) => trim.userId === 2 && trim.key === recordKey(2))),
+    'the plan, made from the older record, trims user 2\'s audit');
+  assert.ok(plans.every((plan) => !(plan.evictions ?? []).some((eviction) => eviction.key === recordKey(2))));
+
+  // Under the lock the cleanup re-read a record other than the one it planned from: it wrote
+  // nothing, neither the older copy trimmed nor the newer one trimmed by the older plan.
+  assert.ok(sameBytes(await records.get(recordKey(2)), left.record), 'the stored record is the one the leader left');
+  const next = await device.openTab();
+  const quarantined = [];
+  next.manager.on('journal-quarantined', (event) => quarantined.push(event));
+  await next.manager.initializeUser(2);
+  assert.deepEqual(quarantined, []);
+  assert.equal(next.manager.state(2).currentEarnings, left.earnings, 'the newer checkpoint\'s earnings are counted');
+  await other.dispose();
+  await next.manager.dispose();
 });
