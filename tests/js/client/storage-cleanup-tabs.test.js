@@ -38,7 +38,9 @@ async function tabReadingLate(device, key, between, { afterReads = 1, core = dev
   });
 }
 
-test('a tab\'s storage cleanup never rewrites the record of a user another tab leads; once no tab leads it, it trims it', async () => {
+// A device whose tab leads user 2, mining and tapping for 20 s: a record with many audit entries
+// and the latest taps as journal entries after it.
+async function leaderThatTapped() {
   const device = await createDevice();
   const leader = await device.openTab();
   await leader.manager.initializeUser(2);
@@ -48,6 +50,11 @@ test('a tab\'s storage cleanup never rewrites the record of a user another tab l
     await leader.manager.updateEarnings(2, '0.00001');
   }
   await leader.manager.settled();
+  return { device, leader };
+}
+
+test('a tab\'s storage cleanup never rewrites the record of a user another tab leads; once no tab leads it, it trims it', async () => {
+  const { device, leader } = await leaderThatTapped();
   // The leader stores a checkpoint (a new journal generation) and then a tap as a journal entry
   // that follows it. If another tab's cleanup is reading user 2's record, it does so then.
   let leaderWrote = false;
@@ -156,15 +163,7 @@ test('a tab\'s storage cleanup never evicts a record whose leading tab stored a 
 });
 
 test('a tab\'s storage cleanup never trims a record whose leading tab stored a newer checkpoint and closed between the cleanup\'s read and its lock', async () => {
-  const device = await createDevice();
-  const leader = await device.openTab();
-  await leader.manager.initializeUser(2);
-  await leader.manager.setMining(2, { active: true, rate: RATE });
-  for (let i = 0; i < 20; i += 1) {
-    await device.time.advance(1_000);
-    await leader.manager.updateEarnings(2, '0.00001');
-  }
-  await leader.manager.settled();
+  const { device, leader } = await leaderThatTapped();
   // Taps stored as journal entries keep user 2's record from eviction: the cleanup plans a trim.
   const records = withCompression(await IndexedDbStore.open(device.idb, { keyRange: IDBKeyRange }));
   assert.ok((await records.list(journalPrefix(2))).length > 0);
