@@ -1,11 +1,14 @@
 // Typed events the manager raises so an app can react: `sync`, `conflict`, `corruption` (with
 // recovery options), `review-needed`, `rejected` (an op the server refused for good, with its
-// reason), `recovered`, `storage-degraded`, `quota`, `clock-jump`, `leader` (this tab started or
-// stopped running a user's engine), `leader-refused` (no Web Locks and another tab leads: this one
-// follows it), `rate-changed` (a sync answer brought the server's rate for the user), `error`,
+// reason), `recovered` (the state was rebuilt from the server's row; `after: 'storage-lost'` or
+// `'corruption'` when that event said `recovered: false` and the row came later),
+// `storage-degraded`, `quota`, `clock-jump`, `leader` (this
+// tab started or stopped running a user's engine), `leader-refused` (no Web Locks and another
+// tab leads: this one follows it), `rate-changed` (a sync answer brought the server's rate for the user), `error`,
 // `unreachable` / `unauthorized` / `refused` (this page session's contact
 // with the sync server turned so; also the state's syncStatus), `storage-lost` (the record
-// vanished while this device's client id was still stored: rebuilt from the server),
+// vanished while this device's client id was still stored: rebuilt from the server, at once or
+// later, told by `recovered`),
 // `mining-elsewhere` / `mining-resumed` (another device of the user holds the mining lease, so
 // this one stopped accruing; this one holds it again), `catch-up` (the server's time judged the
 // time the app was closed: `confirmedMs` counted, `refusedMs` of the device clock's claim

@@ -230,7 +230,7 @@ export interface CorruptionEvent {
   message: string;
   /** Where the damaged bytes are kept for investigation. */
   quarantineKey: string;
-  /** Whether the state was rebuilt from the server already. */
+  /** Whether the state was rebuilt from the server already; if not, `recovered` (with `after: 'corruption'`) tells when it is. */
   recovered: boolean;
   options: {
     retryRecovery(): Promise<boolean>;
@@ -280,15 +280,23 @@ export interface EarningsEventMap {
    * at `rate`.
    */
   'rate-changed': { userId: number; previousRate: Amount; rate: Amount };
-  /** The state was rebuilt from the server's row. */
-  recovered: { userId: number; total?: string; [key: string]: unknown };
+  /**
+   * The state was rebuilt from the server's row (`total`: its total). With `after`: the row came
+   * after a `storage-lost` or `corruption` event that said `recovered: false` (a late start
+   * answer, the next sync), and the balance is back; raised once.
+   */
+  recovered: { userId: number; total?: string; after?: 'storage-lost' | 'corruption'; [key: string]: unknown };
   /** This page session's contact with the sync server: no answer in the protocol (server down, wrong endpoint, HTML, 5xx). */
   unreachable: ContactEvent;
   /** The server refused this user's identity (401/403: no or bad initData). */
   unauthorized: ContactEvent;
   /** The server refused a request for good (its error shape, a permanent code); see `rejected` for the ops. */
   refused: ContactEvent;
-  /** The user's record vanished while this device's client id was still stored: rebuilt from the server under a new client id. */
+  /**
+   * The user's record vanished while this device's client id was still stored: rebuilt from the
+   * server under a new client id. `recovered` false: the server's row did not come in time; when it
+   * does, `recovered` is raised with `after: 'storage-lost'`.
+   */
   'storage-lost': { userId: number; previousClientId: string; clientId: string; recovered: boolean };
   /**
    * The server's time judged the time the app was closed (held as `state.unconfirmed` until then):

@@ -189,13 +189,13 @@ export class EarningsManager {
     if (start.journal) this.events.emit('journal-quarantined', { userId: session.userId, ...start.journal });
     if (start.corruption) {
       const { error, key } = start.corruption;
-      const recovered = await this.serverRecovery.recover(session).catch(() => false);
+      await this.serverRecovery.recover(session).catch(() => false);
       this.events.emit('corruption', {
         userId: session.userId,
         code: error.code,
         message: error.message,
         quarantineKey: key,
-        recovered,
+        recovered: this.recoveredYet(session, 'corruption'),
         options: {
           retryRecovery: () => this.serverRecovery.recover(session),
           readQuarantine: () => this.store.get(key),
@@ -203,13 +203,13 @@ export class EarningsManager {
         },
       });
     } else if (start.lost) {
-      const recovered = await this.serverRecovery.adopt(session);
-      this.events.emit('storage-lost', { userId: session.userId, previousClientId: start.lost, clientId: session.clientId, recovered });
+      await this.serverRecovery.adopt(session);
+      this.events.emit('storage-lost', { userId: session.userId, previousClientId: start.lost, clientId: session.clientId, recovered: this.recoveredYet(session, 'storage-lost') });
     } else {
       await this.serverRecovery.adopt(session);
       // Without the server's answer in time, the catch-up stays unconfirmed (beside the balance,
       // stored with the record) until a server time judges it: the next sync asks for the row.
-      if (session.engine.state().unconfirmedSince >= 0) session.pendingRecovery = true;
+      if (session.engine.state().unconfirmedSince >= 0) session.pendingRecovery = 'catch-up';
     }
     // Property 10: other users' old synced records are trimmed to the budget before it is hit.
     this.track(this.cleanup.run(session.userId).catch((error) => {
@@ -220,6 +220,15 @@ export class EarningsManager {
     this.scheduleSync(session);
     this.broadcast(session);
     this.setLeading(session, true);
+  }
+
+  // What lead() tells of a record that did not restore: whether the server's row rebuilt it by
+  // now. If not, the row that comes later (a late start answer, the next sync) is told as
+  // `recovered` with `after: cause` (ServerRecovery).
+  recoveredYet(session, cause) {
+    if (session.pendingRecovery === null) return true;
+    session.pendingRecovery = cause;
+    return false;
   }
 
   // `leader` tells the app when this tab starts or stops running the user's engine; a restart on a

@@ -98,7 +98,7 @@ export class RecordRestore {
     // next start imports it again (the claim is for manual review, so a person sees both).
     if (imported && stored) this.forgetLegacy(session.userId);
     // Until the server's row is in, the record's earnings are unknown: every sync retries it.
-    session.pendingRecovery = corruption !== null || lost !== null;
+    session.pendingRecovery = corruption || lost ? 'record' : null;
     return { corruption, lost, journal: quarantined };
   }
 

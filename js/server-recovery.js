@@ -7,7 +7,9 @@
 // and is reported with the endpoint and status; the session's pending recovery stays, so the next
 // sync tries again. An answer to adopt() that comes after its timeout is applied like a timely one
 // (the catch-up judged, the contact moved, events raised), unless a request sent after it
-// superseded it. REQUIRES: `owner` is the EarningsManager (transport, timers,
+// superseded it. A row that rebuilds a record after the app was told it was not recovered is told
+// as `recovered` with `after` (the session's pendingRecovery: 'storage-lost' or 'corruption').
+// REQUIRES: `owner` is the EarningsManager (transport, timers,
 // initialStateTimeoutMs, setContact, syncExchange, persist, forwardEngineEvent, changed).
 import { ClientErrorCode } from './client-errors.js';
 
@@ -75,11 +77,18 @@ export class ServerRecovery {
     return session.run(async () => {
       // The queue may have let a sync go out meanwhile, or the session closed (no engine).
       if (superseded() || session.engine === null) return false;
-      const { events } = session.engine.recoverFromServer(reply.text, this.owner.now());
-      session.pendingRecovery = false;
+      const events = session.engine.recoverFromServer(reply.text, this.owner.now()).events ?? [];
+      // The app was told a record did not restore and was not recovered (storage-lost,
+      // corruption): it hears that this row rebuilt it as `recovered` with `after`, also when the
+      // engine rebased the row on what the session counted meanwhile and raised no `recovered`.
+      const after = session.pendingRecovery === 'storage-lost' || session.pendingRecovery === 'corruption' ? session.pendingRecovery : null;
+      if (after && !events.some((event) => event.type === 'recovered')) {
+        events.push({ type: 'recovered', total: session.engine.state().syncedTotal });
+      }
+      session.pendingRecovery = null;
       session.contact = 'online';
       await this.owner.persist(session);
-      for (const event of events ?? []) this.owner.forwardEngineEvent(session, event);
+      for (const event of events) this.owner.forwardEngineEvent(session, after && event.type === 'recovered' ? { ...event, after } : event);
       this.owner.changed(session);
       return true;
     });

@@ -53,8 +53,11 @@ export class UserSession {
     this.subscribers = new Subscribers(manager.subscribersDelegate(this), { clock: manager.clock, timers: manager.timers, windowMs: TICK_MS });
     // What the app was last told by the `leader` event (a core restart leads again silently).
     this.leading = false;
-    // The record's earnings are unknown until the server's row is in (corrupt or lost record).
-    this.pendingRecovery = false;
+    // Why the server's row is still wanted, null once it is in: 'record' (the record did not
+    // restore: its earnings are unknown), then 'storage-lost' or 'corruption' once the app was
+    // told so with `recovered: false` (the row, when it comes, is told as `recovered`), or
+    // 'catch-up' (the time the app was closed waits for the server's time to judge it).
+    this.pendingRecovery = null;
     this.tabs = null;
     this.contact = 'connecting';
     // Requests sent to the sync server in this page session (requestSent), so that an answer can

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDevice, deviceThatMinedAndSynced } from '../support/harness.js';
 import { toUnits } from '../support/fake-server.js';
+import { recordKey } from '../../../js/storage/keys.js';
 
 const RATE = '3.60000000'; // 0.001 TON per second: exactly 100 units per ms
 const UNITS_PER_MS = 100n;
@@ -237,4 +238,42 @@ test('a start answer that comes after dispose changes nothing and raises nothing
   control.start.release();
   await control.startAnswered();
   assert.deepEqual(events, []);
+});
+
+// A device whose record of `userId` (mined 10 s, synced) was deleted while its client id stayed,
+// started again with the start's answer held past the timeout: storage-lost, not recovered.
+async function recordLostStartedLate(userId) {
+  const { device } = await deviceThatMinedAndSynced(userId, RATE);
+  const { manager: cleaner } = await device.openTab();
+  await cleaner.store.delete(recordKey(userId));
+  await cleaner.dispose();
+  const control = holdRequests(device);
+  const { manager } = await device.openTab();
+  const events = collect(manager, ['storage-lost', 'recovered']);
+  await startTimedOut(device, manager, userId, control);
+  assert.deepEqual(events.map((event) => [event.type, event.recovered]), [['storage-lost', false]]);
+  return { manager, control, events, credited: device.server.creditedUnits(userId) };
+}
+
+test('a lost record whose start answer comes after the timeout: storage-lost says not recovered, and the late row, once applied, raises recovered with after: storage-lost', async () => {
+  const { manager, control, events, credited } = await recordLostStartedLate(45);
+  control.start.release();
+  await control.startAnswered();
+  assert.deepEqual(events.map((event) => event.type), ['storage-lost', 'recovered']);
+  assert.deepEqual([events[1].userId, events[1].after, toUnits(events[1].total)], [45, 'storage-lost', credited]);
+  assert.equal(toUnits(manager.state(45).syncedTotal), credited);
+  await manager.dispose();
+});
+
+test('a lost record whose late start answer a sync superseded: the sync\'s recovery is told, once, and the stale answer adds nothing', async () => {
+  const { manager, control, events, credited } = await recordLostStartedLate(46);
+  const synced = await manager.syncToDatabase(46, true);
+  assert.equal(synced.status, 'synced');
+  assert.deepEqual(events.map((event) => [event.type, event.after]), [['storage-lost', undefined], ['recovered', 'storage-lost']]);
+  assert.equal(toUnits(events[1].total), credited);
+
+  control.start.release();
+  await control.startAnswered();
+  assert.equal(events.length, 2);
+  await manager.dispose();
 });

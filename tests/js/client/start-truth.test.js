@@ -6,7 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDevice, deviceThatMinedAndSynced, ENDPOINT } from '../support/harness.js';
 import { toUnits } from '../support/fake-server.js';
+import { IDBKeyRange } from 'fake-indexeddb';
 import { clientKey, recordKey } from '../../../js/storage/keys.js';
+import { IndexedDbStore } from '../../../js/storage/indexeddb.js';
 
 const RATE = '3.60000000'; // 0.001 TON per second
 
@@ -178,9 +180,9 @@ test('a record deleted while the client id stays is storage-lost: rebuilt from t
   await raw.delete(recordKey(10));
   await cleaner.dispose();
   const { manager } = await device.openTab();
-  const events = collect(manager, ['storage-lost']);
+  const events = collect(manager, ['storage-lost', 'recovered']);
   const state = await manager.initializeUser(10);
-  assert.equal(events.length, 1);
+  assert.deepEqual(events.map((event) => event.type), ['storage-lost'], 'the row came in time: storage-lost says so, nothing more');
   assert.equal(events[0].previousClientId, oldClientId);
   assert.notEqual(events[0].clientId, oldClientId);
   assert.equal(events[0].recovered, true);
@@ -188,6 +190,43 @@ test('a record deleted while the client id stays is storage-lost: rebuilt from t
   assert.equal(state.syncStatus, 'synced');
   await manager.dispose();
 });
+
+// A record that did not restore at start: gone while the client id stayed, or damaged.
+const UNRESTORED = {
+  'storage-lost': (store, key) => store.delete(key),
+  corruption: async (store, key) => {
+    const damaged = (await store.get(key)).slice();
+    damaged[damaged.length - 1] ^= 0xff;
+    await store.put(key, damaged);
+  },
+};
+
+for (const [cause, unrestore] of Object.entries(UNRESTORED)) {
+  test(`${cause} with the server unreachable says not recovered; the sync that later brings the server's row raises recovered with after: '${cause}', once`, async () => {
+    const { device } = await deviceThatMinedAndSynced(15, RATE);
+    const credited = device.server.creditedUnits(15);
+    await unrestore(await IndexedDbStore.open(device.idb, { keyRange: IDBKeyRange }), recordKey(15));
+    device.fault = () => ({ kind: 'drop-request' });
+    const { manager } = await device.openTab();
+    const events = collect(manager, [cause, 'recovered']);
+    await manager.initializeUser(15);
+    assert.deepEqual(events.map((event) => [event.type, event.recovered]), [[cause, false]]);
+    // The session runs on meanwhile, so the row that comes is rebased on what it counted.
+    await manager.setMining(15, { active: true, rate: RATE });
+    await device.time.advance(5_000);
+    device.fault = () => null;
+    const synced = await manager.syncToDatabase(15, true);
+    assert.equal(synced.status, 'synced');
+    const told = events.filter((event) => event.type === 'recovered');
+    assert.equal(told.length, 1, 'the app hears that the balance came back');
+    assert.deepEqual([told[0].userId, told[0].after, units(told[0].total)], [15, cause, credited]);
+    // Told once: later exchanges with the server recover nothing of that record.
+    await manager.syncToDatabase(15, true);
+    await manager.reconcileData(15);
+    assert.equal(events.filter((event) => event.type === 'recovered').length, 1);
+    await manager.dispose();
+  });
+}
 
 test('a new user (no record, no client id) is not storage-lost', async () => {
   const device = await createDevice();
