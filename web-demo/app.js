@@ -578,7 +578,12 @@ function renderSyncDetails(view, clock) {
   for (const control of document.querySelectorAll('#faults input, #faults select, #faults button')) {
     control.disabled = !leader;
   }
-  $('last-sync').textContent = formatAgo(view.lastSyncAt, clock.wall());
+  // After "Clock +1 h" this time is the moved device clock's, an hour off the audit log's trusted
+  // times: said beside it, so the page never shows two clocks unexplained.
+  const moved = clock.wallOffsetMs;
+  const deviceClock = moved !== 0 && view.lastSyncAt !== null
+    ? ` by this device's clock, ${formatSpan(Math.abs(moved))} ${moved > 0 ? 'ahead' : 'behind'}` : '';
+  $('last-sync').textContent = formatAgo(view.lastSyncAt, clock.wall()) + deviceClock;
   const due = leader ? manager.sync.syncDueInMs(userId) : null;
   $('retry-in').textContent = Number.isSafeInteger(due) && due >= 0 ? formatDuration(due) : '-';
 }

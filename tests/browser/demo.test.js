@@ -104,6 +104,8 @@ async function mineAcrossClockJump(page, userId, button, line) {
   assert.equal(await serverTotal(userId), '0.03333333');
   await waitForText(page, 'happenings', /the server confirmed it at the next sync/);
   assert.deepEqual(await clockJumpLines(page), [line]);
+  // The sync's time is the moved clock's, an hour off the audit log's: the page says so.
+  await waitForText(page, 'last-sync', button === 'clock-forward' ? /by this device's clock, 60 min ahead$/ : /by this device's clock, 60 min behind$/);
 }
 
 async function shot(page, name) {
