@@ -404,6 +404,13 @@ function wireEvents(view, core, network, storage, clock) {
     feed.add(text, 'warn');
     showAlert(text, event.recovered ? 'good' : 'bad');
   });
+  // The server's row came after a corruption or storage-lost alert that said it had not.
+  manager.on('recovered', (event) => {
+    if (!event.after) return;
+    const text = `The server answered: the ${event.after === 'corruption' ? 'corrupted' : 'vanished'} record is rebuilt from it (${formatTon(event.total)} TON synced)`;
+    feed.add(text, 'good');
+    showAlert(text, 'good');
+  });
 }
 
 // What the pill says: the manager never says synced before the server answered this session.

@@ -226,6 +226,25 @@ describe('demo page', () => {
     await context.close();
   });
 
+  test('a record corrupted while offline: the alert says recovery will be retried, and once back online that the record is rebuilt', async () => {
+    const context = await demo.browser.newContext();
+    const page = await openDemo(context, 1003);
+    await startMining(page);
+    await advance(page, 2 * MINUTE);
+    await stopMining(page);
+    assert.equal((await syncNow(page)).status, 'synced');
+
+    await page.check('[data-testid="fault-offline"]');
+    await Promise.all([page.waitForEvent('load'), page.click('[data-testid="corrupt"]')]);
+    await waitReady(page);
+    await waitForText(page, 'alert', /Corruption detected \(RECORD_CORRUPT\).*server recovery will be retried/);
+    await page.uncheck('[data-testid="fault-offline"]');
+    await waitForText(page, 'alert', /The server answered: the corrupted record is rebuilt from it \(0\.03333333 TON synced\)/);
+    assert.equal(await page.getAttribute('[data-testid="alert"]', 'data-tone'), 'good');
+    assert.equal((await stateOf(page)).syncedTotal, '0.03333333');
+    await context.close();
+  });
+
   test('two users on one device stay isolated, locally and on the server', async () => {
     const context = await demo.browser.newContext();
     const page = await openDemo(context, 1001);
