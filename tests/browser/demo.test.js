@@ -112,6 +112,19 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
 
+// Mines two minutes and syncs them (the server holds 0.03333333), then (with `offline`, the
+// network off first) flips a byte of the stored record with the demo's button, which reloads.
+async function syncedThenCorrupted(page, { offline = false } = {}) {
+  await startMining(page);
+  await advance(page, 2 * MINUTE);
+  await stopMining(page);
+  assert.equal((await syncNow(page)).status, 'synced');
+  assert.equal(await serverTotal(await page.evaluate(() => window.demo.userId)), '0.03333333');
+  if (offline) await page.check('[data-testid="fault-offline"]');
+  await Promise.all([page.waitForEvent('load'), page.click('[data-testid="corrupt"]')]);
+  await waitReady(page);
+}
+
 describe('demo page', () => {
   test('mining persists across a reload', async () => {
     const context = await demo.browser.newContext();
@@ -207,14 +220,7 @@ describe('demo page', () => {
   test('a corrupted local record is detected, quarantined, recovered from the server and shown', async () => {
     const context = await demo.browser.newContext();
     const page = await openDemo(context, 1003);
-    await startMining(page);
-    await advance(page, 2 * MINUTE);
-    await stopMining(page);
-    assert.equal((await syncNow(page)).status, 'synced');
-    assert.equal(await serverTotal(1003), '0.03333333');
-
-    await Promise.all([page.waitForEvent('load'), page.click('[data-testid="corrupt"]')]);
-    await waitReady(page);
+    await syncedThenCorrupted(page);
     await waitForText(page, 'alert', /Corruption detected \(RECORD_CORRUPT\).*recovered from server/);
     await waitForText(page, 'happenings', /Flipped a byte/);
     const recovered = await stateOf(page);
@@ -229,14 +235,7 @@ describe('demo page', () => {
   test('a record corrupted while offline: the alert says recovery will be retried, and once back online that the record is rebuilt', async () => {
     const context = await demo.browser.newContext();
     const page = await openDemo(context, 1003);
-    await startMining(page);
-    await advance(page, 2 * MINUTE);
-    await stopMining(page);
-    assert.equal((await syncNow(page)).status, 'synced');
-
-    await page.check('[data-testid="fault-offline"]');
-    await Promise.all([page.waitForEvent('load'), page.click('[data-testid="corrupt"]')]);
-    await waitReady(page);
+    await syncedThenCorrupted(page, { offline: true });
     await waitForText(page, 'alert', /Corruption detected \(RECORD_CORRUPT\).*server recovery will be retried/);
     await page.uncheck('[data-testid="fault-offline"]');
     await waitForText(page, 'alert', /The server answered: the corrupted record is rebuilt from it \(0\.03333333 TON synced\)/);
