@@ -209,7 +209,8 @@ export class EarningsManager {
       await this.serverRecovery.adopt(session);
       // Without the server's answer in time, the catch-up stays unconfirmed (beside the balance,
       // stored with the record) until a server time judges it: the next sync asks for the row.
-      if (session.engine.state().unconfirmedSince >= 0) session.pendingRecovery = 'catch-up';
+      // A row still owed for a record the app was told about (a restart) judges the catch-up too.
+      if (session.engine.state().unconfirmedSince >= 0) session.pendingRecovery ??= 'catch-up';
     }
     // Property 10: other users' old synced records are trimmed to the budget before it is hit.
     this.track(this.cleanup.run(session.userId).catch((error) => {

@@ -97,8 +97,11 @@ export class RecordRestore {
     // The old entry goes only once its claim is stored here; if storing failed it stays, and the
     // next start imports it again (the claim is for manual review, so a person sees both).
     if (imported && stored) this.forgetLegacy(session.userId);
-    // Until the server's row is in, the record's earnings are unknown: every sync retries it.
-    session.pendingRecovery = corruption || lost ? 'record' : null;
+    // Until the server's row is in, the record's earnings are unknown: every sync retries it. A
+    // restart on a fresh core reopens the record stored meanwhile, and the row the app was told
+    // is still to come (storage-lost, corruption) stays owed, to be told as `recovered` with after.
+    const told = session.pendingRecovery === 'storage-lost' || session.pendingRecovery === 'corruption';
+    session.pendingRecovery = corruption || lost ? 'record' : told ? session.pendingRecovery : null;
     return { corruption, lost, journal: quarantined };
   }
 

@@ -504,13 +504,14 @@ test('handleOfflineMode stops network attempts until online; reconcileData rebas
   await manager.dispose();
 });
 
-test('a trap in the wasm core: the manager restarts on a fresh core from the stored record and loses nothing', async () => {
+// A core whose addEarnings traps once `armed.now` is set, as a wasm out-of-bounds access would,
+// and the manager options that use it: a restart loads a fresh one, disarmed.
+async function trappingCore() {
   const { readFile } = await import('node:fs/promises');
   const { loadCore } = await import('../../../js/core.js');
   const { default: createEarningsCore } = await import('../../../dist/earnings-core.mjs');
   const wasmBinary = new Uint8Array(await readFile(new URL('../../../dist/earnings-core.wasm', import.meta.url)));
   const armed = { now: false };
-  // Recording an earning traps once armed, as a wasm out-of-bounds access would.
   const moduleFactory = async (moduleArg) => {
     const raw = await createEarningsCore(moduleArg);
     const addEarnings = raw._Engine.prototype._addEarnings;
@@ -521,12 +522,19 @@ test('a trap in the wasm core: the manager restarts on a fresh core from the sto
     return raw;
   };
   const core = await loadCore({ wasmBinary, moduleFactory });
+  const reloadCore = () => {
+    armed.now = false;
+    return loadCore({ wasmBinary: new Uint8Array(wasmBinary), moduleFactory });
+  };
+  return { armed, options: { core, reloadCore } };
+}
+
+test('a trap in the wasm core: the manager restarts on a fresh core from the stored record and loses nothing', async () => {
+  const { armed, options } = await trappingCore();
+  const { core } = options;
   const device = await createDevice();
   const errors = [];
-  const manager = await managerOn(device, new MemoryStore(), {
-    core,
-    reloadCore: () => { armed.now = false; return loadCore({ wasmBinary: new Uint8Array(wasmBinary), moduleFactory }); },
-  });
+  const manager = await managerOn(device, new MemoryStore(), options);
   manager.on('error', (event) => errors.push(event.error?.code));
   await manager.initializeUser(50);
   await manager.setMining(50, { active: true, rate: RATE });
@@ -542,6 +550,37 @@ test('a trap in the wasm core: the manager restarts on a fresh core from the sto
   const result = await manager.syncToDatabase(50, true);
   assert.equal(result.status, 'synced');
   assert.equal(device.server.creditedUnits(50), 10_000n * 100n + units('0.00005'));
+  await manager.dispose();
+});
+
+test('a trap in the wasm core while a lost record waits for the server\'s row: the restart keeps waiting, and the row that comes is told as recovered after storage-lost', async () => {
+  const { armed, options } = await trappingCore();
+  const device = await createDevice();
+  const storage = new MemoryStore();
+  const first = await managerOn(device, storage, options);
+  await first.initializeUser(51);
+  await first.setMining(51, { active: true, rate: RATE });
+  await device.time.advance(5_000);
+  assert.equal((await first.syncToDatabase(51, true)).status, 'synced');
+  await first.dispose();
+  const credited = device.server.creditedUnits(51);
+  // The record vanishes while the client id stays; the server is down when the app opens again.
+  await storage.delete(recordKey(51));
+  device.fault = () => ({ kind: 'drop-request' });
+  const manager = await managerOn(device, storage, options);
+  const events = [];
+  for (const type of ['storage-lost', 'recovered']) manager.on(type, (event) => events.push({ ...event, type }));
+  await manager.initializeUser(51);
+  assert.deepEqual(events.map((event) => [event.type, event.recovered]), [['storage-lost', false]]);
+  armed.now = true;
+  await assert.rejects(manager.updateEarnings(51, '0.00001'), { code: 'CORE_FAULT' });
+  await manager.settled();
+  device.fault = () => null;
+  assert.equal((await manager.syncToDatabase(51, true)).status, 'synced');
+  const told = events.filter((event) => event.type === 'recovered');
+  assert.equal(told.length, 1, 'the app hears that the balance came back');
+  assert.equal(told[0].after, 'storage-lost');
+  assert.ok(toUnits(manager.state(51).syncedTotal) >= credited, 'the server\'s row is in the balance');
   await manager.dispose();
 });
 
