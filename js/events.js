@@ -2,9 +2,9 @@
 // recovery options), `review-needed`, `rejected` (an op the server refused for good, with its
 // reason), `recovered` (the state was rebuilt from the server's row; `after: 'storage-lost'` or
 // `'corruption'` when that event said `recovered: false` and the row came later),
-// `storage-degraded`, `quota`, `clock-jump`, `leader` (this
-// tab started or stopped running a user's engine), `leader-refused` (no Web Locks and another
-// tab leads: this one follows it), `rate-changed` (a sync answer brought the server's rate for the user), `error`,
+// `storage-degraded`, `quota`, `clock-jump`, `leader` (this tab started or stopped running a
+// user's engine), `leader-refused` (no Web Locks and another tab leads: this one follows it),
+// `rate-changed` (a sync answer brought the server's rate for the user), `error`,
 // `unreachable` / `unauthorized` / `refused` (this page session's contact
 // with the sync server turned so; also the state's syncStatus), `storage-lost` (the record
 // vanished while this device's client id was still stored: rebuilt from the server, at once or

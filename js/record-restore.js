@@ -100,8 +100,7 @@ export class RecordRestore {
     // Until the server's row is in, the record's earnings are unknown: every sync retries it. A
     // restart on a fresh core reopens the record stored meanwhile, and the row the app was told
     // is still to come (storage-lost, corruption) stays owed, to be told as `recovered` with after.
-    const told = session.pendingRecovery === 'storage-lost' || session.pendingRecovery === 'corruption';
-    session.pendingRecovery = corruption || lost ? 'record' : told ? session.pendingRecovery : null;
+    session.pendingRecovery = corruption || lost ? 'record' : session.toldUnrecovered;
     return { corruption, lost, journal: quarantined };
   }
 

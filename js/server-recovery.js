@@ -81,7 +81,7 @@ export class ServerRecovery {
       // The app was told a record did not restore and was not recovered (storage-lost,
       // corruption): it hears that this row rebuilt it as `recovered` with `after`, also when the
       // engine rebased the row on what the session counted meanwhile and raised no `recovered`.
-      const after = session.pendingRecovery === 'storage-lost' || session.pendingRecovery === 'corruption' ? session.pendingRecovery : null;
+      const after = session.toldUnrecovered;
       if (after && !events.some((event) => event.type === 'recovered')) {
         events.push({ type: 'recovered', total: session.engine.state().syncedTotal });
       }

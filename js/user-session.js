@@ -90,6 +90,12 @@ export class UserSession {
 
   // Serializes engine and storage work of this user; a failure is returned to its caller and
   // does not poison later work.
+  // The event the app was told a record did not restore by ('storage-lost', 'corruption'), while
+  // the server's row is still owed; null otherwise.
+  get toldUnrecovered() {
+    return this.pendingRecovery === 'storage-lost' || this.pendingRecovery === 'corruption' ? this.pendingRecovery : null;
+  }
+
   run(work) {
     const result = this.queue.then(work);
     this.queue = result.catch((error) => {
